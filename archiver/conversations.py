@@ -1,0 +1,86 @@
+"""Keeping conversations in step with their threads and messages.
+
+A conversation is one or more threads (several when the same chat came from
+Facebook and Instagram). After messages are written its row is marked dirty;
+:func:`refresh_conversations` then renumbers its messages (``position``, the
+reader's paging key), and recomputes its title, platforms, counts and marks.
+Work left dirty by an interrupted import is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+# Meta made Facebook↔Instagram chats read-only in mid-December 2023.
+CROSS_APP_CUTOFF_MS = 1702598400000  # 2023-12-15T00:00:00Z
+_PLATFORM_ORDER = {"facebook": 0, "messenger": 1, "instagram": 2}
+
+
+def new_conversation(conn: sqlite3.Connection, title: str | None) -> int:
+    cur = conn.execute(
+        "INSERT INTO conversations (title, dirty) VALUES (?, 1)", (title,)
+    )
+    return int(cur.lastrowid or 0)
+
+
+def mark_dirty(conn: sqlite3.Connection, conversation_ids: list[int] | set[int]) -> None:
+    conn.executemany(
+        "UPDATE conversations SET dirty = 1 WHERE id = ?", [(c,) for c in conversation_ids]
+    )
+
+
+def refresh_conversations(db: sqlite_utils.Database) -> int:
+    """Recompute every dirty conversation; returns how many were refreshed."""
+    conn = db.conn
+    ids = [r[0] for r in conn.execute("SELECT id FROM conversations WHERE dirty = 1")]
+    for cid in ids:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            refresh_one(conn, cid)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(ids)
+
+
+def refresh_one(conn: sqlite3.Connection, cid: int) -> None:
+    threads = conn.execute(
+        "SELECT id, platform, title FROM threads WHERE conversation_id = ?", (cid,)
+    ).fetchall()
+    if not threads:
+        conn.execute("DELETE FROM conversations WHERE id = ?", (cid,))
+        return
+    conn.execute(
+        "UPDATE messages SET position = NULL WHERE conversation_id = ? AND duplicate_of IS NOT NULL",
+        (cid,),
+    )
+    # Oldest first; equal times keep file order (Meta writes newest first).
+    conn.execute(
+        """
+        UPDATE messages SET position = numbered.pos
+        FROM (
+            SELECT id, ROW_NUMBER() OVER (ORDER BY timestamp_ms, thread_id, id DESC) - 1 AS pos
+            FROM messages WHERE conversation_id = ? AND duplicate_of IS NULL
+        ) AS numbered
+        WHERE messages.id = numbered.id AND messages.position IS NOT numbered.pos
+        """,
+        (cid,),
+    )
+    count, first, last = conn.execute(
+        "SELECT COUNT(*), MIN(timestamp_ms), MAX(timestamp_ms) FROM messages "
+        "WHERE conversation_id = ? AND duplicate_of IS NULL",
+        (cid,),
+    ).fetchone()
+    platforms = sorted({t[1] for t in threads}, key=lambda p: _PLATFORM_ORDER.get(p, 9))
+    ordered = sorted(threads, key=lambda t: (_PLATFORM_ORDER.get(t[1], 9), t[0]))
+    title = next((t[2] for t in ordered if t[2]), None)
+    cross_app = "instagram" in platforms and ("facebook" in platforms or "messenger" in platforms)
+    frozen = cross_app and last is not None and last < CROSS_APP_CUTOFF_MS
+    conn.execute(
+        "UPDATE conversations SET title = ?, platforms = ?, message_count = ?, first_ms = ?, "
+        "last_ms = ?, cross_app = ?, frozen = ?, dirty = 0 WHERE id = ?",
+        (title, ",".join(platforms), count, first, last, int(cross_app), int(frozen), cid),
+    )

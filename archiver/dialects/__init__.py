@@ -1,0 +1,86 @@
+"""Dialect readers: one module per shape of download.
+
+Each module exposes ``NAME``, ``find_threads(tree, ctx)`` yielding the
+:class:`ThreadSource` items it recognises (claiming their members), and
+``read_thread(tree, source, info, ctx)`` yielding :class:`~archiver.records.Message`
+records while filling ``info``. Adding a download shape means adding a module
+here and its name to ``DIALECTS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Protocol
+
+from ..records import Message, ThreadInfo
+from ..sources import DownloadTree, Member
+
+# Order matters: earlier dialects claim files first.
+DIALECTS: tuple[str, ...] = ("meta_dyi", "messenger_e2ee", "instagram_legacy")
+
+
+class ReadError(Exception):
+    """A file that cannot be read as its dialect says; the thread is rejected."""
+
+
+@dataclass
+class ThreadSource:
+    """One thread of a download, with its files in reading order."""
+
+    dialect: str
+    platform: str
+    key: str  # stable across downloads: the folder name without its section
+    files: list[Member]
+    section: str | None = None
+    folder: str = ""  # the thread's folder inside the download (for media)
+    # For dialects that hold many threads in one file (old Instagram).
+    index: int | None = None
+
+
+@dataclass
+class ReadContext:
+    """What readers need besides the files: the platform the user named, and
+    where to report oddities (each names the file and the position)."""
+
+    platform_hint: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)
+    html_threads: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    def warn(self, where: str, problem: str) -> None:
+        self.warnings.append(f"{where}: {problem}")
+
+
+class DialectModule(Protocol):
+    NAME: str
+
+    def find_threads(self, tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]: ...
+
+    def read_thread(
+        self, tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext
+    ) -> Iterator[Message]: ...
+
+
+def dialect_module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def find_threads(tree: DownloadTree, ctx: ReadContext) -> list[ThreadSource]:
+    """Every thread of the download, from every dialect that recognises files."""
+    sources: list[ThreadSource] = []
+    for name in DIALECTS:
+        module = dialect_module(name)
+        for source in module.find_threads(tree, ctx):
+            ctx.claimed.update(m.path for m in source.files)
+            sources.append(source)
+    return sources
+
+
+def read_thread(
+    tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext
+) -> Iterator[Message]:
+    return dialect_module(source.dialect).read_thread(tree, source, info, ctx)

@@ -1,0 +1,343 @@
+"""Meta "Download your information" JSON: Facebook and Instagram since 2020,
+and the 2018 Facebook ``message.json`` (FORMATS.md §3).
+
+A thread is a folder ``<title>_<id>`` holding ``message_1.json`` (newest) …
+``message_N.json`` (oldest), each with messages newest first. Every string is
+mojibake and is repaired here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ijson
+
+from ..jsonstream import NotAnObject, iter_object
+from ..records import Attachment, Message, Reaction, ThreadInfo
+from ..sources import DownloadTree, Member
+from ..text import repair, repair_any
+from . import ReadContext, ReadError, ThreadSource
+
+NAME = "meta_dyi"
+
+SECTIONS = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
+# message_1.json, message.json (2018), and names Instagram truncated ("messa.json").
+_PART = re.compile(r"^messa(?:ge)?(?:_(\d+))?[^/]*\.(json|html)$", re.IGNORECASE)
+_INSTAGRAM_ROOT = "your_instagram_activity/"
+_FACEBOOK_ROOTS = ("your_facebook_activity/", "your_activity_across_facebook/")
+_INSTAGRAM_NEIGHBOURS = (
+    "account_information/", "personal_information/", "your_instagram_activity/", "media/",
+    "connections/followers_and_following/",
+)
+_FACEBOOK_NEIGHBOURS = (
+    "profile_information/", "your_facebook_activity/", "posts/", "your_activity_across_facebook/",
+    "facebook_marketplace/", "comments_and_reactions/",
+)
+
+MEDIA_KEYS = {
+    "photos": "photo", "videos": "video", "audio_files": "audio", "files": "file", "gifs": "gif",
+}
+# Keys turned into columns; everything else on a message is kept raw.
+MAPPED_KEYS = frozenset(
+    {"sender_name", "timestamp_ms", "timestamp", "content", "reactions", "share",
+     "call_duration", "missed", "is_unsent", "sticker", "type", *MEDIA_KEYS}
+)
+_EVENT_PATTERNS = re.compile(
+    r"(?:^Reacted .{1,16} to your message\s*$"
+    r"|^Liked a message\s*$"
+    r"|^.+ (?:added|removed) .+ (?:to|from) the group\.$"
+    r"|^.+ left the group\.$"
+    r"|^.+ joined the (?:group|video chat|call)\.?$"
+    r"|^.+ named the group .+$"
+    r"|^.+ changed the group (?:photo|name|theme)"
+    r"|^.+ set (?:the|his|her|their|your) (?:own )?nickname"
+    r"|^.+ (?:set|changed) the (?:emoji|theme|chat theme|quick reaction)"
+    r"|^.+ created the group\.?$"
+    r"|^.+ sent an attachment\.$"
+    r"|^.+ started a (?:video |audio )?call\.?$"
+    r"|^You are now connected on Messenger\.?$"
+    r"|^Say hi to your new Facebook friend.*$)",
+    re.DOTALL,
+)
+
+
+def _platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
+    if hint:
+        return hint
+    if path.startswith(_INSTAGRAM_ROOT) or f"/{_INSTAGRAM_ROOT}" in path:
+        return "instagram"
+    if path.startswith(_FACEBOOK_ROOTS) or any(f"/{r}" in path for r in _FACEBOOK_ROOTS):
+        return "facebook"
+    name = tree.name.lower()
+    if name.startswith("instagram"):
+        return "instagram"
+    if name.startswith("facebook"):
+        return "facebook"
+    # A bare messages/ root: the neighbours tell which app it came from.
+    paths = tree.members.keys()
+    for p in paths:
+        if p.startswith(_INSTAGRAM_NEIGHBOURS):
+            return "instagram"
+        if p.startswith(_FACEBOOK_NEIGHBOURS):
+            return "facebook"
+    return "facebook"
+
+
+def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
+    folders: dict[str, list[tuple[int, Member]]] = {}
+    html: dict[str, list[Member]] = {}
+    for member in tree:
+        folder, _, filename = member.path.rpartition("/")
+        m = _PART.match(filename)
+        if tree.single_file and not m and _looks_like_thread(tree, member):
+            # A thread file the user named directly, whatever it is called.
+            stem = filename.rsplit(".", 1)[0]
+            yield ThreadSource(NAME, _platform_of(tree, member.path, ctx.platform_hint), stem,
+                               [member], None, folder)
+            return
+        if not m or not folder:
+            continue
+        if m.group(2).lower() == "html":
+            html.setdefault(folder, []).append(member)
+            continue
+        folders.setdefault(folder, []).append((int(m.group(1) or 0), member))
+    for folder, html_files in html.items():
+        if folder not in folders:
+            ctx.html_threads.append(html_files[0].label)
+        else:
+            ctx.warn(html_files[0].label, "an HTML copy beside the JSON thread; the JSON is used")
+    for folder in sorted(folders):
+        parts = sorted(folders[folder], key=lambda p: p[0])
+        key = folder.rsplit("/", 1)[-1]
+        parent = folder.rsplit("/", 2)
+        section = parent[-2] if len(parent) >= 2 and parent[-2] in SECTIONS else None
+        yield ThreadSource(
+            dialect=NAME,
+            platform=_platform_of(tree, folder, ctx.platform_hint),
+            key=key,
+            section=section,
+            files=[member for _, member in parts],
+            folder=folder,
+        )
+
+
+def _looks_like_thread(tree: DownloadTree, member: Member) -> bool:
+    if not member.path.lower().endswith(".json"):
+        return False
+    try:
+        with tree.open(member) as f:
+            head = f.read(8192)
+    except OSError:
+        return False
+    return b'"sender_name"' in head or (b'"participants"' in head and b'"threadName"' not in head)
+
+
+def read_thread(
+    tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext
+) -> Iterator[Message]:
+    for member in source.files:
+        if member.size == 0:
+            raise ReadError("the file is empty (0 bytes)")
+        has_messages = False
+        has_participants = False
+        position = 0
+        with tree.open(member) as f:
+            try:
+                for key, value in iter_object(f, "messages", member.size):
+                    if key == "item":
+                        has_messages = True
+                        msg = parse_message(value, f"{member.label} message {position}", ctx)
+                        position += 1
+                        if msg is not None:
+                            yield msg
+                    elif key == "messages":
+                        raise ReadError("'messages' is not a list")
+                    else:
+                        if key == "participants":
+                            has_participants = True
+                        _thread_key(info, key, value, member.label, ctx)
+            except ijson.JSONError as exc:
+                raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
+            except NotAnObject as exc:
+                raise ReadError(str(exc)) from None
+            except UnicodeDecodeError:
+                raise ReadError("is not UTF-8 text") from None
+        if not has_messages and not has_participants:
+            raise ReadError("is not a message thread (no 'participants' or 'messages')")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadContext) -> None:
+    if key == "participants":
+        if not isinstance(value, list):
+            ctx.warn(where, "'participants' is not a list; ignored")
+            return
+        names = []
+        for p in value:
+            name = p.get("name") if isinstance(p, dict) else p
+            if isinstance(name, str):
+                names.append(repair(name))
+        if not info.participants:
+            info.participants = names
+    elif key == "title":
+        if isinstance(value, str) and info.title is None:
+            info.title = repair(value)
+    elif key == "image":
+        if isinstance(value, dict) and isinstance(value.get("uri"), str):
+            info.image_uri = repair(value["uri"])
+    elif key not in info.extra:
+        info.extra[key] = repair_any(value)
+
+
+def parse_message(raw: Any, where: str, ctx: ReadContext) -> Message | None:
+    """Turn one message object into a record, or None (with a warning) when it
+    has no usable timestamp. Odd values are kept raw and warned about."""
+    if not isinstance(raw, dict):
+        ctx.warn(where, "is not an object; skipped")
+        return None
+    ts = _timestamp_ms(raw, where, ctx)
+    if ts is None:
+        return None
+    extra: dict[str, Any] = {k: repair_any(v) for k, v in raw.items() if k not in MAPPED_KEYS}
+
+    sender = raw.get("sender_name")
+    if isinstance(sender, str) and sender.strip():
+        sender = repair(sender)
+    else:
+        if sender is not None:
+            extra["sender_name"] = sender
+        ctx.warn(where, "has no sender; shown as 'Unknown sender'")
+        sender = "Unknown sender"
+
+    text = raw.get("content")
+    if text is not None and not isinstance(text, str):
+        extra["content"] = repair_any(text)
+        ctx.warn(where, "'content' is not text; kept raw")
+        text = None
+    text = repair(text) if text is not None else None
+
+    msg = Message(sender=sender, timestamp_ms=ts, text=text)
+
+    for key, kind in MEDIA_KEYS.items():
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            extra[key] = repair_any(value)
+            ctx.warn(where, f"'{key}' is not a list; kept raw")
+            continue
+        for item in value:
+            uri = item.get("uri") if isinstance(item, dict) else None
+            if isinstance(uri, str) and uri:
+                msg.attachments.append(_attachment(kind, uri))
+            else:
+                extra.setdefault(key, []).append(repair_any(item))
+    sticker = raw.get("sticker")
+    if isinstance(sticker, dict) and isinstance(sticker.get("uri"), str):
+        msg.attachments.append(_attachment("sticker", sticker["uri"]))
+        rest = {k: v for k, v in sticker.items() if k != "uri"}
+        if rest:
+            extra["sticker"] = repair_any(rest)
+    elif sticker is not None:
+        extra["sticker"] = repair_any(sticker)
+
+    share = raw.get("share")
+    if isinstance(share, dict):
+        link = share.get("link")
+        stext = share.get("share_text")
+        msg.share_link = repair(link) if isinstance(link, str) else None
+        msg.share_text = repair(stext) if isinstance(stext, str) else None
+        rest = {k: v for k, v in share.items() if k not in ("link", "share_text")}
+        if rest:
+            extra["share"] = repair_any(rest)
+    elif share is not None:
+        extra["share"] = repair_any(share)
+
+    for r in raw.get("reactions") or () if isinstance(raw.get("reactions"), list) else ():
+        if not isinstance(r, dict) or not isinstance(r.get("reaction"), str):
+            extra.setdefault("reactions", []).append(repair_any(r))
+            ctx.warn(where, "a reaction without an emoji; kept raw")
+            continue
+        actor = r.get("actor")
+        if not isinstance(actor, str):
+            ctx.warn(where, "a reaction without an actor; shown as 'Unknown'")
+            actor = "Unknown"
+        rts = r.get("timestamp")
+        msg.reactions.append(
+            Reaction(repair(actor), repair(r["reaction"]),
+                     int(rts * 1000) if isinstance(rts, (int, float)) else None)
+        )
+    if raw.get("reactions") is not None and not isinstance(raw.get("reactions"), list):
+        extra["reactions"] = repair_any(raw["reactions"])
+        ctx.warn(where, "'reactions' is not a list; kept raw")
+
+    call = raw.get("call_duration")
+    mtype = raw.get("type")
+    if isinstance(call, (int, float)) or mtype == "Call":
+        msg.call_seconds = int(call) if isinstance(call, (int, float)) else 0
+        missed = raw.get("missed")
+        msg.call_missed = bool(missed) if missed is not None else msg.call_seconds == 0
+    elif call is not None:
+        extra["call_duration"] = call
+    if raw.get("missed") is not None and msg.call_seconds is None:
+        extra["missed"] = raw["missed"]
+    if isinstance(mtype, str) and mtype not in ("Generic", "Share", "Call"):
+        extra["type"] = mtype
+
+    unsent = raw.get("is_unsent")
+    if unsent is not None and not isinstance(unsent, bool):
+        extra["is_unsent"] = unsent
+    msg.unsent = unsent is True
+
+    if msg.text and msg.text.endswith("(edited)") and len(msg.text) > len("(edited)"):
+        msg.text = msg.text[: -len("(edited)")].rstrip()
+        msg.edited = True
+
+    msg.kind = _kind(msg, mtype, "users" in raw, isinstance(share, dict))
+    msg.extra = extra or None
+    return msg
+
+
+def _attachment(kind: str, uri: str) -> Attachment:
+    uri = repair(uri)
+    return Attachment(kind, uri, remote=uri.startswith(("http://", "https://")))
+
+
+def _timestamp_ms(raw: dict[str, Any], where: str, ctx: ReadContext) -> int | None:
+    ts = raw.get("timestamp_ms")
+    if isinstance(ts, bool):
+        ts = None
+    if isinstance(ts, (int, float)):
+        return int(ts)
+    if isinstance(ts, str) and ts.strip().isdigit():
+        ctx.warn(where, "'timestamp_ms' is text; read as a number")
+        return int(ts.strip())
+    legacy = raw.get("timestamp")  # spring 2018: seconds
+    if isinstance(legacy, (int, float)) and not isinstance(legacy, bool):
+        return int(legacy * 1000)
+    ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
+    return None
+
+
+def _kind(msg: Message, mtype: Any, has_users: bool, has_share: bool) -> str:
+    if msg.unsent:
+        return "unsent"
+    if msg.call_seconds is not None:
+        return "call"
+    if any(a.kind == "sticker" for a in msg.attachments):
+        return "sticker"
+    if msg.attachments:
+        return "media"
+    if has_share:
+        return "share"
+    if mtype in ("Subscribe", "Unsubscribe") or has_users:
+        return "system"
+    if msg.text and _EVENT_PATTERNS.match(msg.text):
+        return "system"
+    return "text"

@@ -1,0 +1,62 @@
+"""Identity for messages that have no ids.
+
+A message is its thread key, sender, time, text and attachment names, plus its
+occurrence number among identical tuples in the thread, so that two identical
+messages (a double "ok" in the same millisecond) both survive while a second
+import of the same download matches every message to itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .records import Message
+
+_SEP = "\x1f"
+
+
+def base_fingerprint(platform: str, thread_key: str, msg: Message) -> bytes:
+    names = ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments)
+    data = _SEP.join(
+        (platform, thread_key, msg.sender, str(msg.timestamp_ms), msg.text or "", names)
+    )
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def with_occurrence(base: bytes, occurrence: int) -> bytes:
+    if occurrence == 0:
+        return base
+    return hashlib.blake2b(base + occurrence.to_bytes(4, "big"), digest_size=16).digest()
+
+
+class OccurrenceCounter:
+    """Numbers identical messages within one thread.
+
+    Identical messages share a timestamp, and Meta's files run in time order,
+    so only the current timestamp's tuples need remembering; memory then stays
+    flat however long the thread. When a thread turns out not to be in order
+    (the encrypted-chat download), every tuple is remembered from then on.
+    """
+
+    __slots__ = ("_counts", "_current_ts", "_direction", "_ordered")
+
+    def __init__(self) -> None:
+        self._counts: dict[bytes, int] = {}
+        self._current_ts: int | None = None
+        self._direction = 0
+        self._ordered = True
+
+    def next(self, base: bytes, timestamp_ms: int) -> int:
+        if self._ordered and timestamp_ms != self._current_ts:
+            if self._current_ts is not None:
+                step = 1 if timestamp_ms > self._current_ts else -1
+                if self._direction == 0:
+                    self._direction = step
+                elif step != self._direction:
+                    self._ordered = False
+            if self._ordered:
+                self._counts.clear()
+            self._current_ts = timestamp_ms
+        n = self._counts.get(base, 0)
+        self._counts[base] = n + 1
+        return n

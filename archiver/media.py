@@ -1,0 +1,138 @@
+"""Finding a message's files in a download and keeping them in the archive.
+
+``uri`` values are relative to the download's root but often do not match it:
+a 2025 download says ``messages/inbox/…`` while the file sits under
+``your_facebook_activity/messages/inbox/…``; some are bare names, ``./media/x``
+or start with ``/``. :class:`MediaIndex` resolves all of these, and never a
+path that climbs out of the download.
+
+Copies go to ``media/<first two hex>/<sha256><ext>``: content addressed, so
+the same photo from two downloads is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .sources import DownloadTree, Member, safe_relative
+
+CHUNK = 1024 * 1024
+OUTSIDE = "outside"
+
+
+def _tail(path: str) -> str | None:
+    """The part of a path after its last ``messages/`` folder."""
+    marker = "messages/"
+    if path.startswith(marker):
+        return path[len(marker):]
+    i = path.rfind("/" + marker)
+    return path[i + len(marker) + 1:] if i >= 0 else None
+
+
+class MediaIndex:
+    """Looks up the member a ``uri`` names, in every part of a download."""
+
+    def __init__(self, tree: DownloadTree) -> None:
+        self.tree = tree
+        self._by_tail: dict[str, Member] = {}
+        for member in tree:
+            tail = _tail(member.path)
+            if tail is not None:
+                self._by_tail.setdefault(tail, member)
+
+    def resolve(self, uri: str, folder: str) -> Member | str | None:
+        """The member for ``uri`` (seen from the thread folder ``folder``),
+        ``OUTSIDE`` when the uri is absolute or climbs out, or None when the
+        download does not hold it."""
+        if uri.startswith(("http://", "https://")):
+            return None
+        raw = uri.replace("\\", "/")
+        if raw.startswith("/") and safe_relative(raw.lstrip("/")) is not None:
+            # "/messages/inbox/…": Meta's leading slash, relative to the root.
+            if raw.startswith("/messages/") or raw.startswith("/your_"):
+                raw = raw.lstrip("/")
+        rel = safe_relative(raw)
+        if rel is None:
+            return OUTSIDE
+        members = self.tree.members
+        if rel in members:
+            return members[rel]
+        tail = _tail(rel)
+        if tail is not None and tail in self._by_tail:
+            return self._by_tail[tail]
+        if folder:
+            near = f"{folder}/{rel}"
+            if near in members:
+                return members[near]
+            name = PurePosixPath(rel).name
+            for sub in ("photos", "videos", "audio", "files", "gifs", "media"):
+                candidate = f"{folder}/{sub}/{name}"
+                if candidate in members:
+                    return members[candidate]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMedia:
+    sha256: str
+    media_path: str  # relative to the archive folder
+    size: int
+
+
+class MediaStore:
+    """Copies members into the archive's ``media/`` folder, once each."""
+
+    def __init__(self, archive_dir: Path) -> None:
+        self.root = Path(archive_dir)
+        self.media_dir = self.root / "media"
+        self._done: dict[tuple[str, str], StoredMedia] = {}
+        self.copied = 0
+
+    def store(self, tree: DownloadTree, member: Member) -> StoredMedia:
+        key = (str(member.origin), member.path)
+        cached = self._done.get(key)
+        if cached is not None:
+            return cached
+        ext = PurePosixPath(member.path).suffix.lower()
+        if not ext.isascii() or len(ext) > 8 or not ext[1:].isalnum():
+            ext = ""
+        self.media_dir.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.media_dir)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out, tree.open(member) as src:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            sha = digest.hexdigest()
+            rel = f"media/{sha[:2]}/{sha}{ext}"
+            dest = self.root / rel
+            if dest.exists():
+                os.unlink(tmp_name)
+            else:
+                dest.parent.mkdir(mode=0o700, exist_ok=True)
+                os.chmod(tmp_name, 0o600)
+                shutil.move(tmp_name, dest)
+                self.copied += 1
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+        stored = StoredMedia(sha, rel, size)
+        self._done[key] = stored
+        return stored
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,51 @@
+"""Plain-text rendering of one message, shared by ``show`` and the reader."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .views import MessageView
+
+
+def describe_call(msg: MessageView) -> str:
+    if msg.call_missed or not msg.call_seconds:
+        return "Missed call"
+    minutes, seconds = divmod(msg.call_seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    length = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    return f"Call, {length}"
+
+
+def display_sender(msg: MessageView, owners: set[str]) -> str:
+    return f"{msg.sender} (you)" if msg.sender in owners else msg.sender
+
+
+def body_lines(msg: MessageView) -> list[str]:
+    """What a message says, as lines of plain text (no sender, no time)."""
+    lines: list[str] = []
+    if msg.unsent:
+        lines.append("(unsent a message)")
+    elif msg.kind == "call":
+        lines.append(describe_call(msg))
+        if msg.text:
+            lines.append(msg.text)
+    elif msg.text:
+        lines.extend(msg.text.splitlines() or [""])
+    if msg.edited:
+        lines.append("(edited)")
+    if msg.share_link or msg.share_text:
+        share = " ".join(p for p in (msg.share_text, msg.share_link) if p)
+        lines.append(f"↗ {share}")
+    for a in msg.attachments:
+        where = a.path or a.uri or a.name or ""
+        lines.append(f"[{a.kind}] {where}" + (" (missing)" if a.missing else ""))
+    if msg.reactions:
+        lines.append("  " + "  ".join(f"{r} {actor}" for actor, r in msg.reactions))
+    return lines
+
+
+def message_lines(msg: MessageView, when: datetime, owners: set[str]) -> list[str]:
+    head = f"{when.strftime('%H:%M')}  {display_sender(msg, owners)}"
+    if msg.kind == "system":
+        return [f"{when.strftime('%H:%M')}  · {' '.join(body_lines(msg))}"]
+    return [head] + [f"       {line}" for line in body_lines(msg)]

@@ -1,0 +1,213 @@
+"""The archive: one folder with ``chatkeep.db`` and ``media/``.
+
+This module alone owns the schema and its migrations, and :func:`open_archive`
+is the one way to open an archive, read-write or read-only.
+
+Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
+
+``downloads``          one row per imported download (folder or zip parts).
+``conversations``      what the user sees as one conversation; several threads
+                       (from different downloads or apps) can form one.
+``threads``            a thread as Meta keys it: platform + folder name without
+                       its section. ``conversation_id`` says where it belongs.
+``thread_parts``       which downloads held a thread, in which section, under
+                       which title, with how many messages.
+``participants``       names in a thread at export time.
+``messages``           every message once; ``fingerprint`` is its identity (see
+                       ``fingerprint.py``), ``position`` its place in its
+                       conversation (0, 1, 2… oldest first), ``duplicate_of`` set
+                       when the same message came from another app's download.
+``message_downloads``  which downloads held each message.
+``reactions``          who reacted with what.
+``attachments``        files a message refers to, where they were found, and
+                       their copy in ``media/`` (content addressed by SHA-256).
+``imported_files``     the content keys of files already taken, so that a second
+                       import of the same download skips them.
+``thread_links``       the user's own join/split decisions, keyed by thread keys
+                       so they survive later imports.
+``messages_fts``       FTS5 over message text and share text / attachment names.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+DB_NAME = "chatkeep.db"
+MEDIA_DIR = "media"
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened as asked (missing, not an archive, newer)."""
+
+
+def default_archive_dir() -> Path:
+    env = os.environ.get("CHATKEEP_ARCHIVE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("chatkeep", appauthor=False))
+
+
+def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (or, read-write, create) the archive in ``directory``.
+
+    Read-write creates the folder 0700 and the database 0600 and migrates the
+    schema. Read-only uses SQLite's ``mode=ro`` so no write can ever happen, and
+    raises ArchiveError when there is no archive yet.
+    """
+    directory = Path(directory)
+    db_path = directory / DB_NAME
+    if readonly:
+        if not db_path.exists():
+            raise ArchiveError(
+                f"No archive at {directory}. Import a download first: chatkeep import PATH"
+            )
+        conn = sqlite3.connect(
+            f"{db_path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+        conn.execute("PRAGMA query_only = 1")
+        db = sqlite_utils.Database(conn)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(f"{db_path}: made by a newer chatkeep (schema {version})")
+        if version < SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{db_path}: made by an older chatkeep; run 'chatkeep import' once to upgrade it"
+            )
+        return db
+
+    old_umask = os.umask(0o077)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (directory / MEDIA_DIR).mkdir(exist_ok=True, mode=0o700)
+        if not db_path.exists():
+            # Create the file ourselves so it is 0600 from its first byte.
+            os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+    finally:
+        os.umask(old_umask)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    db = sqlite_utils.Database(conn)
+    migrate(db, db_path)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(db_path) + suffix)
+        if side.exists():
+            side.chmod(0o600)
+    return db
+
+
+def migrate(db: sqlite_utils.Database, db_path: Path | str = "") -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise ArchiveError(f"{db_path}: made by a newer chatkeep (schema {version})")
+    if version < 1:
+        with db.conn:
+            _create_v1(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["downloads"].create(
+        {
+            "id": int, "name": str, "platform": str, "dialect": str, "source": str,
+            "owner": str, "first_imported": str, "last_imported": str,
+        },
+        pk="id",
+    )
+    db["downloads"].create_index(["name"], unique=True)
+    db["conversations"].create(
+        {
+            "id": int, "title": str, "platforms": str, "message_count": int,
+            "first_ms": int, "last_ms": int, "cross_app": int, "frozen": int, "dirty": int,
+        },
+        pk="id",
+        defaults={"message_count": 0, "cross_app": 0, "frozen": 0, "dirty": 1},
+    )
+    db["conversations"].create_index(["last_ms"])
+    db["threads"].create(
+        {
+            "id": int, "platform": str, "key": str, "title": str, "conversation_id": int,
+            "image_uri": str, "extra": str, "linked_by": str,
+        },
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id")],
+    )
+    db["threads"].create_index(["platform", "key"], unique=True)
+    db["threads"].create_index(["conversation_id"])
+    db["thread_parts"].create(
+        {"thread_id": int, "download_id": int, "section": str, "title": str, "messages": int},
+        pk=("thread_id", "download_id"),
+        foreign_keys=[("thread_id", "threads", "id"), ("download_id", "downloads", "id")],
+    )
+    db["participants"].create(
+        {"thread_id": int, "name": str},
+        pk=("thread_id", "name"),
+        foreign_keys=[("thread_id", "threads", "id")],
+    )
+    db["messages"].create(
+        {
+            "id": int, "thread_id": int, "conversation_id": int, "position": int,
+            "fingerprint": bytes, "sender": str, "timestamp_ms": int, "kind": str,
+            "text": str, "extra_text": str, "unsent": int, "edited": int,
+            "share_link": str, "share_text": str, "call_seconds": int, "call_missed": int,
+            "raw": str, "duplicate_of": int,
+        },
+        pk="id",
+        not_null={"thread_id", "fingerprint", "timestamp_ms", "kind"},
+        defaults={"unsent": 0, "edited": 0},
+        foreign_keys=[
+            ("thread_id", "threads", "id"),
+            ("conversation_id", "conversations", "id"),
+        ],
+    )
+    db["messages"].create_index(["fingerprint"], unique=True)
+    db["messages"].create_index(["conversation_id", "position"])
+    db["messages"].create_index(["thread_id", "timestamp_ms"])
+    db["messages"].create_index(["timestamp_ms"])
+    db["message_downloads"].create(
+        {"message_id": int, "download_id": int},
+        pk=("message_id", "download_id"),
+        foreign_keys=[("message_id", "messages", "id"), ("download_id", "downloads", "id")],
+    )
+    db["reactions"].create(
+        {"message_id": int, "actor": str, "reaction": str, "timestamp_ms": int},
+        foreign_keys=[("message_id", "messages", "id")],
+    )
+    db["reactions"].create_index(["message_id"])
+    db["attachments"].create(
+        {
+            "id": int, "message_id": int, "kind": str, "name": str, "uri": str,
+            "source_path": str, "present": int, "remote": int, "sha256": str,
+            "media_path": str, "size": int,
+        },
+        pk="id",
+        foreign_keys=[("message_id", "messages", "id")],
+    )
+    db["attachments"].create_index(["message_id"])
+    db["attachments"].create_index(["sha256"])
+    db["imported_files"].create(
+        {"file_key": str, "thread_id": int, "download_id": int},
+        pk=("file_key", "download_id"),
+    )
+    db["imported_files"].create_index(["thread_id"])
+    db["thread_links"].create(
+        {"a": str, "b": str, "decision": str, "created": str},
+        pk=("a", "b"),
+    )
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    # Searching text, share text and attachment names; accents and case ignored.
+    # Kept in step by the importer in the same transaction as the messages.
+    db["messages"].enable_fts(
+        ["text", "extra_text"], fts_version="FTS5", tokenize=FTS_TOKENIZE,
+        create_triggers=False, replace=True,
+    )

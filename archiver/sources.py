@@ -1,0 +1,217 @@
+"""A download as a tree of files, whether it is a folder, zip parts or one file.
+
+Every part of a multi-part zip download is merged into one tree, members are read
+in place (nothing is extracted), and no path that climbs out of the download is
+ever listed or opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+
+class SourceError(Exception):
+    """A path the user gave that cannot be read as a download."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One file of a download: its path inside the download and where it lives."""
+
+    path: str  # POSIX path relative to the download's root
+    size: int
+    origin: Path  # the folder or zip file it comes from
+    zip_name: str | None = None  # the member's name inside ``origin`` when a zip
+    crc: int | None = None  # CRC-32 from the zip's directory (free to read)
+
+    @property
+    def label(self) -> str:
+        """How errors name this file: the real path, and the member in a zip."""
+        if self.zip_name is None:
+            return str(self.origin / self.path)
+        return f"{self.origin} (member {self.zip_name})"
+
+
+def safe_relative(name: str) -> str | None:
+    """Normalise a member name or uri to a relative POSIX path inside the
+    download, or None when it is absolute or climbs out with ``..``."""
+    name = name.replace("\\", "/")
+    if not name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return None
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            return None
+        parts.append(part)
+    return "/".join(parts) if parts else None
+
+
+@dataclass
+class DownloadTree:
+    """The files of one download, merged from every part."""
+
+    name: str
+    origins: list[Path]
+    members: dict[str, Member] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    # True when the user named one .json file: it is a thread whatever its name.
+    single_file: bool = False
+    _zips: dict[Path, zipfile.ZipFile] = field(default_factory=dict, repr=False)
+
+    def add(self, member: Member) -> None:
+        if member.path in self.members:
+            first = self.members[member.path]
+            if first.size != member.size:
+                self.warnings.append(
+                    f"{member.label}: appears twice in the download with different sizes; "
+                    f"the copy in {first.label} is used"
+                )
+            return
+        self.members[member.path] = member
+
+    def open(self, member: Member) -> IO[bytes]:
+        if member.zip_name is None:
+            return open(member.origin / member.path, "rb")
+        zf = self._zips.get(member.origin)
+        if zf is None:
+            zf = self._zips[member.origin] = zipfile.ZipFile(member.origin)
+        return zf.open(member.zip_name)
+
+    def close(self) -> None:
+        for zf in self._zips.values():
+            zf.close()
+        self._zips.clear()
+
+    def __iter__(self) -> Iterator[Member]:
+        return iter(self.members.values())
+
+
+_PART_SUFFIX = re.compile(r"[-_ ]?(part)?[-_ ]?\d{1,3}$", re.IGNORECASE)
+
+
+def download_name(paths: list[Path]) -> str:
+    """A stable name for a download: its folder or zip name without a part number."""
+    stem = paths[0].name
+    if stem.lower().endswith(".zip"):
+        stem = stem[:-4]
+        if len(paths) > 1:
+            stem = _PART_SUFFIX.sub("", stem) or stem
+    elif stem.lower().endswith(".json"):
+        stem = paths[0].parent.name or stem
+    return stem
+
+
+def open_download(paths: list[Path]) -> DownloadTree:
+    """Build the tree of one download from a folder, a thread file, or zip parts.
+
+    Raises SourceError with a one-line reason when a path cannot be read at all.
+    """
+    tree = DownloadTree(name=download_name(paths), origins=list(paths))
+    for path in paths:
+        if not path.exists():
+            raise SourceError(f"{path}: no such file or folder")
+        if path.is_dir():
+            _add_folder(tree, path)
+        elif zipfile.is_zipfile(path):
+            _add_zip(tree, path)
+        elif path.suffix.lower() == ".json":
+            # A single thread file: its folder is the thread, so keep that name.
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
+            tree.add(Member(f"{path.parent.name}/{path.name}", size, path.parent.parent))
+            tree.single_file = len(paths) == 1
+        elif path.suffix.lower() == ".zip":
+            raise SourceError(f"{path}: is not a readable zip file (damaged or incomplete)")
+        else:
+            raise SourceError(f"{path}: is neither a folder, a .zip nor a .json file")
+    return tree
+
+
+def _add_folder(tree: DownloadTree, root: Path) -> None:
+    seen_dirs: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:  # a symlink loop, or a folder linked twice
+            tree.warnings.append(f"{dirpath}: folder already visited (symlink loop); skipped")
+            dirnames[:] = []
+            continue
+        seen_dirs.add(key)
+        dirnames.sort()
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        for filename in sorted(filenames):
+            full = os.path.join(dirpath, filename)
+            try:
+                st = os.stat(full)
+            except OSError:
+                tree.warnings.append(f"{full}: cannot be read (broken link); skipped")
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
+            tree.add(Member(rel, st.st_size, root))
+
+
+def _add_zip(tree: DownloadTree, path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(f"{path}: is not a readable zip file ({exc})") from None
+    names: set[str] = set()
+    for info in infos:
+        if info.is_dir():
+            continue
+        rel = safe_relative(info.filename)
+        if rel is None:
+            tree.warnings.append(
+                f"{path} (member {info.filename}): points outside the download; ignored"
+            )
+            continue
+        if rel in names:
+            tree.warnings.append(
+                f"{path} (member {info.filename}): appears twice in the zip; the first is used"
+            )
+            continue
+        names.add(rel)
+        tree.add(Member(rel, info.file_size, path, info.filename, info.CRC))
+
+
+def group_paths(paths: list[Path]) -> list[list[Path]]:
+    """Group the paths of one command into downloads: zip parts whose names
+    differ only by a part number belong together; everything else stands alone."""
+    groups: dict[str, list[Path]] = {}
+    order: list[str] = []
+    for path in paths:
+        if path.suffix.lower() == ".zip":
+            key = "zip:" + str(path.parent / _PART_SUFFIX.sub("", path.stem))
+        else:
+            key = "path:" + str(path)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(path)
+    return [sorted(groups[k], key=_natural_key) for k in order]
+
+
+def _natural_key(path: Path) -> list[object]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
+
+
+def posix_parent(path: str) -> str:
+    parent = str(PurePosixPath(path).parent)
+    return "" if parent == "." else parent

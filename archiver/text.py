@@ -1,0 +1,41 @@
+"""Repairing the text of Meta's downloads.
+
+Meta's DYI JSON writes every UTF-8 *byte* as its own ``\\u00XX`` escape, so a
+parsed "café" reads "cafÃ©". Re-encoding as Latin-1 and decoding as UTF-8 undoes
+it; when either step fails the string was real text (characters above U+00FF) or
+genuine Latin-1 (bytes that are not UTF-8), and it is kept as it is. The rule is
+idempotent on clean text, and it also repairs files whose mojibake was re-saved
+as literal characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def repair(s: str) -> str:
+    """Return ``s`` with Meta's mojibake undone, or ``s`` unchanged."""
+    if s.isascii():
+        return s
+    try:
+        return s.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return s
+
+
+def repair_any(value: Any) -> Any:
+    """Repair every string inside a JSON value (dict keys included)."""
+    if isinstance(value, str):
+        return repair(value)
+    if isinstance(value, list):
+        return [repair_any(v) for v in value]
+    if isinstance(value, dict):
+        return {repair(k) if isinstance(k, str) else k: repair_any(v) for k, v in value.items()}
+    return value
+
+
+def normalise_for_match(s: str | None) -> str:
+    """The form of a text used to recognise the same message in two downloads."""
+    if not s:
+        return ""
+    return " ".join(repair(s).split()).casefold()

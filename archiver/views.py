@@ -1,0 +1,336 @@
+"""Reading the archive: conversations, their messages, and what it holds.
+
+The CLI, the reader and the Markdown export all read through these functions,
+so that a conversation looks the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+
+class ThreadNotFound(Exception):
+    pass
+
+
+class AmbiguousThread(Exception):
+    def __init__(self, ref: str, matches: list[tuple[int, str]]) -> None:
+        self.ref = ref
+        self.matches = matches
+        listing = "; ".join(f"{cid}: {title}" for cid, title in matches[:10])
+        more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
+        super().__init__(f"'{ref}' names {len(matches)} conversations: {listing}{more}")
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Part:
+    platform: str
+    download: str
+    section: str | None
+    title: str | None
+    messages: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform, "download": self.download, "section": self.section,
+            "title": self.title, "messages": self.messages,
+        }
+
+
+@dataclass
+class Conversation:
+    id: int
+    title: str
+    platforms: list[str]
+    participants: list[str]
+    messages: int
+    first_ms: int | None
+    last_ms: int | None
+    cross_app: bool
+    frozen: bool
+    parts: list[Part] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "platforms": self.platforms,
+            "participants": self.participants, "messages": self.messages,
+            "first": iso(self.first_ms), "last": iso(self.last_ms),
+            "cross_app": self.cross_app, "frozen": self.frozen,
+            "parts": [p.as_json() for p in self.parts],
+        }
+
+
+@dataclass
+class Attachment:
+    kind: str
+    name: str | None
+    path: str | None  # archived copy (relative to the archive folder) or source
+    missing: bool
+    uri: str | None = None
+    remote: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "path": self.path, "missing": self.missing}
+
+
+@dataclass
+class MessageView:
+    id: int
+    position: int
+    sender: str
+    timestamp_ms: int
+    platform: str
+    kind: str
+    text: str | None
+    unsent: bool
+    edited: bool
+    share_link: str | None
+    share_text: str | None
+    call_seconds: int | None
+    call_missed: bool | None
+    reactions: list[tuple[str, str]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        share = None
+        if self.kind == "share" or self.share_link or self.share_text:
+            share = {"link": self.share_link, "text": self.share_text}
+        call = None
+        if self.call_seconds is not None:
+            call = {"seconds": self.call_seconds, "missed": bool(self.call_missed)}
+        return {
+            "id": self.id, "sender": self.sender, "time": iso(self.timestamp_ms),
+            "platform": self.platform, "kind": self.kind, "text": self.text,
+            "unsent": self.unsent, "edited": self.edited,
+            "reactions": [{"actor": a, "reaction": r} for a, r in self.reactions],
+            "attachments": [a.as_json() for a in self.attachments],
+            "share": share, "call": call,
+        }
+
+
+_CONVERSATION_COLUMNS = (
+    "c.id, c.title, c.platforms, c.message_count, c.first_ms, c.last_ms, c.cross_app, c.frozen"
+)
+
+
+def list_conversations(db: sqlite_utils.Database, *, with_parts: bool = True) -> list[Conversation]:
+    """Every conversation, most recent first."""
+    rows = db.execute(
+        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.message_count > 0 "
+        "ORDER BY c.last_ms DESC, c.id"
+    ).fetchall()
+    convs = [_conversation(row) for row in rows]
+    if with_parts and convs:
+        by_id = {c.id: c for c in convs}
+        for cid, name in db.execute(
+            "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
+            "JOIN threads t ON t.id = p.thread_id ORDER BY t.conversation_id, p.name"
+        ):
+            if cid in by_id and name not in by_id[cid].participants:
+                by_id[cid].participants.append(name)
+        for cid, part in _parts(db, None):
+            if cid in by_id:
+                by_id[cid].parts.append(part)
+    return convs
+
+
+def get_conversation(db: sqlite_utils.Database, cid: int) -> Conversation:
+    row = db.execute(
+        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?", (cid,)
+    ).fetchone()
+    if row is None:
+        raise ThreadNotFound(f"no conversation with id {cid}")
+    conv = _conversation(row)
+    conv.participants = [
+        r[0] for r in db.execute(
+            "SELECT DISTINCT p.name FROM participants p JOIN threads t ON t.id = p.thread_id "
+            "WHERE t.conversation_id = ? ORDER BY p.name", (cid,)
+        )
+    ]
+    conv.parts = [part for _, part in _parts(db, cid)]
+    return conv
+
+
+def _conversation(row: tuple[Any, ...]) -> Conversation:
+    cid, title, platforms, count, first, last, cross_app, frozen = row
+    return Conversation(
+        id=cid, title=title or f"Conversation {cid}",
+        platforms=[p for p in (platforms or "").split(",") if p], participants=[],
+        messages=count or 0, first_ms=first, last_ms=last,
+        cross_app=bool(cross_app), frozen=bool(frozen),
+    )
+
+
+def _parts(db: sqlite_utils.Database, cid: int | None) -> Iterator[tuple[int, Part]]:
+    where = "WHERE t.conversation_id = ?" if cid is not None else ""
+    params = (cid,) if cid is not None else ()
+    for row in db.execute(
+        "SELECT t.conversation_id, t.platform, d.name, tp.section, tp.title, tp.messages "
+        "FROM thread_parts tp JOIN threads t ON t.id = tp.thread_id "
+        f"JOIN downloads d ON d.id = tp.download_id {where} "
+        "ORDER BY t.conversation_id, t.platform, d.name, t.id",
+        params,
+    ):
+        yield row[0], Part(row[1], row[2], row[3], row[4], row[5])
+
+
+def resolve_conversation(db: sqlite_utils.Database, ref: str) -> int:
+    """A conversation id from what the user typed: an id, or a piece of a
+    title that names exactly one conversation."""
+    ref = ref.strip()
+    if ref.isdigit():
+        row = db.execute(
+            "SELECT id FROM conversations WHERE id = ? AND message_count > 0", (int(ref),)
+        ).fetchone()
+        if row:
+            return int(row[0])
+    matches = db.execute(
+        "SELECT DISTINCT c.id, c.title FROM conversations c JOIN threads t "
+        "ON t.conversation_id = c.id WHERE c.message_count > 0 AND "
+        "(c.title LIKE ? ESCAPE '\\' OR t.title LIKE ? ESCAPE '\\' OR t.key = ?) "
+        "ORDER BY c.last_ms DESC",
+        (_like(ref), _like(ref), ref),
+    ).fetchall()
+    exact = [m for m in matches if (m[1] or "").casefold() == ref.casefold()]
+    if len(exact) == 1:
+        return int(exact[0][0])
+    if len(matches) == 1:
+        return int(matches[0][0])
+    if not matches:
+        raise ThreadNotFound(f"no conversation matches '{ref}' (see: chatkeep threads)")
+    raise AmbiguousThread(ref, [(m[0], m[1]) for m in matches])
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+_MESSAGE_COLUMNS = (
+    "m.id, m.position, m.sender, m.timestamp_ms, t.platform, m.kind, m.text, m.unsent, "
+    "m.edited, m.share_link, m.share_text, m.call_seconds, m.call_missed"
+)
+
+
+def messages_between(
+    db: sqlite_utils.Database, cid: int, first: int, last: int
+) -> list[MessageView]:
+    """Messages whose position is in [first, last], oldest first, with their
+    reactions and attachments."""
+    rows = db.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages m JOIN threads t ON t.id = m.thread_id "
+        "WHERE m.conversation_id = ? AND m.position BETWEEN ? AND ? ORDER BY m.position",
+        (cid, first, last),
+    ).fetchall()
+    views = [
+        MessageView(
+            id=r[0], position=r[1], sender=r[2], timestamp_ms=r[3], platform=r[4], kind=r[5],
+            text=r[6], unsent=bool(r[7]), edited=bool(r[8]), share_link=r[9], share_text=r[10],
+            call_seconds=r[11], call_missed=None if r[12] is None else bool(r[12]),
+        )
+        for r in rows
+    ]
+    if not views:
+        return views
+    by_id = {v.id: v for v in views}
+    ids = list(by_id)
+    marks = ",".join("?" * len(ids))
+    # Reactions and attachments of a message seen in two apps' downloads live on
+    # whichever copy held them; gather them from its duplicates too.
+    for target, actor, reaction in db.execute(
+        "SELECT COALESCE(m.duplicate_of, m.id), r.actor, r.reaction FROM reactions r "
+        f"JOIN messages m ON m.id = r.message_id WHERE m.id IN ({marks}) "
+        f"OR m.duplicate_of IN ({marks}) ORDER BY r.rowid",
+        ids + ids,
+    ):
+        pair = (actor, reaction)
+        if pair not in by_id[target].reactions:
+            by_id[target].reactions.append(pair)
+    for mid, kind, name, uri, source_path, present, remote, media_path in db.execute(
+        "SELECT message_id, kind, name, uri, source_path, present, remote, media_path "
+        f"FROM attachments WHERE message_id IN ({marks}) ORDER BY id",
+        ids,
+    ):
+        by_id[mid].attachments.append(
+            Attachment(
+                kind=kind, name=name, path=media_path or (uri if remote else None),
+                missing=not present and not remote, uri=uri, remote=bool(remote),
+            )
+        )
+    return views
+
+
+def iter_messages(
+    db: sqlite_utils.Database, cid: int, *, page: int = 2000
+) -> Iterator[MessageView]:
+    """Every message of a conversation, oldest first, a page at a time."""
+    start = 0
+    while True:
+        batch = messages_between(db, cid, start, start + page - 1)
+        yield from batch
+        if len(batch) < page:
+            return
+        start += page
+
+
+def owners(db: sqlite_utils.Database) -> set[str]:
+    """The archive owner's names (one per download where it is known)."""
+    return {r[0] for r in db.execute("SELECT DISTINCT owner FROM downloads WHERE owner IS NOT NULL")}
+
+
+def stats(db: sqlite_utils.Database) -> dict[str, Any]:
+    """What the archive holds, per platform and per download."""
+    total = db.execute(
+        "SELECT COUNT(*), MIN(timestamp_ms), MAX(timestamp_ms) FROM messages "
+        "WHERE duplicate_of IS NULL"
+    ).fetchone()
+    per_platform = {
+        p: {"messages": n, "threads": t}
+        for p, n, t in db.execute(
+            "SELECT t.platform, COUNT(m.id), COUNT(DISTINCT t.id) FROM threads t "
+            "LEFT JOIN messages m ON m.thread_id = t.id AND m.duplicate_of IS NULL "
+            "GROUP BY t.platform ORDER BY t.platform"
+        )
+    }
+    downloads = [
+        {
+            "name": name, "platform": platform, "owner": owner, "imported": imported,
+            "messages": n, "threads": nt,
+        }
+        for name, platform, owner, imported, n, nt in db.execute(
+            "SELECT d.name, d.platform, d.owner, d.last_imported, "
+            "(SELECT COUNT(*) FROM message_downloads md WHERE md.download_id = d.id), "
+            "(SELECT COUNT(*) FROM thread_parts tp WHERE tp.download_id = d.id) "
+            "FROM downloads d ORDER BY d.id"
+        )
+    ]
+    media = db.execute(
+        "SELECT COUNT(DISTINCT sha256), COALESCE(SUM(present = 0 AND remote = 0), 0) "
+        "FROM attachments"
+    ).fetchone()
+    return {
+        "conversations": db.execute(
+            "SELECT COUNT(*) FROM conversations WHERE message_count > 0"
+        ).fetchone()[0],
+        "messages": total[0],
+        "first": iso(total[1]),
+        "last": iso(total[2]),
+        "platforms": per_platform,
+        "downloads": downloads,
+        "media_files": media[0],
+        "media_missing": media[1],
+        "cross_app": db.execute(
+            "SELECT COUNT(*) FROM conversations WHERE cross_app = 1"
+        ).fetchone()[0],
+    }

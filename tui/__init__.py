@@ -1,0 +1,1 @@
+"""chatkeep's terminal reader, a Textual face on the ``archiver`` engine."""
