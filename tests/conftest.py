@@ -1,0 +1,70 @@
+"""Shared test fixtures: fresh archives and the fixture folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import main
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+REPO = TESTS.parent
+SAMPLES = REPO / "sample_exports"
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    """../shared/fixtures (other projects' files); skipped where absent."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures is not present")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    """A path for a fresh archive folder (created by the first import)."""
+    return tmp_path / "archive"
+
+
+def run(archive: Path, *args: str) -> tuple[int, str, str]:
+    """Run the chatkeep CLI on ``archive``; returns (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, ["--archive", str(archive), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_json(archive: Path, *args: str) -> object:
+    code, out, err = run(archive, *args, "--json")
+    assert code in (0, 1), err
+    return json.loads(out)
+
+
+def write_thread(folder: Path, messages: list[dict], *, title: str = "Thread",
+                 participants: tuple[str, ...] = ("Ana", "Jordan Lee"), part: int = 1) -> Path:
+    """Write one Meta DYI part file the way Meta does (every string mojibake)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {
+        "participants": [{"name": p} for p in participants],
+        "messages": messages,
+        "title": title,
+        "is_still_participant": True,
+        "thread_path": f"inbox/{folder.name}",
+    }
+    path = folder / f"message_{part}.json"
+    path.write_text(json.dumps(mojibake(data)), encoding="ascii")
+    return path
+
+
+def mojibake(value: object) -> object:
+    """Encode every string as Meta does: each UTF-8 byte as its own character."""
+    if isinstance(value, str):
+        return value.encode("utf-8").decode("latin-1")
+    if isinstance(value, list):
+        return [mojibake(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mojibake(v) for k, v in value.items()}
+    return value
