@@ -23,14 +23,14 @@ def _archive_dir(ctx: click.Context) -> Path:
     return ctx.obj["archive"]
 
 
-def _open_ro(ctx: click.Context):  # noqa: ANN202 - sqlite_utils.Database
+def _open_ro(ctx: click.Context):
     try:
         return open_archive(_archive_dir(ctx), readonly=True)
     except ArchiveError as exc:
         _fail(str(exc))
 
 
-def _tz(name: str | None):  # noqa: ANN202
+def _tz(name: str | None):
     try:
         return resolve_tz(name)
     except UnknownZone as exc:
@@ -167,7 +167,7 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
     conv = views.get_conversation(db, cid)
     if as_json:
         # Streamed so that a huge conversation never sits in memory.
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         out.write('{"thread": ' + json.dumps(conv.as_json(), ensure_ascii=False)
                   + ', "messages": [')
         for i, msg in enumerate(views.iter_messages(db, cid)):

@@ -54,7 +54,7 @@ class MediaIndex:
         raw = uri.replace("\\", "/")
         if raw.startswith("/") and safe_relative(raw.lstrip("/")) is not None:
             # "/messages/inbox/…": Meta's leading slash, relative to the root.
-            if raw.startswith("/messages/") or raw.startswith("/your_"):
+            if raw.startswith(("/messages/", "/your_")):
                 raw = raw.lstrip("/")
         rel = safe_relative(raw)
         if rel is None:

@@ -500,6 +500,7 @@ class _FacebookWriter:
         rnd = self.rnd
         out = ['    {\n      "sender_name": ', self.q(sender), ',\n      "timestamp_ms": ', str(ts)]
         r = rnd()
+        reactable = True
         if r < 0.885:
             out.append(',\n      "content": "')
             out.append(self.text.text())
@@ -510,13 +511,16 @@ class _FacebookWriter:
             self._share(out)
         elif r < 0.945:
             self._call(out, th, sender)
+            reactable = False
         elif r < 0.952:
-            out.append(',\n      "is_unsent": true')
             if rnd() < 0.5:
                 who = "You" if sender == OWNER else sender
                 out.append(f',\n      "content": {self.q(who + " unsent a message.")}')
+            out.append(',\n      "is_unsent": true')
+            reactable = False
         elif r < 0.966:
             self._event(out, th, sender)
+            reactable = False
         elif r < 0.978:
             n = self.rng.randrange(10**14, 10**15)
             out.append(
@@ -531,7 +535,7 @@ class _FacebookWriter:
             self._media(out, "audio_files", uri_base, ts, folder)
         else:
             self._media(out, "files", uri_base, ts, folder)
-        if rnd() < 0.08:
+        if reactable and rnd() < 0.0825:  # ~8% of all messages
             self._reaction_block(out, th)
         out.append(_FB_TAIL)
         return "".join(out)
@@ -801,10 +805,13 @@ def generate_instagram_legacy(
             sender = bag[0]
             buf: list[str] = []
             first = True
+            previous_us = IG_LEGACY_END_MS * 1000
             for _ in range(th.size):
                 if rnd() > 0.4:
                     sender = bag[int(rnd() * len(bag))]
-                us = clock.tick() * 1000 + int(rnd() * 1000)
+                # sub-millisecond digits must not break the newest-first order
+                us = min(clock.tick() * 1000 + int(rnd() * 1000), previous_us)
+                previous_us = us
                 item: dict[str, Any] = {"sender": sender, "created_at": _iso(us, tz)}
                 r = rnd()
                 if r < 0.86:
