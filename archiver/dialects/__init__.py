@@ -51,7 +51,7 @@ class ReadContext:
     html_threads: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
-    def warn(self, where: str, problem: str) -> None:
+    def warn(self, where: object, problem: str) -> None:
         self.warnings.append(f"{where}: {problem}")
 
 

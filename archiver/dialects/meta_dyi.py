@@ -144,12 +144,13 @@ def read_thread(
         has_messages = False
         has_participants = False
         position = 0
+        label = member.label
         with tree.open(member) as f:
             try:
                 for key, value in iter_object(f, "messages", member.size):
                     if key == "item":
                         has_messages = True
-                        msg = parse_message(value, f"{member.label} message {position}", ctx)
+                        msg = parse_message(value, Where(label, position), ctx)
                         position += 1
                         if msg is not None:
                             yield msg
@@ -158,7 +159,7 @@ def read_thread(
                     else:
                         if key == "participants":
                             has_participants = True
-                        _thread_key(info, key, value, member.label, ctx)
+                        _thread_key(info, key, value, label, ctx)
             except ijson.JSONError as exc:
                 raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
             except NotAnObject as exc:
@@ -195,7 +196,26 @@ def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadCon
         info.extra[key] = repair_any(value)
 
 
-def parse_message(raw: Any, where: str, ctx: ReadContext) -> Message | None:
+class Where:
+    """A message's place in a file, formatted only when a warning needs it."""
+
+    __slots__ = ("label", "position")
+
+    def __init__(self, label: str, position: int) -> None:
+        self.label = label
+        self.position = position
+
+    def __str__(self) -> str:
+        return f"{self.label} message {self.position}"
+
+
+# Flags of 2024+ downloads whose usual value (false) says nothing.
+_QUIET_WHEN_FALSE = frozenset(
+    {"is_geoblocked_for_viewer", "is_unsent_image_by_messenger_kid_parent", "is_taken_down"}
+)
+
+
+def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | None:
     """Turn one message object into a record, or None (with a warning) when it
     has no usable timestamp. Odd values are kept raw and warned about."""
     if not isinstance(raw, dict):
@@ -204,7 +224,10 @@ def parse_message(raw: Any, where: str, ctx: ReadContext) -> Message | None:
     ts = _timestamp_ms(raw, where, ctx)
     if ts is None:
         return None
-    extra: dict[str, Any] = {k: repair_any(v) for k, v in raw.items() if k not in MAPPED_KEYS}
+    extra: dict[str, Any] = {
+        k: repair_any(v) for k, v in raw.items()
+        if k not in MAPPED_KEYS and not (v is False and k in _QUIET_WHEN_FALSE)
+    }
 
     sender = raw.get("sender_name")
     if isinstance(sender, str) and sender.strip():
@@ -309,7 +332,7 @@ def _attachment(kind: str, uri: str) -> Attachment:
     return Attachment(kind, uri, remote=uri.startswith(("http://", "https://")))
 
 
-def _timestamp_ms(raw: dict[str, Any], where: str, ctx: ReadContext) -> int | None:
+def _timestamp_ms(raw: dict[str, Any], where: Where | str, ctx: ReadContext) -> int | None:
     ts = raw.get("timestamp_ms")
     if isinstance(ts, bool):
         ts = None
