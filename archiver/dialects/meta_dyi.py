@@ -215,9 +215,33 @@ _QUIET_WHEN_FALSE = frozenset(
 )
 
 
+# Keys of a plain text message; such messages take the short path below.
+_PLAIN_KEYS = frozenset(
+    {"sender_name", "timestamp_ms", "content", "type", "is_geoblocked_for_viewer",
+     "is_unsent_image_by_messenger_kid_parent"}
+)
+
+
 def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | None:
     """Turn one message object into a record, or None (with a warning) when it
     has no usable timestamp. Odd values are kept raw and warned about."""
+    if type(raw) is dict and raw.keys() <= _PLAIN_KEYS:
+        # Most messages are plain text: map them without the general checks.
+        sender = raw.get("sender_name")
+        ts = raw.get("timestamp_ms")
+        text = raw.get("content")
+        mtype = raw.get("type")
+        if (type(sender) is str and sender and type(ts) is int
+                and (text is None or type(text) is str)
+                and mtype in (None, "Generic")
+                and raw.get("is_geoblocked_for_viewer", False) is False
+                and raw.get("is_unsent_image_by_messenger_kid_parent", False) is False):
+            if text is not None:
+                text = repair(text)
+            if text and text.endswith("(edited)") and len(text) > 8:
+                return Message(repair(sender), ts, "text", text[:-8].rstrip(), edited=True)
+            kind = "system" if text and _EVENT_PATTERNS.match(text) else "text"
+            return Message(repair(sender), ts, kind, text)
     if not isinstance(raw, dict):
         ctx.warn(where, "is not an object; skipped")
         return None
