@@ -97,7 +97,7 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     # Random inserts into the fingerprint index thrash the default 2 MB cache.
-    conn.execute("PRAGMA cache_size = -32000")
+    conn.execute("PRAGMA cache_size = -16000")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = OFF")
     db = sqlite_utils.Database(conn)

@@ -1,0 +1,5 @@
+"""python -m archiver: the chatkeep command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""Import benchmark: floor, import, ratio, peak memory, re-import.
+
+    python benchmarks/bench_import.py [--messages 1000000] [--repeat 3] [--keep DIR]
+
+Generates a Facebook download (benchmarks/generate.py) unless one is given
+with --download, measures the floor (one ijson C pass over every part file),
+then imports it into a fresh archive in a child process (wall time and peak
+RSS from wait4), imports it again (the re-import), and prints a table. Also
+imports a generated old-Instagram messages.json of the same size for its peak
+memory. Medians over --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import measure_floor  # noqa: E402
+from generate import generate_facebook, generate_instagram_legacy  # noqa: E402
+
+CHATKEEP = [sys.executable, "-m", "archiver"]
+
+
+def timed_child(args: list[str]) -> tuple[float, float]:
+    """Run a child process; returns (seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"import failed ({code}): {err[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def import_args(archive: Path, download: Path) -> list[str]:
+    return [*CHATKEEP, "--archive", str(archive), "import", "--no-media", "--json", str(download)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--download", type=Path, help="an existing download to import")
+    parser.add_argument("--skip-instagram", action="store_true")
+    opts = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="chatkeep-bench-"))
+    try:
+        download = opts.download
+        if download is None:
+            download = work / "facebook"
+            generate_facebook(download, opts.messages, seed=0)
+        floors, imports, peaks, reimports = [], [], [], []
+        for _ in range(opts.repeat):
+            floors.append(measure_floor(download)[0])
+            archive = work / "archive"
+            shutil.rmtree(archive, ignore_errors=True)
+            seconds, peak = timed_child(import_args(archive, download))
+            imports.append(seconds)
+            peaks.append(peak)
+            reimports.append(timed_child(import_args(archive, download))[0])
+        floor = statistics.median(floors)
+        first = statistics.median(imports)
+        again = statistics.median(reimports)
+        rows = [
+            ("messages", f"{opts.messages:,}" if opts.download is None else str(download)),
+            ("floor (ijson C pass)", f"{floor:.2f} s"),
+            ("import with FTS", f"{first:.2f} s"),
+            ("ratio to floor", f"{first / floor:.1f}x"),
+            ("peak memory (import)", f"{max(peaks):.0f} MB"),
+            ("re-import", f"{again:.2f} s ({100 * again / first:.0f}% of first)"),
+        ]
+        if not opts.skip_instagram:
+            ig = work / "instagram" / "messages.json"
+            generate_instagram_legacy(ig, opts.messages, seed=0)
+            seconds, peak = timed_child(import_args(work / "archive-ig", ig))
+            rows.append(("old Instagram messages.json import", f"{seconds:.2f} s"))
+            rows.append(("peak memory (messages.json)", f"{peak:.0f} MB"))
+        width = max(len(r[0]) for r in rows)
+        for name, value in rows:
+            print(f"{name:<{width}}  {value}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
