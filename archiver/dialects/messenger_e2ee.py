@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -30,6 +32,7 @@ from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
 from . import ReadContext, ReadError, ThreadSource
 from .meta_dyi import _PART as META_PART
+from .meta_dyi import Where
 
 NAME = "messenger_e2ee"
 
@@ -42,6 +45,7 @@ _LOOKS_E2EE = re.compile(
 )
 KNOWN_TYPES = frozenset({"text", "media", "link", "placeholder"})
 FAILED_MEDIA = "Failed to download media"
+MAX_MS = 253402300800000  # 10000-01-01T00:00:00Z
 MAPPED_KEYS = frozenset(
     {"senderName", "timestamp", "text", "type", "isUnsent", "media", "reactions"}
 )
@@ -71,7 +75,12 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
         if member.size == 0:
             ctx.warn(member.label, "is empty (0 bytes); skipped")
             continue
-        if not _looks_like_thread(tree, member):
+        try:
+            if not _looks_like_thread(tree, member):
+                continue
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            # Not known to be a thread, but it may be one: say so rather than drop it.
+            ctx.warn(member.label, f"cannot be read ({exc}); skipped")
             continue
         yield ThreadSource(
             dialect=NAME,
@@ -83,11 +92,8 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
 
 
 def _looks_like_thread(tree: DownloadTree, member: Member) -> bool:
-    try:
-        with tree.open(member) as f:
-            head = f.read(PEEK_BYTES)
-    except OSError:
-        return False  # a file that cannot be read is not recognised; nothing to claim
+    with tree.open(member) as f:
+        head = f.read(PEEK_BYTES)
     head = head.removeprefix(BOM).lstrip()
     return head.startswith(b"{") and _LOOKS_E2EE.search(head) is not None
 
@@ -111,14 +117,14 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
     # Instagram's messages.json, which is streamed), so this is acceptable here.
     keyed: list[tuple[int, int, Message]] = []
     seen_types: set[str] = set()
+    label = member.label
     has_messages = has_participants = False
     position = 0
     try:
         for key, value in iter_object(f, "messages", member.size):
             if key == "item":
                 has_messages = True
-                where = f"{member.label} message {position}"
-                msg = parse_message(value, where, ctx, seen_types)
+                msg = parse_message(value, Where(label, position), ctx, seen_types)
                 if msg is not None:
                     keyed.append((msg.timestamp_ms, position, msg))
                 position += 1
@@ -126,7 +132,7 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
                 raise ReadError("'messages' is not a list")
             else:
                 has_participants = has_participants or key == "participants"
-                _thread_key(info, key, value, member.label, ctx)
+                _thread_key(info, key, value, label, ctx)
     except ijson.JSONError as exc:
         raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
     except NotAnObject as exc:
@@ -143,7 +149,7 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadContext) -> None:
+def _thread_key(info: ThreadInfo, key: str, value: Any, where: object, ctx: ReadContext) -> None:
     if key == "participants":
         if not isinstance(value, list):
             ctx.warn(where, "'participants' is not a list; kept raw")
@@ -174,7 +180,7 @@ def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadCon
 
 
 def parse_message(
-    raw: Any, where: str, ctx: ReadContext, seen_types: set[str] | None = None
+    raw: Any, where: object, ctx: ReadContext, seen_types: set[str] | None = None
 ) -> Message | None:
     """Turn one encrypted-chat message into a record, or None (with a warning)
     when it has no usable timestamp. Odd values are kept raw and warned about.
@@ -246,18 +252,20 @@ def parse_message(
     return msg
 
 
-def _timestamp_ms(raw: dict[str, Any], where: str, ctx: ReadContext) -> int | None:
+def _timestamp_ms(raw: dict[str, Any], where: object, ctx: ReadContext) -> int | None:
     ts = raw.get("timestamp")
-    if isinstance(ts, (int, float)) and not isinstance(ts, bool):
-        return int(ts)
     if isinstance(ts, str) and ts.strip().isdigit():
         ctx.warn(where, "'timestamp' is text; read as a number")
-        return int(ts.strip())
+        ts = int(ts.strip())
+    # Within what a date can be (1e999 parses as infinity; SQLite holds 64 bits).
+    if (isinstance(ts, (int, float)) and not isinstance(ts, bool)
+            and -MAX_MS <= ts <= MAX_MS):
+        return int(ts)
     ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
     return None
 
 
-def _media(value: Any, msg: Message, extra: dict[str, Any], where: str, ctx: ReadContext) -> None:
+def _media(value: Any, msg: Message, extra: dict[str, Any], where: object, ctx: ReadContext) -> None:
     if value is None:
         return
     if not isinstance(value, list):
@@ -284,7 +292,7 @@ def _media(value: Any, msg: Message, extra: dict[str, Any], where: str, ctx: Rea
 
 
 def _reactions(
-    value: Any, msg: Message, extra: dict[str, Any], where: str, ctx: ReadContext
+    value: Any, msg: Message, extra: dict[str, Any], where: object, ctx: ReadContext
 ) -> None:
     if value is None:
         return

@@ -9,6 +9,7 @@ mojibake and is repaired here.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -91,7 +92,7 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
     html: dict[str, list[Member]] = {}
     for member in tree:
         folder, _, filename = member.path.rpartition("/")
-        m = _PART.match(filename)
+        m = _PART.match(filename) if filename.lower() != "messages.json" else None
         if tree.single_file and not m and _looks_like_thread(tree, member):
             # A thread file the user named directly, whatever it is called.
             stem = filename.rsplit(".", 1)[0]
@@ -131,6 +132,8 @@ def _looks_like_thread(tree: DownloadTree, member: Member) -> bool:
         with tree.open(member) as f:
             head = f.read(8192)
     except OSError:
+        return False
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return False
     return b'"sender_name"' in head or (b'"participants"' in head and b'"threadName"' not in head)
 
@@ -360,13 +363,13 @@ def _timestamp_ms(raw: dict[str, Any], where: Where | str, ctx: ReadContext) -> 
     ts = raw.get("timestamp_ms")
     if isinstance(ts, bool):
         ts = None
-    if isinstance(ts, (int, float)):
+    if isinstance(ts, int) or (isinstance(ts, float) and math.isfinite(ts)):
         return int(ts)
     if isinstance(ts, str) and ts.strip().isdigit():
         ctx.warn(where, "'timestamp_ms' is text; read as a number")
         return int(ts.strip())
     legacy = raw.get("timestamp")  # spring 2018: seconds
-    if isinstance(legacy, (int, float)) and not isinstance(legacy, bool):
+    if isinstance(legacy, int | float) and not isinstance(legacy, bool) and math.isfinite(legacy):
         return int(legacy * 1000)
     ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
     return None
