@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import conversations, dialects
+from . import conversations, dialects, schema
 from .dialects import ReadContext, ReadError, ThreadSource
 from .fingerprint import OccurrenceCounter, base_fingerprint, with_occurrence
 from .media import OUTSIDE, MediaIndex, MediaStore
@@ -156,6 +156,10 @@ class _Writer:
         self.batch_first_id = 0
         self.next_id = 0
         self.touched_threads: set[int] = set()
+        # A first import into an empty archive builds some indexes at the end.
+        self.bulk = self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]
+        if self.bulk:
+            schema.drop_deferred_indexes(self.conn)
 
     # -- transactions -------------------------------------------------------
 
@@ -181,6 +185,8 @@ class _Writer:
 
     def finish(self) -> None:
         self._commit()
+        if self.bulk:
+            schema.ensure_indexes(self.conn)
         from . import crossapp
 
         crossapp.link_threads(self.db, self.touched_threads)
@@ -384,6 +390,10 @@ class _Writer:
         self.touched_threads.add(thread_id)
         if messages is None:
             messages = dialects.read_thread(tree, source, info, ctx)
+        # A new thread in its own new conversation whose messages arrive oldest
+        # first is numbered as it is written; anything else is renumbered later.
+        numbering = row is None
+        last_ts = -(1 << 62)
         counter = OccurrenceCounter()
         msg_rows: list[tuple[Any, ...]] = []
         link_rows: list[tuple[int, int]] = []
@@ -415,8 +425,13 @@ class _Writer:
                     continue
             mid = self.next_id
             self.next_id += 1
+            if numbering and msg.timestamp_ms < last_ts:
+                numbering = False
+            last_ts = msg.timestamp_ms
+            msg_rows.append(
+                self._message_row(mid, thread_id, cid, added if numbering else None, fp, msg)
+            )
             added += 1
-            msg_rows.append(self._message_row(mid, thread_id, cid, fp, msg))
             link_rows.append((mid, download_id))
             for r in msg.reactions:
                 reaction_rows.append((mid, r.actor, r.reaction, r.timestamp_ms))
@@ -443,18 +458,23 @@ class _Writer:
             " VALUES (?, ?, ?, ?, ?)",
             (thread_id, download_id, source.section, title, added + present),
         )
-        if added:
+        if numbering:  # its own new conversation, already numbered
+            conn.execute("UPDATE conversations SET dirty = 2 WHERE id = ?", (cid,))
+        elif added:
             conversations.mark_dirty(conn, {cid})
         return added, present
 
     @staticmethod
     def _message_row(
-        mid: int, thread_id: int, cid: int, fp: bytes, msg: Message
+        mid: int, thread_id: int, cid: int, position: int | None, fp: bytes, msg: Message
     ) -> tuple[Any, ...]:
-        names = [a.uri.rsplit("/", 1)[-1] for a in msg.attachments if a.uri]
-        extra_parts = [p for p in (msg.share_text, msg.share_link, *names) if p]
+        if msg.attachments or msg.share_text or msg.share_link:
+            names = [a.uri.rsplit("/", 1)[-1] for a in msg.attachments if a.uri]
+            extra_parts = [p for p in (msg.share_text, msg.share_link, *names) if p]
+        else:
+            extra_parts = None
         return (
-            mid, thread_id, cid, fp, msg.sender, msg.timestamp_ms, msg.kind, msg.text,
+            mid, thread_id, cid, position, fp, msg.sender, msg.timestamp_ms, msg.kind, msg.text,
             " ".join(extra_parts) if extra_parts else None, int(msg.unsent), int(msg.edited),
             msg.share_link, msg.share_text, msg.call_seconds,
             None if msg.call_missed is None else int(msg.call_missed),
@@ -493,9 +513,9 @@ class _Writer:
 
 
 _INSERT_MESSAGE = (
-    "INSERT INTO messages (id, thread_id, conversation_id, fingerprint, sender, timestamp_ms, "
-    "kind, text, extra_text, unsent, edited, share_link, share_text, call_seconds, call_missed, "
-    "raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, sender, "
+    "timestamp_ms, kind, text, extra_text, unsent, edited, share_link, share_text, call_seconds, "
+    "call_missed, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_LINK = "INSERT INTO message_downloads (message_id, download_id) VALUES (?, ?)"
 _INSERT_REACTION = (

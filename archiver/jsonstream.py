@@ -28,6 +28,9 @@ if ijson.backend != "yajl2_c":  # pragma: no cover - depends on the install
     )
 
 
+COUNT = "\x00count"  # a key no JSON object of Meta's uses
+
+
 class NotAnObject(ValueError):
     """The file's top level is not a JSON object."""
 
@@ -42,10 +45,15 @@ def skip_bom(f: IO[bytes]) -> IO[bytes]:
 
 
 def iter_object(
-    f: IO[bytes], list_key: str, size: int, *, buffered_limit: int | None = None
+    f: IO[bytes], list_key: str, size: int, *, buffered_limit: int | None = None,
+    reverse: bool = False,
 ) -> Iterator[tuple[str, Any]]:
     """Yield ``("item", value)`` for each element of the top-level ``list_key``
     and ``(key, value)`` for every other top-level key, in file order.
+
+    ``reverse`` asks for the list's items last to first; it is honoured only
+    when the file is small enough to be buffered, and then ``(COUNT, n)`` comes
+    first so the caller can tell each item's place in the file.
 
     Raises ijson's errors on malformed JSON and NotAnObject when the top level
     is not an object.
@@ -53,18 +61,23 @@ def iter_object(
     skip_bom(f)
     limit = BUFFERED_LIMIT if buffered_limit is None else buffered_limit
     if size <= limit:
-        yield from _iter_buffered(f, list_key)
+        yield from _iter_buffered(f, list_key, reverse)
     else:
         yield from _iter_streamed(f, list_key)
 
 
-def _iter_buffered(f: IO[bytes], list_key: str) -> Iterator[tuple[str, Any]]:
+def _iter_buffered(f: IO[bytes], list_key: str, reverse: bool) -> Iterator[tuple[str, Any]]:
     seen_any = False
     for key, value in ijson.kvitems(f, "", use_float=True):
         seen_any = True
         if key == list_key and isinstance(value, list):
-            for item in value:
-                yield "item", item
+            if reverse:
+                yield COUNT, len(value)
+                for item in reversed(value):
+                    yield "item", item
+            else:
+                for item in value:
+                    yield "item", item
         else:
             yield key, value
     if not seen_any:

@@ -52,10 +52,10 @@ class MediaIndex:
         if uri.startswith(("http://", "https://")):
             return None
         raw = uri.replace("\\", "/")
-        if raw.startswith("/") and safe_relative(raw.lstrip("/")) is not None:
-            # "/messages/inbox/…": Meta's leading slash, relative to the root.
-            if raw.startswith(("/messages/", "/your_")):
-                raw = raw.lstrip("/")
+        if raw.startswith(("/messages/", "/your_")):
+            # Meta's leading slash means the download's root; any other
+            # absolute path is outside the download and never followed.
+            raw = raw[1:]
         rel = safe_relative(raw)
         if rel is None:
             return OUTSIDE
@@ -69,7 +69,7 @@ class MediaIndex:
             near = f"{folder}/{rel}"
             if near in members:
                 return members[near]
-            name = PurePosixPath(rel).name
+            name = rel.rsplit("/", 1)[-1]
             for sub in ("photos", "videos", "audio", "files", "gifs", "media"):
                 candidate = f"{folder}/{sub}/{name}"
                 if candidate in members:

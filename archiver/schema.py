@@ -102,6 +102,7 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
     conn.execute("PRAGMA foreign_keys = OFF")
     db = sqlite_utils.Database(conn)
     migrate(db, db_path)
+    ensure_indexes(conn)
     for suffix in ("-wal", "-shm"):
         side = Path(str(db_path) + suffix)
         if side.exists():
@@ -117,6 +118,32 @@ def migrate(db: sqlite_utils.Database, db_path: Path | str = "") -> None:
         with db.conn:
             _create_v1(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+# Indexes on messages, by name. A first (bulk) import drops the ones in
+# BULK_DEFERRED and builds them once at its end, which is much faster than
+# keeping them up to date row by row; every read-write open restores any
+# index an interrupted import left missing.
+MESSAGE_INDEXES = {
+    "idx_messages_fingerprint": "messages (fingerprint)",
+    "idx_messages_conversation_id_position": "messages (conversation_id, position)",
+    "idx_messages_thread_id_timestamp_ms": "messages (thread_id, timestamp_ms)",
+    "idx_messages_timestamp_ms": "messages (timestamp_ms)",
+}
+UNIQUE_INDEXES = {"idx_messages_fingerprint"}
+BULK_DEFERRED = ("idx_messages_timestamp_ms",)
+
+
+def ensure_indexes(conn: sqlite3.Connection) -> None:
+    """Create every message index that is missing."""
+    for name, target in MESSAGE_INDEXES.items():
+        unique = "UNIQUE " if name in UNIQUE_INDEXES else ""
+        conn.execute(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {target}")
+
+
+def drop_deferred_indexes(conn: sqlite3.Connection) -> None:
+    for name in BULK_DEFERRED:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:
@@ -173,14 +200,14 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             ("conversation_id", "conversations", "id"),
         ],
     )
-    db["messages"].create_index(["fingerprint"], unique=True)
-    db["messages"].create_index(["conversation_id", "position"])
-    db["messages"].create_index(["thread_id", "timestamp_ms"])
-    db["messages"].create_index(["timestamp_ms"])
-    db["message_downloads"].create(
-        {"message_id": int, "download_id": int},
-        pk=("message_id", "download_id"),
-        foreign_keys=[("message_id", "messages", "id"), ("download_id", "downloads", "id")],
+    ensure_indexes(db.conn)
+    # One row per message and download: WITHOUT ROWID keeps it a single b-tree
+    # (sqlite-utils cannot declare that, hence plain SQL).
+    db.execute(
+        "CREATE TABLE message_downloads ("
+        "message_id INTEGER NOT NULL REFERENCES messages(id), "
+        "download_id INTEGER NOT NULL REFERENCES downloads(id), "
+        "PRIMARY KEY (message_id, download_id)) WITHOUT ROWID"
     )
     db["reactions"].create(
         {"message_id": int, "actor": str, "reaction": str, "timestamp_ms": int},

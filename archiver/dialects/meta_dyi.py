@@ -16,7 +16,7 @@ from typing import Any
 
 import ijson
 
-from ..jsonstream import NotAnObject, iter_object
+from ..jsonstream import COUNT, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
@@ -141,22 +141,28 @@ def _looks_like_thread(tree: DownloadTree, member: Member) -> bool:
 def read_thread(
     tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext
 ) -> Iterator[Message]:
-    for member in source.files:
+    # Oldest first: the last part holds the oldest messages, and each file runs
+    # newest first, so parts are read backwards and each file's list reversed
+    # (a part is at most 10,000 messages, buffered anyway). Messages then arrive
+    # in time order and can be numbered as they are written.
+    for member in reversed(source.files):
         if member.size == 0:
             raise ReadError("the file is empty (0 bytes)")
         has_messages = False
         has_participants = False
-        position = 0
+        position, step = 0, 1
         label = member.label
         with tree.open(member) as f:
             try:
-                for key, value in iter_object(f, "messages", member.size):
+                for key, value in iter_object(f, "messages", member.size, reverse=True):
                     if key == "item":
                         has_messages = True
                         msg = parse_message(value, Where(label, position), ctx)
-                        position += 1
+                        position += step
                         if msg is not None:
                             yield msg
+                    elif key == COUNT:  # reversed: count down from the last
+                        position, step = value - 1, -1
                     elif key == "messages":
                         raise ReadError("'messages' is not a list")
                     else:
