@@ -25,57 +25,75 @@ def new_conversation(conn: sqlite3.Connection, title: str | None) -> int:
     return int(cur.lastrowid or 0)
 
 
-def mark_dirty(conn: sqlite3.Connection, conversation_ids: list[int] | set[int]) -> None:
-    conn.executemany(
-        "UPDATE conversations SET dirty = 1 WHERE id = ?", [(c,) for c in conversation_ids]
-    )
+def mark_dirty(
+    conn: sqlite3.Connection, conversation_ids: list[int] | set[int], *, renumber: bool = True
+) -> None:
+    """Ask the next refresh to recompute these conversations: their summary
+    (dirty = 2), and unless ``renumber`` is false their positions too (1)."""
+    if renumber:
+        conn.executemany(
+            "UPDATE conversations SET dirty = 1 WHERE id = ?", [(c,) for c in conversation_ids]
+        )
+    else:
+        conn.executemany(
+            "UPDATE conversations SET dirty = 2 WHERE id = ? AND dirty = 0",
+            [(c,) for c in conversation_ids],
+        )
 
 
 def refresh_conversations(db: sqlite_utils.Database) -> int:
     """Recompute every dirty conversation; returns how many were refreshed."""
     conn = db.conn
-    ids = [r[0] for r in conn.execute("SELECT id FROM conversations WHERE dirty = 1")]
-    for cid in ids:
+    dirty = conn.execute("SELECT id, dirty FROM conversations WHERE dirty > 0").fetchall()
+    for cid, level in dirty:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            refresh_one(conn, cid)
+            refresh_one(conn, cid, renumber=level != 2)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return len(ids)
+    return len(dirty)
 
 
-def refresh_one(conn: sqlite3.Connection, cid: int) -> None:
+def refresh_one(conn: sqlite3.Connection, cid: int, *, renumber: bool = True) -> None:
     threads = conn.execute(
-        "SELECT id, platform, title FROM threads WHERE conversation_id = ?", (cid,)
+        "SELECT id, platform, title, key FROM threads WHERE conversation_id = ?", (cid,)
     ).fetchall()
     if not threads:
         conn.execute("DELETE FROM conversations WHERE id = ?", (cid,))
         return
-    conn.execute(
-        "UPDATE messages SET position = NULL WHERE conversation_id = ? AND duplicate_of IS NOT NULL",
-        (cid,),
-    )
-    # Oldest first; equal times keep file order (Meta writes newest first).
-    conn.execute(
-        """
-        UPDATE messages SET position = numbered.pos
-        FROM (
-            SELECT id, ROW_NUMBER() OVER (ORDER BY timestamp_ms, thread_id, id DESC) - 1 AS pos
-            FROM messages WHERE conversation_id = ? AND duplicate_of IS NULL
-        ) AS numbered
-        WHERE messages.id = numbered.id AND messages.position IS NOT numbered.pos
-        """,
-        (cid,),
-    )
+    if renumber:
+        conn.execute(
+            "UPDATE messages SET position = NULL WHERE conversation_id = ? AND duplicate_of IS NOT NULL",
+            (cid,),
+        )
+        # Oldest first; equal times keep the order they were written in (oldest first).
+        # Across threads, ties go by platform and thread key, never by row ids, so
+        # the order does not depend on which download was imported first.
+        conn.execute(
+            """
+            UPDATE messages SET position = numbered.pos
+            FROM (
+                SELECT m.id, ROW_NUMBER() OVER (
+                    ORDER BY m.timestamp_ms,
+                             CASE t.platform WHEN 'facebook' THEN 0 WHEN 'messenger' THEN 1
+                                             WHEN 'instagram' THEN 2 ELSE 9 END,
+                             t.key, m.id) - 1 AS pos
+                FROM messages m JOIN threads t ON t.id = m.thread_id
+                WHERE m.conversation_id = ? AND m.duplicate_of IS NULL
+            ) AS numbered
+            WHERE messages.id = numbered.id AND messages.position IS NOT numbered.pos
+            """,
+            (cid,),
+        )
     count, first, last = conn.execute(
         "SELECT COUNT(*), MIN(timestamp_ms), MAX(timestamp_ms) FROM messages "
         "WHERE conversation_id = ? AND duplicate_of IS NULL",
         (cid,),
     ).fetchone()
     platforms = sorted({t[1] for t in threads}, key=lambda p: _PLATFORM_ORDER.get(p, 9))
-    ordered = sorted(threads, key=lambda t: (_PLATFORM_ORDER.get(t[1], 9), t[0]))
+    ordered = sorted(threads, key=lambda t: (_PLATFORM_ORDER.get(t[1], 9), t[3]))
     title = next((t[2] for t in ordered if t[2]), None)
     cross_app = "instagram" in platforms and ("facebook" in platforms or "messenger" in platforms)
     frozen = cross_app and last is not None and last < CROSS_APP_CUTOFF_MS
