@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import sqlite3
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,11 +23,10 @@ from typing import Any
 
 import sqlite_utils
 
-from . import conversations, dialects, schema
-from .dialects import ReadContext, ReadError, ThreadSource
-from .fingerprint import OccurrenceCounter, base_fingerprint, with_occurrence
-from .media import OUTSIDE, MediaIndex, MediaStore
-from .records import Message, ThreadInfo
+from . import conversations, dialects, pipeline, schema
+from .dialects import ReadContext, ThreadSource
+from .media import MediaStore
+from .records import ThreadInfo
 from .schema import open_archive
 from .sources import DownloadTree, SourceError, group_paths, open_download
 from .text import repair
@@ -135,6 +133,22 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass
+class _ThreadWrite:
+    """The state of one thread being written."""
+
+    source: ThreadSource
+    thread_id: int
+    cid: int
+    fresh: bool  # no message of it in the archive yet: nothing to look up
+    numbering: bool  # positions given as written (see _begin_thread)
+    saved_next_id: int
+    signature: str | None
+    last_ts: int = -(1 << 62)
+    added: int = 0
+    present: int = 0
+
+
 class _Writer:
     """Writes threads in batched transactions, with one savepoint per thread."""
 
@@ -216,17 +230,50 @@ class _Writer:
         download_platform = _majority(s.platform for s in sources)
         download_id = self._download_row(tree, download_platform, sources[0].dialect)
         report.downloads.append(tree.name)
-        index = MediaIndex(tree)
+
+        # Threads whose files an earlier import already took are not read again.
+        to_read: list[ThreadSource] = []
+        signatures: dict[int, str] = {}
+        for source in sources:
+            if source.dialect == "instagram_legacy":
+                to_read.append(source)
+                continue
+            signature = _signature(tree, source)
+            if not self._unchanged(source, signature, download_id):
+                signatures[id(source)] = signature
+                to_read.append(source)
+
         owner_candidates: set[str] | None = None
         total = len(sources)
-        for n, source in enumerate(sources, 1):
-            if self.progress:
-                self.progress("file", n, total)
-            for participants in self._import_source(tree, source, download_id, index, ctx):
-                names = set(participants)
+        done = total - len(to_read)
+        parallel = (
+            (os.cpu_count() or 1) > 1
+            and sum(m.size for s in to_read for m in s.files) >= pipeline.PARALLEL_MIN_BYTES
+        )
+        preparer = pipeline.Preparer(tree, ctx, self.media)
+        thread: _ThreadWrite | None = None
+        for event in pipeline.prepared_events(preparer, to_read, parallel=parallel):
+            kind = event[0]
+            if kind == "begin":
+                thread = self._begin_thread(event[1], download_id, signatures)
+            elif kind == "rows":
+                assert thread is not None
+                self._write_rows(thread, event[1], download_id)
+            elif kind == "end":
+                assert thread is not None
+                info, stats = event[1], event[2]
+                self._end_thread(thread, info, stats, download_id)
+                names = set(info.participants)
                 owner_candidates = names if owner_candidates is None else owner_candidates & names
-        for oldid, problem in ctx.rejected:
-            report.error(oldid, problem)
+                thread = None
+            elif kind == "error":
+                assert thread is not None
+                self._abort_thread(thread, event[1], event[2])
+                thread = None
+            if kind in ("end", "error"):
+                done += 1
+                if self.progress:
+                    self.progress("file", done, total)
         report.warnings.extend(ctx.warnings)
         owner = _profile_owner(tree)
         if owner is None and owner_candidates and len(owner_candidates) == 1:
@@ -251,87 +298,154 @@ class _Writer:
         )
         return int(cur.lastrowid or 0)
 
-    def _import_source(
-        self, tree: DownloadTree, source: ThreadSource, download_id: int,
-        index: MediaIndex, ctx: ReadContext,
-    ) -> Iterator[list[str]]:
-        """Import one source; yields the participants of each thread it held."""
-        if source.dialect == "instagram_legacy":
-            from .dialects import instagram_legacy
-
-            try:
-                for sub, info, messages in instagram_legacy.iter_conversations(tree, source, ctx):
-                    if self._write_thread(tree, sub, download_id, index, ctx, info, messages):
-                        yield info.participants
-            except ReadError as exc:
-                self.report.error(source.files[0].label, str(exc))
-            return
-        info = ThreadInfo()
-        if self._write_thread(tree, source, download_id, index, ctx, info, None):
-            yield info.participants
-
     # -- threads ------------------------------------------------------------
 
-    def _write_thread(
-        self, tree: DownloadTree, source: ThreadSource, download_id: int, index: MediaIndex,
-        ctx: ReadContext, info: ThreadInfo, messages: Iterator[Message] | None,
-    ) -> bool:
-        signature = _signature(tree, source) if messages is None else None
+    def _unchanged(self, source: ThreadSource, signature: str, download_id: int) -> bool:
+        """True (and the download noted as holding it) when an earlier import
+        took exactly these files for this thread."""
+        self._begin()
+        row = self.conn.execute(
+            "SELECT id FROM threads WHERE platform = ? AND key = ?",
+            (source.platform, source.key),
+        ).fetchone()
+        if row is None:
+            return False
+        done = self.conn.execute(
+            "SELECT download_id FROM imported_files WHERE file_key = ? AND thread_id = ?",
+            (signature, row[0]),
+        ).fetchall()
+        if not done:
+            return False
+        self._record_unchanged(row[0], download_id, [d[0] for d in done], source)
+        return True
+
+    def _begin_thread(
+        self, source: ThreadSource, download_id: int, signatures: dict[int, str]
+    ) -> _ThreadWrite:
         self._begin()
         conn = self.conn
+        conn.execute("SAVEPOINT thread")
         row = conn.execute(
             "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",
             (source.platform, source.key),
         ).fetchone()
-        if row and signature is not None:
-            done = conn.execute(
-                "SELECT download_id FROM imported_files WHERE file_key = ? AND thread_id = ?",
-                (signature, row[0]),
-            ).fetchall()
-            if done:
-                self._record_unchanged(row[0], download_id, [d[0] for d in done], source)
-                return False
-        conn.execute("SAVEPOINT thread")
-        saved_next_id = self.next_id
-        try:
-            added, present = self._write_messages(
-                tree, source, download_id, index, ctx, info, messages, row
+        if row is None:
+            cid = conversations.new_conversation(conn, None)
+            cur = conn.execute(
+                "INSERT INTO threads (platform, key, conversation_id) VALUES (?, ?, ?)",
+                (source.platform, source.key, cid),
             )
-        except (ReadError, OSError, EOFError, ValueError, RuntimeError) as exc:
-            conn.execute("ROLLBACK TO thread")
-            conn.execute("RELEASE thread")
-            self.next_id = saved_next_id
-            where = source.files[0].label if len(source.files) == 1 else source.folder
-            problem = str(exc) if isinstance(exc, ReadError) else _describe(exc)
-            if messages is None and len(source.files) > 1:
-                problem = f"{problem}; the whole thread was left out"
-            self.report.error(where, problem)
-            return False
-        except BaseException:
-            conn.execute("ROLLBACK TO thread")
-            conn.execute("RELEASE thread")
-            self.next_id = saved_next_id
-            raise
-        conn.execute("RELEASE thread")
-        if signature is not None:
-            tid = conn.execute(
-                "SELECT id FROM threads WHERE platform = ? AND key = ?",
-                (source.platform, source.key),
-            ).fetchone()[0]
+            thread_id, fresh = int(cur.lastrowid or 0), True
+        else:
+            thread_id, cid = row
+            fresh = conn.execute(
+                "SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", (thread_id,)
+            ).fetchone() is None
+        self.touched_threads.add(thread_id)
+        # A new thread in its own new conversation whose messages arrive oldest
+        # first is numbered as it is written; anything else is renumbered later.
+        return _ThreadWrite(
+            source=source, thread_id=thread_id, cid=cid, fresh=fresh, numbering=row is None,
+            saved_next_id=self.next_id, signature=signatures.get(id(source)),
+        )
+
+    def _write_rows(self, t: _ThreadWrite, rows: list[tuple[Any, ...]], download_id: int) -> None:
+        conn = self.conn
+        msg_rows: list[tuple[Any, ...]] = []
+        link_rows: list[tuple[int, int]] = []
+        reaction_rows: list[tuple[Any, ...]] = []
+        attachment_rows: list[tuple[Any, ...]] = []
+        thread_id, cid = t.thread_id, t.cid
+        for fp, columns, reactions, attachments in rows:
+            if not t.fresh:
+                existing = conn.execute(
+                    "SELECT id FROM messages WHERE fingerprint = ?", (fp,)
+                ).fetchone()
+                if existing:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO message_downloads (message_id, download_id) "
+                        "VALUES (?, ?)", (existing[0], download_id),
+                    )
+                    t.present += 1
+                    continue
+            mid = self.next_id
+            self.next_id += 1
+            ts = columns[1]
+            if t.numbering and ts < t.last_ts:
+                t.numbering = False
+            t.last_ts = ts
+            msg_rows.append(
+                (mid, thread_id, cid, t.added if t.numbering else None, fp, *columns)
+            )
+            link_rows.append((mid, download_id))
+            if reactions:
+                reaction_rows.extend((mid, *r) for r in reactions)
+            if attachments:
+                attachment_rows.extend((mid, *a) for a in attachments)
+            t.added += 1
+        conn.executemany(_INSERT_MESSAGE, msg_rows)
+        conn.executemany(_INSERT_LINK, link_rows)
+        if reaction_rows:
+            conn.executemany(_INSERT_REACTION, reaction_rows)
+        if attachment_rows:
+            conn.executemany(_INSERT_ATTACHMENT, attachment_rows)
+
+    def _end_thread(
+        self, t: _ThreadWrite, info: ThreadInfo, stats: pipeline.ThreadStats, download_id: int
+    ) -> None:
+        conn = self.conn
+        source = t.source
+        title = info.title or (", ".join(info.participants) if info.participants else source.key)
+        conn.execute(
+            "UPDATE threads SET title = ?, image_uri = COALESCE(?, image_uri), "
+            "extra = COALESCE(?, extra) WHERE id = ?",
+            (title, info.image_uri, json.dumps(info.extra, ensure_ascii=False)
+             if info.extra else None, t.thread_id),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO participants (thread_id, name) VALUES (?, ?)",
+            [(t.thread_id, name) for name in info.participants],
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO thread_parts (thread_id, download_id, section, title, messages)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (t.thread_id, download_id, source.section, title, t.added + t.present),
+        )
+        if t.numbering:  # its own new conversation, already numbered
+            conn.execute("UPDATE conversations SET dirty = 2 WHERE id = ?", (t.cid,))
+        elif t.added:
+            conversations.mark_dirty(conn, {t.cid})
+        if t.signature is not None:
             conn.execute(
                 "INSERT OR IGNORE INTO imported_files (file_key, thread_id, download_id) "
                 "VALUES (?, ?, ?)",
-                (signature, tid, download_id),
+                (t.signature, t.thread_id, download_id),
             )
-        self.report.threads += 1
-        self.report.messages_added += added
-        self.report.messages_already_present += present
-        self.batch_messages += added + present
+        conn.execute("RELEASE thread")
+        report = self.report
+        report.threads += 1
+        report.messages_added += t.added
+        report.messages_already_present += t.present
+        report.media_copied += stats.media_copied
+        report.media_missing += stats.media_missing
+        report.warnings.extend(stats.warnings)
+        self.batch_messages += t.added + t.present
         if self.progress:
-            self.progress("messages", added + present, 0)
+            self.progress("messages", t.added + t.present, 0)
         if self.batch_messages >= BATCH_MESSAGES:
             self._commit()
-        return True
+
+    def _abort_thread(self, t: _ThreadWrite, problem: str, stats: pipeline.ThreadStats) -> None:
+        """Leave out everything of a thread whose files could not be read whole."""
+        self.conn.execute("ROLLBACK TO thread")
+        self.conn.execute("RELEASE thread")
+        self.next_id = t.saved_next_id
+        source = t.source
+        where = source.files[0].label if len(source.files) == 1 else source.folder
+        if len(source.files) > 1:
+            problem = f"{problem}; the whole thread was left out"
+        self.report.error(where, problem)
+        self.report.warnings.extend(stats.warnings)
 
     def _record_unchanged(
         self, thread_id: int, download_id: int, earlier: list[int], source: ThreadSource
@@ -369,149 +483,6 @@ class _Writer:
                 (thread_id, download_id, source.section, title[0] if title else None, present),
             )
 
-    def _write_messages(
-        self, tree: DownloadTree, source: ThreadSource, download_id: int, index: MediaIndex,
-        ctx: ReadContext, info: ThreadInfo, messages: Iterator[Message] | None,
-        row: tuple[int, int] | None,
-    ) -> tuple[int, int]:
-        conn = self.conn
-        if row is None:
-            cid = conversations.new_conversation(conn, None)
-            cur = conn.execute(
-                "INSERT INTO threads (platform, key, conversation_id) VALUES (?, ?, ?)",
-                (source.platform, source.key, cid),
-            )
-            thread_id, fresh = int(cur.lastrowid or 0), True
-        else:
-            thread_id, cid = row
-            fresh = conn.execute(
-                "SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", (thread_id,)
-            ).fetchone() is None
-        self.touched_threads.add(thread_id)
-        if messages is None:
-            messages = dialects.read_thread(tree, source, info, ctx)
-        # A new thread in its own new conversation whose messages arrive oldest
-        # first is numbered as it is written; anything else is renumbered later.
-        numbering = row is None
-        last_ts = -(1 << 62)
-        counter = OccurrenceCounter()
-        msg_rows: list[tuple[Any, ...]] = []
-        link_rows: list[tuple[int, int]] = []
-        reaction_rows: list[tuple[Any, ...]] = []
-        attachment_rows: list[tuple[Any, ...]] = []
-        added = present = 0
-
-        def flush() -> None:
-            conn.executemany(_INSERT_MESSAGE, msg_rows)
-            conn.executemany(_INSERT_LINK, link_rows)
-            conn.executemany(_INSERT_REACTION, reaction_rows)
-            conn.executemany(_INSERT_ATTACHMENT, attachment_rows)
-            msg_rows.clear()
-            link_rows.clear()
-            reaction_rows.clear()
-            attachment_rows.clear()
-
-        for msg in messages:
-            base = base_fingerprint(source.platform, source.key, msg)
-            fp = with_occurrence(base, counter.next(base, msg.timestamp_ms))
-            if not fresh:
-                existing = conn.execute(
-                    "SELECT id FROM messages WHERE fingerprint = ?", (fp,)
-                ).fetchone()
-                if existing:
-                    conn.execute(_INSERT_LINK.replace("INSERT", "INSERT OR IGNORE"),
-                                 (existing[0], download_id))
-                    present += 1
-                    continue
-            mid = self.next_id
-            self.next_id += 1
-            if numbering and msg.timestamp_ms < last_ts:
-                numbering = False
-            last_ts = msg.timestamp_ms
-            msg_rows.append(
-                self._message_row(mid, thread_id, cid, added if numbering else None, fp, msg)
-            )
-            added += 1
-            link_rows.append((mid, download_id))
-            for r in msg.reactions:
-                reaction_rows.append((mid, r.actor, r.reaction, r.timestamp_ms))
-            for a in msg.attachments:
-                attachment_rows.append(self._attachment_row(mid, a, tree, index, source))
-            if len(msg_rows) >= ROW_CHUNK:
-                flush()
-        flush()
-
-        title = info.title or (", ".join(p for p in info.participants) if info.participants
-                               else source.key)
-        conn.execute(
-            "UPDATE threads SET title = ?, image_uri = COALESCE(?, image_uri), "
-            "extra = COALESCE(?, extra) WHERE id = ?",
-            (title, info.image_uri, json.dumps(info.extra, ensure_ascii=False)
-             if info.extra else None, thread_id),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO participants (thread_id, name) VALUES (?, ?)",
-            [(thread_id, name) for name in info.participants],
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO thread_parts (thread_id, download_id, section, title, messages)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (thread_id, download_id, source.section, title, added + present),
-        )
-        if numbering:  # its own new conversation, already numbered
-            conn.execute("UPDATE conversations SET dirty = 2 WHERE id = ?", (cid,))
-        elif added:
-            conversations.mark_dirty(conn, {cid})
-        return added, present
-
-    @staticmethod
-    def _message_row(
-        mid: int, thread_id: int, cid: int, position: int | None, fp: bytes, msg: Message
-    ) -> tuple[Any, ...]:
-        if msg.attachments or msg.share_text or msg.share_link:
-            names = [a.uri.rsplit("/", 1)[-1] for a in msg.attachments if a.uri]
-            extra_parts = [p for p in (msg.share_text, msg.share_link, *names) if p]
-        else:
-            extra_parts = None
-        return (
-            mid, thread_id, cid, position, fp, msg.sender, msg.timestamp_ms, msg.kind, msg.text,
-            " ".join(extra_parts) if extra_parts else None, int(msg.unsent), int(msg.edited),
-            msg.share_link, msg.share_text, msg.call_seconds,
-            None if msg.call_missed is None else int(msg.call_missed),
-            json.dumps(msg.extra, ensure_ascii=False, default=str) if msg.extra else None,
-        )
-
-    def _attachment_row(
-        self, mid: int, a: Any, tree: DownloadTree, index: MediaIndex, source: ThreadSource
-    ) -> tuple[Any, ...]:
-        name = a.uri.rsplit("/", 1)[-1] if a.uri else None
-        if a.remote or getattr(a, "missing", False):
-            if not a.remote:
-                self.report.media_missing += 1
-            return (mid, a.kind, name, a.uri, None, 0, int(a.remote), None, None, None)
-        found = index.resolve(a.uri, source.folder)
-        if found == OUTSIDE:
-            self.report.warnings.append(
-                f"{source.files[0].label}: attachment '{a.uri}' points outside the download; "
-                "not followed"
-            )
-            self.report.media_missing += 1
-            return (mid, a.kind, name, a.uri, None, 0, 0, None, None, None)
-        if found is None or isinstance(found, str):
-            self.report.media_missing += 1
-            return (mid, a.kind, name, a.uri, None, 0, 0, None, None, None)
-        sha = media_path = size = None
-        if self.media is not None:
-            try:
-                before = self.media.copied
-                stored = self.media.store(tree, found)
-                sha, media_path, size = stored.sha256, stored.media_path, stored.size
-                self.report.media_copied += self.media.copied - before
-            except OSError as exc:
-                self.report.warnings.append(f"{found.label}: could not be copied ({_describe(exc)})")
-        return (mid, a.kind, name, a.uri, found.label, 1, 0, sha, media_path, size or found.size)
-
-
 _INSERT_MESSAGE = (
     "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, sender, "
     "timestamp_ms, kind, text, extra_text, unsent, edited, share_link, share_text, call_seconds, "
@@ -548,13 +519,6 @@ def _majority(values: Iterator[str]) -> str:
     return max(counts, key=lambda k: counts[k])
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"cannot be read ({exc.strerror})"
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 _PROFILE_FILES = (
     ("profile_information/profile_information.json", ("profile_v2", "name", "full_name")),
     ("personal_information/personal_information/personal_information.json", None),
@@ -588,7 +552,3 @@ def _profile_owner(tree: DownloadTree) -> str | None:
                     if isinstance(value, str) and value:
                         return repair(value)
     return None
-
-
-def elapsed(start: float) -> float:
-    return time.perf_counter() - start

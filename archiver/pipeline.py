@@ -1,0 +1,241 @@
+"""Reading threads into rows ready to write, here or in a helper process.
+
+Parsing JSON, repairing text, fingerprinting, and finding and copying media
+need no database, so a large import does them in a second process while this
+one writes to SQLite: the two cores work at once. What crosses between them is
+a stream of small events per thread::
+
+    ("begin", source)            a thread starts
+    ("rows", [prepared, ...])    messages, in reading order
+    ("end", info, stats)         the thread is complete
+    ("error", problem, stats)    the thread failed; nothing of it is kept
+
+A prepared message is ``(fingerprint, columns, reactions, attachments)``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import queue
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import dialects
+from .dialects import ReadContext, ReadError, ThreadSource
+from .fingerprint import OccurrenceCounter, base_fingerprint, with_occurrence
+from .media import OUTSIDE, MediaIndex, MediaStore
+from .records import Attachment, Message, ThreadInfo
+from .sources import DownloadTree
+
+CHUNK = 2000
+QUEUE_EVENTS = 8
+# Below this many bytes to parse, a helper process costs more than it saves.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+
+Event = tuple[Any, ...]
+
+
+@dataclass
+class ThreadStats:
+    """What reading one thread found besides its messages."""
+
+    media_copied: int = 0
+    media_missing: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Preparer:
+    """Turns a download's threads into events (see the module docstring)."""
+
+    def __init__(self, tree: DownloadTree, ctx: ReadContext, media: MediaStore | None) -> None:
+        self.tree = tree
+        self.ctx = ctx
+        self.media = media
+        self.index = MediaIndex(tree)
+
+    def events(self, sources: list[ThreadSource]) -> Iterator[Event]:
+        for source in sources:
+            if source.dialect == "instagram_legacy":
+                yield from self._legacy(source)
+            else:
+                info = ThreadInfo()
+                yield from self._thread(
+                    source, info, dialects.read_thread(self.tree, source, info, self.ctx)
+                )
+
+    def _legacy(self, source: ThreadSource) -> Iterator[Event]:
+        from .dialects import instagram_legacy
+
+        failed = False
+        try:
+            for sub, info, messages in instagram_legacy.iter_conversations(
+                self.tree, source, self.ctx
+            ):
+                for event in self._thread(sub, info, messages):
+                    failed = failed or event[0] == "error"
+                    yield event
+                if failed:  # a broken file stops at the conversation that broke
+                    return
+        except ReadError as exc:
+            stats = ThreadStats(warnings=self._drain())
+            yield ("begin", source)
+            yield ("error", str(exc), stats)
+
+    def _thread(
+        self, source: ThreadSource, info: ThreadInfo, messages: Iterator[Message]
+    ) -> Iterator[Event]:
+        yield ("begin", source)
+        stats = ThreadStats()
+        counter = OccurrenceCounter()
+        chunk: list[tuple[Any, ...]] = []
+        try:
+            for msg in messages:
+                base = base_fingerprint(source.platform, source.key, msg)
+                fp = with_occurrence(base, counter.next(base, msg.timestamp_ms))
+                chunk.append(self._prepare(fp, msg, source, stats))
+                if len(chunk) >= CHUNK:
+                    yield ("rows", chunk)
+                    chunk = []
+        except (ReadError, OSError, EOFError, ValueError, RuntimeError, RecursionError) as exc:
+            stats.warnings[:0] = self._drain()
+            problem = str(exc) if isinstance(exc, ReadError) else describe(exc)
+            yield ("error", problem, stats)
+            return
+        if chunk:
+            yield ("rows", chunk)
+        stats.warnings[:0] = self._drain()
+        yield ("end", info, stats)
+
+    def _drain(self) -> list[str]:
+        warnings = list(self.ctx.warnings)
+        self.ctx.warnings.clear()
+        return warnings
+
+    def _prepare(
+        self, fp: bytes, msg: Message, source: ThreadSource, stats: ThreadStats
+    ) -> tuple[Any, ...]:
+        if msg.attachments or msg.share_text or msg.share_link:
+            names = [a.uri.rsplit("/", 1)[-1] for a in msg.attachments if a.uri]
+            extra = " ".join(p for p in (msg.share_text, msg.share_link, *names) if p) or None
+        else:
+            extra = None
+        columns = (
+            msg.sender, msg.timestamp_ms, msg.kind, msg.text, extra, int(msg.unsent),
+            int(msg.edited), msg.share_link, msg.share_text, msg.call_seconds,
+            None if msg.call_missed is None else int(msg.call_missed),
+            json.dumps(msg.extra, ensure_ascii=False, default=str) if msg.extra else None,
+        )
+        reactions = (
+            tuple((r.actor, r.reaction, r.timestamp_ms) for r in msg.reactions)
+            if msg.reactions else None
+        )
+        attachments = (
+            tuple(self._attachment(a, source, stats) for a in msg.attachments)
+            if msg.attachments else None
+        )
+        return fp, columns, reactions, attachments
+
+    def _attachment(
+        self, a: Attachment, source: ThreadSource, stats: ThreadStats
+    ) -> tuple[Any, ...]:
+        """(kind, name, uri, source_path, present, remote, sha256, media_path, size)"""
+        name = a.uri.rsplit("/", 1)[-1] if a.uri else None
+        if a.remote or a.missing:
+            if not a.remote:
+                stats.media_missing += 1
+            return (a.kind, name, a.uri, None, 0, int(a.remote), None, None, None)
+        found = self.index.resolve(a.uri, source.folder)
+        if found is None or isinstance(found, str):
+            if found == OUTSIDE:
+                stats.warnings.append(
+                    f"{source.files[0].label}: attachment '{a.uri}' points outside the "
+                    "download; not followed"
+                )
+            stats.media_missing += 1
+            return (a.kind, name, a.uri, None, 0, 0, None, None, None)
+        sha = media_path = None
+        size = found.size
+        if self.media is not None:
+            try:
+                before = self.media.copied
+                stored = self.media.store(self.tree, found)
+                stats.media_copied += self.media.copied - before
+                sha, media_path, size = stored.sha256, stored.media_path, stored.size
+            except OSError as exc:
+                stats.warnings.append(f"{found.label}: could not be copied ({describe(exc)})")
+        return (a.kind, name, a.uri, found.label, 1, 0, sha, media_path, size)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an exception met while reading a user's file."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot be read ({exc.strerror})"
+    if isinstance(exc, RecursionError):
+        return "nests too deeply to be read"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def prepared_events(
+    preparer: Preparer, sources: list[ThreadSource], *, parallel: bool
+) -> Iterator[Event]:
+    """The events of ``sources``, read in a helper process when ``parallel``."""
+    if not parallel:
+        yield from preparer.events(sources)
+        return
+    ctx = multiprocessing.get_context("fork")
+    events: multiprocessing.Queue[Event] = ctx.Queue(QUEUE_EVENTS)
+    worker = ctx.Process(
+        target=_work, args=(preparer, sources, events, os.getpid()), daemon=True,
+        name="chatkeep-reader",
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                event = events.get(timeout=1.0)
+            except queue.Empty:
+                if not worker.is_alive():
+                    raise RuntimeError(
+                        f"the reading process stopped unexpectedly (exit {worker.exitcode})"
+                    ) from None
+                continue
+            if event[0] == "done":
+                return
+            if event[0] == "crash":
+                raise RuntimeError(event[1])
+            yield event
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join(timeout=5)
+        events.close()
+
+
+def _work(
+    preparer: Preparer, sources: list[ThreadSource], events: Any, parent: int
+) -> None:
+    """The helper process: read everything, hand events over, stop with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+
+    def put(event: Event) -> None:
+        while True:
+            try:
+                events.put(event, timeout=1.0)
+                return
+            except queue.Full:
+                if os.getppid() != parent:  # the writer was killed: stop too
+                    os._exit(1)
+
+    try:
+        for event in preparer.events(sources):
+            put(event)
+        put(("done",))
+    except BaseException as exc:  # noqa: BLE001 - reported to the writer, which decides
+        put(("crash", f"reading failed: {describe(exc)}"))
+    events.close()
+    events.join_thread()

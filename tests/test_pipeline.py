@@ -1,0 +1,46 @@
+"""A large import reads in a helper process; it must give exactly what reading
+in-process gives, errors included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archiver import pipeline
+from tests.conftest import run, run_json
+
+FOLDERS = ("json_simple", "json_multifile", "json_nontext", "json_with_media_alt", "corrupt")
+
+
+def _without_ids(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+def _import_and_read(archive: Path, paths: list[str]) -> tuple[dict, list, list]:
+    code, out, err = run(archive, "import", "--json", *paths)
+    assert code == 1, err  # the corrupt thread is rejected
+    report = json.loads(out)
+    threads = run_json(archive, "threads")
+    shows = [run_json(archive, "show", str(t["id"])) for t in threads]
+    return report, _without_ids(threads), _without_ids(shows)
+
+
+def test_helper_process_reads_like_this_process(
+    tmp_path: Path, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = [str(shared_fixtures / "msgvault" / name) for name in FOLDERS]
+    serial = _import_and_read(tmp_path / "serial", paths)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    parallel = _import_and_read(tmp_path / "parallel", paths)
+    assert parallel[0]["errors"] == serial[0]["errors"] != []
+    for key in ("threads", "messages_added", "media_copied", "media_missing", "warnings"):
+        assert parallel[0][key] == serial[0][key], key
+    assert parallel[1] == serial[1]
+    assert parallel[2] == serial[2]
+    assert serial[0]["messages_added"] == 16
