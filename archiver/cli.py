@@ -227,3 +227,10 @@ def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None)
     except ImportError:  # pragma: no cover - the reader ships with the package
         _fail("the reader is not installed")
     run_reader(_archive_dir(ctx), thread=thread, tz=tz)
+
+
+from .link_cli import link_cmd, unlink_cmd, why_cmd  # noqa: E402
+
+main.add_command(link_cmd)
+main.add_command(unlink_cmd)
+main.add_command(why_cmd)

@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
+from . import crossapp
+
 
 class ThreadNotFound(Exception):
     pass
@@ -129,15 +131,17 @@ def list_conversations(db: sqlite_utils.Database, *, with_parts: bool = True) ->
     """Every conversation, most recent first."""
     rows = db.execute(
         f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.message_count > 0 "
-        "ORDER BY c.last_ms DESC, c.id"
+        "ORDER BY c.last_ms DESC, c.title, c.platforms, c.id"
     ).fetchall()
     convs = [_conversation(row) for row in rows]
     if with_parts and convs:
+        aliases = crossapp.owner_aliases(db)
         by_id = {c.id: c for c in convs}
         for cid, name in db.execute(
             "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
             "JOIN threads t ON t.id = p.thread_id ORDER BY t.conversation_id, p.name"
         ):
+            name = aliases.get(name, name)
             if cid in by_id and name not in by_id[cid].participants:
                 by_id[cid].participants.append(name)
         for cid, part in _parts(db, None):
@@ -153,12 +157,13 @@ def get_conversation(db: sqlite_utils.Database, cid: int) -> Conversation:
     if row is None:
         raise ThreadNotFound(f"no conversation with id {cid}")
     conv = _conversation(row)
-    conv.participants = [
-        r[0] for r in db.execute(
+    aliases = crossapp.owner_aliases(db)
+    conv.participants = list(dict.fromkeys(
+        aliases.get(r[0], r[0]) for r in db.execute(
             "SELECT DISTINCT p.name FROM participants p JOIN threads t ON t.id = p.thread_id "
             "WHERE t.conversation_id = ? ORDER BY p.name", (cid,)
         )
-    ]
+    ))
     conv.parts = [part for _, part in _parts(db, cid)]
     return conv
 
@@ -233,10 +238,11 @@ def messages_between(
         "WHERE m.conversation_id = ? AND m.position BETWEEN ? AND ? ORDER BY m.position",
         (cid, first, last),
     ).fetchall()
+    aliases = crossapp.owner_aliases(db)
     views = [
         MessageView(
-            id=r[0], position=r[1], sender=r[2], timestamp_ms=r[3], platform=r[4], kind=r[5],
-            text=r[6], unsent=bool(r[7]), edited=bool(r[8]), share_link=r[9], share_text=r[10],
+            id=r[0], position=r[1], sender=aliases.get(r[2], r[2]), timestamp_ms=r[3],
+            platform=r[4], kind=r[5], text=r[6], unsent=bool(r[7]), edited=bool(r[8]), share_link=r[9], share_text=r[10],
             call_seconds=r[11], call_missed=None if r[12] is None else bool(r[12]),
         )
         for r in rows
@@ -251,10 +257,10 @@ def messages_between(
     for target, actor, reaction in db.execute(
         "SELECT COALESCE(m.duplicate_of, m.id), r.actor, r.reaction FROM reactions r "
         f"JOIN messages m ON m.id = r.message_id WHERE m.id IN ({marks}) "
-        f"OR m.duplicate_of IN ({marks}) ORDER BY r.rowid",
+        f"OR m.duplicate_of IN ({marks}) ORDER BY m.duplicate_of IS NOT NULL, r.rowid",
         ids + ids,
     ):
-        pair = (actor, reaction)
+        pair = (aliases.get(actor, actor), reaction)
         if pair not in by_id[target].reactions:
             by_id[target].reactions.append(pair)
     for mid, kind, name, uri, source_path, present, remote, media_path in db.execute(
@@ -310,7 +316,8 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
         }
         for name, platform, owner, imported, n, nt in db.execute(
             "SELECT d.name, d.platform, d.owner, d.last_imported, "
-            "(SELECT COUNT(*) FROM message_downloads md WHERE md.download_id = d.id), "
+            "(SELECT COUNT(*) FROM message_downloads md JOIN messages m ON m.id = md.message_id "
+            "WHERE md.download_id = d.id AND m.duplicate_of IS NULL), "
             "(SELECT COUNT(*) FROM thread_parts tp WHERE tp.download_id = d.id) "
             "FROM downloads d ORDER BY d.id"
         )
