@@ -1,0 +1,39 @@
+"""The engine stands without the reader, and every command is documented."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import archiver
+from archiver.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_engine_never_imports_the_reader() -> None:
+    modules = [f"archiver.{m.name}" for m in pkgutil.walk_packages(archiver.__path__)]
+    modules += [
+        f"archiver.dialects.{m.name}"
+        for m in pkgutil.iter_modules([str(Path(archiver.__file__).parent / "dialects")])
+    ]
+    modules = [m for m in modules if m != "archiver.__main__"]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, check=True)
+    assert len(modules) > 10
+    assert result.stdout.strip() == ""
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in main.commands if f"chatkeep {name}" not in readme]
+    assert missing == []
