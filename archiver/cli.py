@@ -229,8 +229,9 @@ def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None)
     run_reader(_archive_dir(ctx), thread=thread, tz=tz)
 
 
+# Commands that live in modules of their own.
 from .link_cli import link_cmd, unlink_cmd, why_cmd  # noqa: E402
+from .search_cli import search_cmd  # noqa: E402
 
-main.add_command(link_cmd)
-main.add_command(unlink_cmd)
-main.add_command(why_cmd)
+for _command in (search_cmd, link_cmd, unlink_cmd, why_cmd):
+    main.add_command(_command)

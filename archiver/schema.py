@@ -129,9 +129,14 @@ MESSAGE_INDEXES = {
     "idx_messages_conversation_id_position": "messages (conversation_id, position)",
     "idx_messages_thread_id_timestamp_ms": "messages (thread_id, timestamp_ms)",
     "idx_messages_timestamp_ms": "messages (timestamp_ms)",
+    # search: from: and is:/kind filters walk these newest first
+    "idx_messages_sender_timestamp_ms": "messages (sender, timestamp_ms)",
+    "idx_messages_kind_timestamp_ms": "messages (kind, timestamp_ms)",
 }
 UNIQUE_INDEXES = {"idx_messages_fingerprint"}
-BULK_DEFERRED = ("idx_messages_timestamp_ms",)
+BULK_DEFERRED = (
+    "idx_messages_timestamp_ms", "idx_messages_sender_timestamp_ms", "idx_messages_kind_timestamp_ms",
+)
 
 
 def ensure_indexes(conn: sqlite3.Connection) -> None:
@@ -225,6 +230,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     )
     db["attachments"].create_index(["message_id"])
     db["attachments"].create_index(["sha256"])
+    db["attachments"].create_index(["kind", "message_id"])
     db["imported_files"].create(
         {"file_key": str, "thread_id": int, "download_id": int},
         pk=("file_key", "download_id"),

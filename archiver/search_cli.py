@@ -1,0 +1,85 @@
+"""The ``chatkeep search`` command: a few lines over :func:`archiver.search.search`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import unicodedata
+
+import click
+
+
+@click.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+              help="How many messages to show.")
+@click.option("--thread", help="Search one conversation (its id, or a piece of its title).")
+@click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.option("--tz", help="Time zone for dates and times (IANA name; default: this machine's).")
+@click.pass_context
+def search_cmd(
+    ctx: click.Context, query: tuple[str, ...], limit: int, thread: str | None, rank: bool,
+    as_json: bool, tz: str | None,
+) -> None:
+    """Search every message, newest first.
+
+    \b
+    QUERY: words (all must match; case and accents ignored), "a phrase",
+    prefix*, -word, a OR b, and filters:
+      from:NAME  in:THREAD  after:DATE  before:DATE  on:DATE
+      (DATE: 2023-12-01, 2023-12, 2023 or "Dec 2023", whole days/months/years)
+      has:photo|video|audio|file|gif|sticker|attachment|link|reaction
+      platform:facebook|instagram|messenger  is:unsent|call|system
+    """
+    # Imported here: archiver.cli imports this module at its end.
+    from .cli import _conversation_id, _fail, _open_ro, _print_json, _tz
+    from .search import search
+    from .timefmt import local
+
+    zone = _tz(tz)
+    db = _open_ro(ctx)
+    cid = _conversation_id(db, thread) if thread else None
+    text = " ".join(query)
+    try:
+        hits = search(db, text, limit=limit, rank=rank, conversation_id=cid, tz=zone)
+    except sqlite3.Error as exc:  # a damaged archive: one line, never a traceback
+        _fail(f"search failed: {exc}")
+    if as_json:
+        _print_json([hit.as_json() for hit in hits])
+        return
+    if not hits:
+        click.echo(f"No messages match {json.dumps(text, ensure_ascii=False)}.", err=True)
+        return
+    colour = sys.stdout.isatty()
+    for hit in hits:
+        when = local(hit.timestamp_ms, zone).strftime("%Y-%m-%d %H:%M")
+        click.echo(_line(when, _plain(hit.sender), _plain(hit.thread), hit.snippet, colour))
+
+
+def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:
+    """``date time  sender  in thread: snippet``, matches coloured on a terminal
+    and in ``[brackets]`` otherwise."""
+    from .search import snippet_parts
+
+    pieces = []
+    for text, hit in snippet_parts(snippet):
+        text = _plain(text)
+        if not hit:
+            pieces.append(text)
+        elif colour:
+            pieces.append(click.style(text, fg="yellow", bold=True))
+        else:
+            pieces.append(f"[{text}]")
+    body = "".join(pieces)
+    if colour:
+        when = click.style(when, dim=True)
+        sender = click.style(sender, bold=True)
+        thread = click.style(thread, fg="cyan")
+    return f"{when}  {sender}  in {thread}: {body}"
+
+
+def _plain(text: str) -> str:
+    """Text with control characters removed, so a message cannot drive the terminal."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cc")

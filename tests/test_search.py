@@ -1,0 +1,540 @@
+"""Search: the query language over a small archive with known answers, every
+plan giving the same rows, snippets, and the ``search`` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import pytest
+import sqlite_utils
+
+from archiver import search as search_module
+from archiver.importer import import_downloads
+from archiver.schema import DB_NAME, open_archive
+from archiver.search import (
+    CLOSE,
+    OPEN,
+    parse_period,
+    parse_query,
+    plan_search,
+    render_brackets,
+    render_rich,
+    search,
+    snippet_parts,
+)
+from tests.conftest import run, write_thread
+
+FB = "your_facebook_activity/messages/inbox"
+IG = "your_instagram_activity/messages/inbox"
+ANA = "Ana María González"
+ME = "Jordan Lee"
+CHLOE = "Chloé Moreau"
+# Indexes search can use when the schema has them; the fixture adds them so that
+# every plan runs (search works without them, only slower).
+OPTIONAL_INDEXES = {
+    "idx_messages_sender_timestamp_ms": "messages (sender, timestamp_ms)",
+    "idx_messages_kind_timestamp_ms": "messages (kind, timestamp_ms)",
+}
+
+
+def ms(when: str) -> int:
+    return int(datetime.fromisoformat(when).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def msg(sender: str, when: str, text: str | None = None, **extra: object) -> dict:
+    m: dict = {"sender_name": sender, "timestamp_ms": ms(when)}
+    if text is not None:
+        m["content"] = text
+    m.update(extra)
+    return m
+
+
+def newest_first(messages: list[dict]) -> list[dict]:
+    return sorted(messages, key=lambda m: -m["timestamp_ms"])
+
+
+def write_downloads(root: Path) -> list[Path]:
+    """A Facebook and an Instagram download, written the way Meta writes them."""
+    fb, ig = root / "facebook-jordanlee", root / "instagram-jordanlee"
+    ana = f"{FB}/anamariagonzalez_1001"
+    write_thread(fb / ana, newest_first([
+        msg(ANA, "2021-03-05T09:00", "Café com leite amanhã?"),
+        msg(ME, "2021-03-05T09:05", "Sure, the usual café"),
+        msg(ME, "2022-07-14T20:00", "I love c++ templates"),
+        msg(ANA, "2022-07-14T20:01", "I don't like C at all"),
+        msg(ANA, "2023-12-01T00:30", "Happy birthday Jordan!"),
+        msg(ME, "2023-12-24T18:00", "Look at our tree",
+            photos=[{"uri": f"{ana}/photos/xmas_tree.jpg"}]),
+        msg(ANA, "2023-12-25T10:00", "Receita boa",
+            share={"link": "https://example.com/bolo-rei",
+                   "share_text": "Receita de Bolo-Rei tradicional"}),
+        msg(ANA, "2024-01-02T12:00", "The video chat ended.", call_duration=125, type="Call"),
+        msg(ME, "2024-01-03T08:00", "You unsent a message", is_unsent=True),
+        msg(ME, "2024-02-14T21:00", "Dinner at Café de Flore?",
+            reactions=[{"reaction": "❤", "actor": ANA}]),
+        msg(ANA, "2024-02-14T21:05", "Oui! Très bien"),
+        msg(ME, "2020-05-01T08:00", "tea tea tea, always tea"),
+        msg(ANA, "2024-04-01T08:00",
+            "maybe some tea later with lemonade plus cookies, whatever you like best"),
+    ]), title=ANA, participants=(ANA, ME))
+    club = f"{FB}/bookclub_2002"
+    write_thread(fb / club, newest_first([
+        msg("Zoë", "2020-01-10T19:00", "Next book: Naïve Super"),
+        msg(CHLOE, "2020-01-10T19:02", "Zoë, great pick!"),
+        msg(ME, "2020-01-11T09:00", "Jordan Lee named the group Book club 📚."),
+        msg(CHLOE, "2023-06-01T18:00", gifs=[{"uri": f"{club}/gifs/dance.gif"}]),
+        msg("Zoë", "2023-06-02T18:00", audio_files=[{"uri": f"{club}/audio/voice_note.mp4"}]),
+        msg(ME, "2023-06-03T18:00", sticker={"uri": f"{club}/stickers/thumbs.png"}),
+        msg(CHLOE, "2023-06-04T18:00", files=[{"uri": f"{club}/files/reading_list.pdf"}]),
+        msg("Zoë", "2023-06-05T18:00", "watch this trailer",
+            videos=[{"uri": f"{club}/videos/trailer.mp4"}]),
+        msg(CHLOE, "2023-06-06T18:00", "NEAR the end AND OR NOT"),
+    ]), title="Book club 📚", participants=("Zoë", CHLOE, ANA, ME))
+    sam = [
+        msg("Sam O'Connor", "2022-02-01T10:00", "dup one"),
+        msg(ME, "2022-02-01T10:01", "dup two"),
+        msg("Sam O'Connor", "2022-02-01T10:02", "dup three"),
+    ]
+    write_thread(fb / f"{FB}/samoconnor_4004", newest_first(sam), title="Sam O'Connor",
+                 participants=("Sam O'Connor", ME))
+    maya = f"{IG}/maya_3003"
+    write_thread(ig / maya, newest_first([
+        msg("Maya Tanaka", "2022-05-05T10:00", "cafe crawl this weekend?"),
+        msg(ME, "2022-05-05T10:10", "Count me in, coffee and croissants"),
+        msg("Maya Tanaka", "2023-12-01T12:00", "photo dump",
+            photos=[{"uri": f"{maya}/photos/crawl.jpg"}]),
+        msg("Maya Tanaka", "2024-03-01T09:00", "birthday party on Saturday"),
+    ]), title="Maya Tanaka", participants=("Maya Tanaka", ME))
+    # The same chat seen again in the Instagram download: kept once.
+    write_thread(ig / f"{IG}/samoconnor_5005", newest_first(sam), title="Sam O'Connor",
+                 participants=("Sam O'Connor", ME))
+    return [fb, ig]
+
+
+def build_archive(root: Path) -> Path:
+    """Import the fixture downloads into ``root/archive`` and return it."""
+    downloads = write_downloads(root / "downloads")
+    archive = root / "archive"
+    for attempt in range(2):
+        report = import_downloads(archive, downloads, copy_media=False)
+        if not report.errors or attempt:
+            break
+    assert report.errors == [], report.errors
+    conn = sqlite3.connect(archive / DB_NAME)
+    with conn:
+        for name, target in OPTIONAL_INDEXES.items():
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    conn.close()
+    return archive
+
+
+@pytest.fixture(scope="module")
+def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_archive(tmp_path_factory.mktemp("search"))
+
+
+@pytest.fixture(scope="module")
+def db(archive_dir: Path) -> Iterator[sqlite_utils.Database]:
+    database = open_archive(archive_dir, readonly=True)
+    yield database
+    database.conn.close()
+
+
+def label(hit: search_module.SearchHit) -> str:
+    """A hit by its text, or by the file name its snippet shows."""
+    return hit.text or "".join(text for text, _ in snippet_parts(hit.snippet))
+
+
+LONG_TEA = "maybe some tea later with lemonade plus cookies, whatever you like best"
+CAFES = {"Café com leite amanhã?", "Sure, the usual café", "Dinner at Café de Flore?",
+         "cafe crawl this weekend?"}
+ANA_SAYS = {"Café com leite amanhã?", "I don't like C at all", "Happy birthday Jordan!",
+            "Receita boa", "The video chat ended.", "Oui! Très bien",
+            "maybe some tea later with lemonade plus cookies, whatever you like best"}
+CLUB = {"Next book: Naïve Super", "Zoë, great pick!", "Jordan Lee named the group Book club 📚.",
+        "dance.gif", "voice_note.mp4", "thumbs.png", "reading_list.pdf", "watch this trailer",
+        "NEAR the end AND OR NOT"}
+MAYA = {"cafe crawl this weekend?", "Count me in, coffee and croissants", "photo dump",
+        "birthday party on Saturday"}
+IN_2023 = {"Happy birthday Jordan!", "Look at our tree", "Receita boa", "dance.gif",
+           "voice_note.mp4", "thumbs.png", "reading_list.pdf", "watch this trailer",
+           "NEAR the end AND OR NOT", "photo dump"}
+
+# query -> the exact set of texts found (times in UTC).
+CASES: list[tuple[str, set[str]]] = [
+    # words, case and accents
+    ("cafe", CAFES),
+    ("CAFÉ", CAFES),
+    ("zoe", {"Zoë, great pick!"}),
+    ("naive", {"Next book: Naïve Super"}),
+    ("tres bien", {"Oui! Très bien"}),
+    ("birthday", {"Happy birthday Jordan!", "birthday party on Saturday"}),
+    # phrases and prefixes
+    ('"happy birthday"', {"Happy birthday Jordan!"}),
+    ('"birthday happy"', set()),
+    ("birth*", {"Happy birthday Jordan!", "birthday party on Saturday"}),
+    ("croiss*", {"Count me in, coffee and croissants"}),
+    ('"usual caf"*', {"Sure, the usual café"}),
+    # exclusion and OR
+    ("cafe -flore", CAFES - {"Dinner at Café de Flore?"}),
+    ('cafe -"de flore"', CAFES - {"Dinner at Café de Flore?"}),
+    ("cafe OR coffee", CAFES | {"Count me in, coffee and croissants"}),
+    ("cafe OR coffee -crawl", CAFES - {"cafe crawl this weekend?"}
+     | {"Count me in, coffee and croissants"}),
+    ("lemonade OR cookies OR croissants", {
+        "maybe some tea later with lemonade plus cookies, whatever you like best",
+        "Count me in, coffee and croissants"}),
+    ("-cafe from:maya", {"photo dump", "birthday party on Saturday"}),
+    # share text and attachment names are searched too
+    ("xmas", {"Look at our tree"}),
+    ("bolo", {"Receita boa"}),
+    ("tradicional receita", {"Receita boa"}),
+    ("reading_list", {"reading_list.pdf"}),
+    # punctuation and FTS5 syntax are words, never errors
+    ("c++", {"I love c++ templates", "I don't like C at all"}),
+    ("don't", {"I don't like C at all"}),
+    ("AND", {"NEAR the end AND OR NOT", "Count me in, coffee and croissants"}),
+    ("NEAR(", {"NEAR the end AND OR NOT"}),
+    ("NOT", {"NEAR the end AND OR NOT"}),
+    ("or", {"NEAR the end AND OR NOT"}),
+    ('"', set()),
+    ('cafe "crawl', {"cafe crawl this weekend?"}),
+    ("-", set()),
+    ("OR", set()),
+    ("*", set()),
+    ("😂", set()),
+    ("foo:bar", set()),
+    ("has:banana", set()),
+    ("(book)", {"Next book: Naïve Super", "Jordan Lee named the group Book club 📚."}),
+    # from:
+    ("from:ana", ANA_SAYS),
+    ('from:"ana maria"', ANA_SAYS),
+    ("from:GONZALEZ", ANA_SAYS),
+    ("from:zoe", {"Next book: Naïve Super", "voice_note.mp4", "watch this trailer"}),
+    (f'from:"{CHLOE}"', {"Zoë, great pick!", "dance.gif", "reading_list.pdf",
+                          "NEAR the end AND OR NOT"}),
+    ("from:connor", {"dup one", "dup three"}),
+    ("from:aria", set()),  # names match from the start of a word
+    ("from:nobody", set()),
+    ("from:ana cafe", {"Café com leite amanhã?"}),
+    ("-from:ana cafe", CAFES - {"Café com leite amanhã?"}),
+    ("from:moreau cafe", set()),
+    # in:
+    ("in:book", CLUB),
+    ('in:"book club" zoe', {"Zoë, great pick!"}),
+    ("in:maya", MAYA),
+    ("in:nosuchthread", set()),
+    ("-in:book -in:maya -in:ana", {"dup one", "dup two", "dup three"}),
+    # platform:
+    ("platform:instagram", MAYA),
+    ("platform:facebook cafe", CAFES - {"cafe crawl this weekend?"}),
+    ("platform:messenger", set()),
+    ("-platform:facebook", MAYA),
+    # has:
+    ("has:photo", {"Look at our tree", "photo dump"}),
+    ("has:video", {"watch this trailer"}),
+    ("has:audio", {"voice_note.mp4"}),
+    ("has:file", {"reading_list.pdf"}),
+    ("has:gif", {"dance.gif"}),
+    ("has:sticker", {"thumbs.png"}),
+    ("has:attachment", {"Look at our tree", "photo dump", "dance.gif", "voice_note.mp4",
+                        "thumbs.png", "reading_list.pdf", "watch this trailer"}),
+    ("has:link", {"Receita boa"}),
+    ("has:reaction", {"Dinner at Café de Flore?"}),
+    ("cafe -has:reaction", CAFES - {"Dinner at Café de Flore?"}),
+    # is:
+    ("is:unsent", {"You unsent a message"}),
+    ("is:call", {"The video chat ended."}),
+    ("is:system", {"Jordan Lee named the group Book club 📚."}),
+    # dates (whole periods)
+    ("on:2023-12", {"Happy birthday Jordan!", "Look at our tree", "Receita boa", "photo dump"}),
+    ('on:"Dec 2023"', {"Happy birthday Jordan!", "Look at our tree", "Receita boa",
+                       "photo dump"}),
+    ("on:2023-12-01", {"Happy birthday Jordan!", "photo dump"}),
+    ('on:"1 December 2023"', {"Happy birthday Jordan!", "photo dump"}),
+    ("on:2023", IN_2023),
+    ("after:2023", {"The video chat ended.", "You unsent a message", "Dinner at Café de Flore?",
+                    "Oui! Très bien", "birthday party on Saturday",
+                    "maybe some tea later with lemonade plus cookies, whatever you like best"}),
+    ("before:2021", {"Next book: Naïve Super", "Zoë, great pick!",
+                     "Jordan Lee named the group Book club 📚.", "tea tea tea, always tea"}),
+    ("after:2021-03-05 before:2022-07-14", {
+        "cafe crawl this weekend?", "Count me in, coffee and croissants",
+        "dup one", "dup two", "dup three"}),
+    ("after:2024 before:2023", set()),
+    ("on:2023-13-45", set()),  # not a date: the words "on 2023 13 45"
+    # combinations
+    ("-on:2023 -on:2024 from:ana", {"Café com leite amanhã?", "I don't like C at all"}),
+    ("has:photo platform:instagram", {"photo dump"}),
+    ("birthday after:2023", {"birthday party on Saturday"}),
+    ("birthday after:2024", set()),  # after the whole of 2024
+    ("café from:jordan in:ana", {"Sure, the usual café", "Dinner at Café de Flore?"}),
+    ("has:attachment from:zoe on:2023-06", {"voice_note.mp4", "watch this trailer"}),
+    ("tea OR cafe from:jordan before:2022", {"Sure, the usual café", "tea tea tea, always tea"}),
+]
+
+DRIVERS = ("fts", "time", "time-probe", "sender", "conversation", "platform", "kind",
+           "attachment", "reaction")
+
+
+@pytest.mark.parametrize(("query", "expected"), CASES, ids=[q for q, _ in CASES])
+def test_query_finds_exactly(db, query: str, expected: set[str]) -> None:
+    hits = search(db, query, tz="UTC")
+    assert {label(h) for h in hits} == expected
+    assert len(hits) == len(expected)  # each message once
+    times = [h.timestamp_ms for h in hits]
+    assert times == sorted(times, reverse=True)
+
+
+@pytest.mark.parametrize(("query", "expected"), CASES, ids=[q for q, _ in CASES])
+def test_every_plan_gives_the_same_rows(db, query: str, expected: set[str]) -> None:
+    chosen = search(db, query, tz="UTC")
+    for driver in DRIVERS:
+        forced = search(db, query, tz="UTC", driver=driver)
+        assert [h.id for h in forced] == [h.id for h in chosen], driver
+
+
+def test_newest_first_and_paging(db) -> None:
+    order = ["Dinner at Café de Flore?", "cafe crawl this weekend?", "Sure, the usual café",
+             "Café com leite amanhã?"]
+    assert [h.text for h in search(db, "cafe")] == order
+    assert [h.text for h in search(db, "cafe", limit=2)] == order[:2]
+    assert [h.text for h in search(db, "cafe", limit=2, offset=2)] == order[2:]
+    assert search(db, "cafe", limit=0) == []
+
+
+def test_rank_orders_by_relevance(db) -> None:
+    long = "maybe some tea later with lemonade plus cookies, whatever you like best"
+    short = "tea tea tea, always tea"
+    assert [h.text for h in search(db, "tea")] == [long, short]
+    assert [h.text for h in search(db, "tea", rank=True)] == [short, long]
+    assert [h.text for h in search(db, "tea", rank=True, limit=1)] == [short]
+    ranked = [h.text for h in search(db, "tea OR cafe from:jordan", rank=True)]
+    assert ranked[0] == short and set(ranked) == {short, "Sure, the usual café",
+                                                  "Dinner at Café de Flore?"}
+
+
+def test_conversation_id_restricts(db) -> None:
+    (ana,) = {h.conversation_id for h in search(db, "from:gonzalez")}
+    assert {h.text for h in search(db, "cafe", conversation_id=ana)} == {
+        "Café com leite amanhã?", "Sure, the usual café", "Dinner at Café de Flore?"}
+    assert search(db, "croissants", conversation_id=ana) == []
+    # in: by id works the same way
+    assert {h.text for h in search(db, f"cafe in:{ana}")} == {
+        "Café com leite amanhã?", "Sure, the usual café", "Dinner at Café de Flore?"}
+
+
+def test_dates_are_whole_periods_in_the_display_zone(db) -> None:
+    # 2023-12-01T00:30Z is still 30 November in New York.
+    assert [h.text for h in search(db, "on:2023-11-30", tz="America/New_York")] == [
+        "Happy birthday Jordan!"]
+    assert search(db, "on:2023-11-30", tz="UTC") == []
+    assert {h.text for h in search(db, "on:2023-12-01", tz="America/New_York")} == {
+        "photo dump"}
+
+
+def test_hits_carry_thread_sender_and_time(db) -> None:
+    (hit,) = search(db, "lemonade")
+    assert hit.thread == ANA and hit.sender == ANA
+    assert hit.timestamp_ms == ms("2024-04-01T08:00")
+    assert hit.as_json()["time"] == "2024-04-01T08:00:00.000Z"
+    (dup,) = search(db, '"dup two"')
+    assert dup.thread == "Sam O'Connor"
+
+
+def test_snippets_mark_matches(db) -> None:
+    (hit,) = search(db, "leite")
+    assert hit.snippet == f"Café com {OPEN}leite{CLOSE} amanhã?"
+    assert render_brackets(hit.snippet) == "Café com [leite] amanhã?"
+    (hit,) = search(db, "cafe from:ana")
+    assert render_brackets(hit.snippet) == "[Café] com leite amanhã?"
+    (hit,) = search(db, "leite", open_mark="<b>", close_mark="</b>")
+    assert hit.snippet == "Café com <b>leite</b> amanhã?"
+    # A match in an attachment name shows that name.
+    (hit,) = search(db, "xmas")
+    assert render_brackets(hit.snippet) == "[xmas]_tree.jpg"
+    (hit,) = search(db, '"happy birthday"')
+    assert render_brackets(hit.snippet) == "[Happy birthday] Jordan!"
+
+
+def test_filter_only_snippet_is_the_start_of_the_text(db) -> None:
+    (hit,) = search(db, "is:system")
+    assert hit.snippet == "Jordan Lee named the group Book club 📚."
+    (hit,) = search(db, "has:gif")
+    assert hit.text is None and hit.snippet == "dance.gif"
+
+
+def test_filter_only_queries_do_not_use_full_text(db) -> None:
+    plan = plan_search(db, "has:photo from:ana")
+    assert plan is not None and plan.match is None and "messages_fts" not in plan.sql
+    assert plan_search(db, "") is None
+    assert plan_search(db, "😂 -") is None
+
+
+def test_duplicates_and_unplaced_messages_are_never_hits(archive_dir: Path,
+                                                        tmp_path: Path) -> None:
+    copy = tmp_path / "archive"
+    shutil.copytree(archive_dir, copy)
+    conn = sqlite3.connect(copy / DB_NAME)
+    with conn:
+        tree, tea = (conn.execute("SELECT id FROM messages WHERE text = ?", (t,)).fetchone()[0]
+                     for t in ("Look at our tree", "tea tea tea, always tea"))
+        conn.execute("UPDATE messages SET duplicate_of = ? WHERE id = ?", (tea, tree))
+        conn.execute("UPDATE messages SET position = NULL WHERE id = ?", (tea,))
+    conn.close()
+    db = open_archive(copy, readonly=True)
+    try:
+        for driver in DRIVERS:
+            assert [h.text for h in search(db, "tree OR tea", driver=driver)] == [LONG_TEA]
+            assert [h.text for h in search(db, "has:photo", driver=driver)] == ["photo dump"]
+        assert [h.text for h in search(db, "tree OR tea", rank=True)] == [LONG_TEA]
+    finally:
+        db.conn.close()
+
+
+def test_rank_reaches_past_dropped_duplicates(tmp_path: Path) -> None:
+    # Ranking reads only the best few hits first; when the duplicate rule drops
+    # most of those, it must rank them all rather than return too few.
+    short = [msg(ME, f"2022-01-01T10:{i:02d}", "echo") for i in range(28)]
+    long = [msg(ANA, f"2022-01-02T10:{i:02d}", f"echo and many other words here {i}")
+            for i in range(3)]
+    write_thread(tmp_path / "dl" / f"{FB}/echo_1", newest_first(short + long), title="Echo")
+    archive = tmp_path / "archive"
+    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
+    conn = sqlite3.connect(archive / DB_NAME)
+    with conn:
+        keep = conn.execute("SELECT id FROM messages WHERE text = 'echo'").fetchone()[0]
+        conn.execute("UPDATE messages SET duplicate_of = ? WHERE text = 'echo' AND id <> ?",
+                     (keep, keep))
+    conn.close()
+    db = open_archive(archive, readonly=True)
+    try:
+        ranked = [h.text for h in search(db, "echo", rank=True, limit=5)]
+        assert ranked[0] == "echo" and len(ranked) == 4
+    finally:
+        db.conn.close()
+
+
+def test_same_answers_without_optional_indexes(archive_dir: Path, db, tmp_path: Path) -> None:
+    # An archive without the sender/kind indexes, and one read while a first
+    # import has not yet rebuilt its time index.
+    copy = tmp_path / "archive"
+    shutil.copytree(archive_dir, copy)
+    conn = sqlite3.connect(copy / DB_NAME)
+    with conn:
+        for name in (*OPTIONAL_INDEXES, "idx_messages_timestamp_ms"):
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.close()
+    bare = open_archive(copy, readonly=True)
+    try:
+        for query, _ in CASES:
+            expected = [h.id for h in search(db, query, tz="UTC")]
+            assert [h.id for h in search(bare, query, tz="UTC")] == expected, query
+    finally:
+        bare.conn.close()
+
+
+def test_parse_query_structure() -> None:
+    q = parse_query('cafe OR coffee "a phrase" pre* -no from:"Ana María" on:2023 has:Photo')
+    assert [[t.text for t in g] for g in q.groups] == [["cafe", "coffee"], ["a phrase"], ["pre"]]
+    assert q.groups[2][0].prefix and q.groups[1][0].phrase
+    assert [t.text for t in q.excluded] == ["no"]
+    assert [(f.name, f.value) for f in q.filters] == [
+        ("from", "Ana María"), ("on", "2023"), ("has", "photo")]
+    assert q.match_expression() == (
+        '(("cafe" OR "coffee") AND "a phrase" AND "pre" *) NOT ("no")')
+    # Every word is an FTS5 string; a quote inside one is doubled; an unclosed
+    # quote runs to the end.
+    assert parse_query('AND NEAR(x) c++ say"hi -').match_expression() == (
+        '"AND" AND "NEAR(x)" AND "c++" AND "say""hi"')
+    assert parse_query('cafe "au lait').match_expression() == '"cafe" AND "au lait"'
+    assert parse_query("a OR").match_expression() == '"a"'
+    assert parse_query("-a OR b").match_expression() == '("b") NOT ("a")'
+    assert parse_query("😂 tea").ignored == ["😂"]
+
+
+def test_parse_period() -> None:
+    assert (p := parse_period("2023")) and (p.start.isoformat(), p.unit) == ("2023-01-01", "year")
+    assert (p := parse_period("2023-12")) and p.unit == "month"
+    assert (p := parse_period("Dec 2023")) and (p.start.month, p.unit) == (12, "month")
+    assert (p := parse_period("2023-12-01")) and p.unit == "day"
+    for bad in ("Dec", "soon", "2023-13", "10:30", "99999999999999999999"):
+        assert parse_period(bad) is None, bad
+
+
+def test_snippet_helpers() -> None:
+    s = f"a {OPEN}b{CLOSE} c {OPEN}d"
+    assert snippet_parts(s) == [("a ", False), ("b", True), (" c ", False), ("d", True)]
+    assert render_brackets(s) == "a [b] c [d]"
+    text = render_rich(s)
+    assert text.plain == "a b c d" and [str(span.style) for span in text.spans] == [
+        "bold reverse", "bold reverse"]
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_cli_json_shape(archive_dir: Path) -> None:
+    code, out, _ = run(archive_dir, "search", "--json", "--tz", "UTC", "cafe")
+    assert code == 0
+    hits = json.loads(out)
+    assert [h["text"] for h in hits] == ["Dinner at Café de Flore?", "cafe crawl this weekend?",
+                                         "Sure, the usual café", "Café com leite amanhã?"]
+    first = hits[0]
+    assert set(first) == {"id", "thread_id", "thread", "sender", "time", "text", "snippet"}
+    assert first["thread"] == ANA and first["sender"] == ME
+    assert first["time"] == "2024-02-14T21:00:00.000Z"
+    assert first["snippet"] == "Dinner at [Café] de Flore?"
+    assert isinstance(first["id"], int) and isinstance(first["thread_id"], int)
+
+
+def test_cli_lines_when_piped(archive_dir: Path) -> None:
+    code, out, _ = run(archive_dir, "search", "--tz", "UTC", "from:ana", "cafe")
+    assert code == 0
+    assert out == f"2021-03-05 09:00  {ANA}  in {ANA}: [Café] com leite amanhã?\n"
+    assert "\x1b[" not in out
+
+
+def test_cli_query_words_are_joined(archive_dir: Path) -> None:
+    _, out, _ = run(archive_dir, "search", "--json", '"happy', 'birthday"')
+    assert [h["text"] for h in json.loads(out)] == ["Happy birthday Jordan!"]
+
+
+def test_cli_options(archive_dir: Path) -> None:
+    _, out, _ = run(archive_dir, "search", "--json", "--limit", "1", "cafe")
+    assert [h["text"] for h in json.loads(out)] == ["Dinner at Café de Flore?"]
+    _, out, _ = run(archive_dir, "search", "--json", "--rank", "tea")
+    assert json.loads(out)[0]["text"] == "tea tea tea, always tea"
+    _, out, _ = run(archive_dir, "search", "--json", "--thread", "Book club", "zoe")
+    assert [h["text"] for h in json.loads(out)] == ["Zoë, great pick!"]
+    code, out, err = run(archive_dir, "search", "nothing-matches-this")
+    assert code == 0 and out == "" and "No messages match" in err
+
+
+def test_cli_errors(archive_dir: Path, tmp_path: Path) -> None:
+    code, out, err = run(archive_dir, "search", "--thread", "no such thread", "cafe")
+    assert code == 2 and out == ""
+    assert err.startswith("chatkeep: ") and err.count("\n") == 1 and "no such thread" in err
+    code, _, err = run(archive_dir, "search", "--tz", "Mars/Olympus", "cafe")
+    assert code == 2 and "Mars/Olympus" in err
+    code, _, _ = run(archive_dir, "search", "--limit", "0", "cafe")
+    assert code == 2
+    code, _, err = run(tmp_path / "empty", "search", "cafe")
+    assert code == 2 and "No archive" in err
+
+
+def test_terminal_lines_colour_matches_and_drop_control_characters() -> None:
+    from archiver.search_cli import _line, _plain
+
+    snippet = f"say {OPEN}hi{CLOSE}\x1b[2J"
+    coloured = _line("2024-01-01 10:00", _plain("Eve\x1b]0;x\x07"), "Chat", snippet, True)
+    assert "\x1b[2J" not in coloured and "\x07" not in coloured and "[hi]" not in coloured
+    assert click.unstyle(coloured) == "2024-01-01 10:00  Eve]0;x  in Chat: say hi[2J"
+    plain = _line("2024-01-01 10:00", "Eve", "Chat", snippet, False)
+    assert plain == "2024-01-01 10:00  Eve  in Chat: say [hi][2J"
