@@ -132,6 +132,8 @@ MESSAGE_INDEXES = {
     # search: from: and is:/kind filters walk these newest first
     "idx_messages_sender_timestamp_ms": "messages (sender, timestamp_ms)",
     "idx_messages_kind_timestamp_ms": "messages (kind, timestamp_ms)",
+    # the few messages that are another app's copy of a kept one
+    "idx_messages_duplicate_of": "messages (duplicate_of) WHERE duplicate_of IS NOT NULL",
 }
 UNIQUE_INDEXES = {"idx_messages_fingerprint"}
 BULK_DEFERRED = (

@@ -252,14 +252,20 @@ def messages_between(
     by_id = {v.id: v for v in views}
     ids = list(by_id)
     marks = ",".join("?" * len(ids))
-    # Reactions and attachments of a message seen in two apps' downloads live on
-    # whichever copy held them; gather them from its duplicates too.
-    for target, actor, reaction in db.execute(
-        "SELECT COALESCE(m.duplicate_of, m.id), r.actor, r.reaction FROM reactions r "
-        f"JOIN messages m ON m.id = r.message_id WHERE m.id IN ({marks}) "
-        f"OR m.duplicate_of IN ({marks}) ORDER BY m.duplicate_of IS NOT NULL, r.rowid",
-        ids + ids,
-    ):
+    # Reactions of a message seen in two apps' downloads live on whichever copy
+    # held them: its own first, then its duplicates' (each query by an index).
+    own = db.execute(
+        "SELECT message_id, actor, reaction FROM reactions "
+        f"WHERE message_id IN ({marks}) ORDER BY rowid",
+        ids,
+    ).fetchall()
+    copies = db.execute(
+        "SELECT m.duplicate_of, r.actor, r.reaction FROM messages m "
+        "JOIN reactions r ON r.message_id = m.id "
+        f"WHERE m.duplicate_of IN ({marks}) ORDER BY r.rowid",
+        ids,
+    ).fetchall()
+    for target, actor, reaction in own + copies:
         pair = (aliases.get(actor, actor), reaction)
         if pair not in by_id[target].reactions:
             by_id[target].reactions.append(pair)

@@ -1,0 +1,339 @@
+"""Markdown export: the layout (a golden file), determinism, media, file names, CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from archiver import views
+from archiver.export import (
+    export_all,
+    export_markdown,
+    render_header,
+    slugify,
+)
+from archiver.importer import import_downloads
+from archiver.schema import open_archive
+from tests.conftest import FIXTURES, run, write_thread
+
+GOLDEN = FIXTURES / "export" / "golden.md"
+LISBON = ZoneInfo("Europe/Lisbon")
+DOWNLOAD = "facebook-jordanlee-2025"
+INBOX = "your_facebook_activity/messages/inbox"
+
+
+def ms(stamp: str) -> int:
+    """Epoch milliseconds of an ISO time in UTC ("2016-01-01T14:03")."""
+    return int(datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def tiny_png(grey: int) -> bytes:
+    """A valid 1×1 greyscale PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes([0, grey]))) + chunk(b"IEND", b""))
+
+
+def import_thread(
+    tmp_path: Path, messages: list[dict], *, title: str, folder: str,
+    participants: tuple[str, ...] = ("Ana María González", "Jordan Lee"),
+    files: dict[str, bytes] | None = None, archive: Path | None = None,
+) -> Path:
+    """Write one Meta DYI thread (messages given oldest first) in a Facebook
+    download, import it, and return the archive folder."""
+    download = tmp_path / "downloads" / DOWNLOAD
+    thread_dir = download / INBOX / folder
+    for rel, data in (files or {}).items():
+        path = thread_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    write_thread(thread_dir, list(reversed(messages)), title=title, participants=participants)
+    archive = archive or tmp_path / "archive"
+    report = import_downloads(archive, [download])
+    assert not report.errors, report.errors
+    return archive
+
+
+def uri(folder: str, rel: str) -> str:
+    # As a 2025 download writes it: without the your_facebook_activity/ root.
+    return f"messages/inbox/{folder}/{rel}"
+
+
+ANA, JORDAN = "Ana María González", "Jordan Lee"
+FOLDER = "anamariagonzalez_10153"
+PHOTO = tiny_png(128)
+
+
+def every_kind_messages() -> list[dict]:
+    """A conversation holding every kind of message, oldest first."""
+    return [
+        {"sender_name": ANA, "timestamp_ms": ms("2016-01-01T14:03:10"), "content": "Hello there",
+         "reactions": [{"reaction": "❤", "actor": JORDAN}]},
+        {"sender_name": JORDAN, "timestamp_ms": ms("2016-01-01T14:05:00"),
+         "photos": [{"uri": uri(FOLDER, "photos/10001.png"), "creation_timestamp": 1451657100}]},
+        {"sender_name": ANA, "timestamp_ms": ms("2016-01-01T14:06:00"),
+         "photos": [{"uri": uri(FOLDER, "photos/gone.jpg"), "creation_timestamp": 1451657160}]},
+        {"sender_name": JORDAN, "timestamp_ms": ms("2016-01-01T14:07:00"),
+         "content": "First line\n# not a heading\n\n    four spaces in\n1. not a list *really*"},
+        {"sender_name": ANA, "timestamp_ms": ms("2016-01-01T23:59:00"),
+         "sticker": {"uri": uri(FOLDER, "stickers/sticker_1.png"), "ai_stickers": []}},
+        {"sender_name": JORDAN, "timestamp_ms": ms("2016-01-02T09:00:00"), "content": "Look:",
+         "share": {"link": "https://example.com/a page (1)?x=1&y=2",
+                   "share_text": "A [good] read"}},
+        {"sender_name": ANA, "timestamp_ms": ms("2016-01-02T09:10:00"),
+         "content": "Ana called you.", "call_duration": 754},
+        {"sender_name": ANA, "timestamp_ms": ms("2016-01-02T09:15:00"),
+         "content": "You missed a call from Ana.", "call_duration": 0, "missed": True},
+        # 23:30 UTC is 00:30 the next day in Lisbon's summer time.
+        {"sender_name": ANA, "timestamp_ms": ms("2016-07-01T23:30:00"), "is_unsent": True},
+        {"sender_name": JORDAN, "timestamp_ms": ms("2016-07-02T10:00:00"),
+         "content": "Jordan Lee named the group Trip <planning>."},
+        {"sender_name": ANA, "timestamp_ms": ms("2016-07-02T10:05:00"),
+         "content": "See you at 8 (edited)",
+         "reactions": [{"reaction": "😂", "actor": JORDAN}, {"reaction": "👍", "actor": ANA}]},
+        {"sender_name": JORDAN, "timestamp_ms": ms("2016-07-02T10:06:00"),
+         "videos": [{"uri": uri(FOLDER, "videos/clip one.mp4"), "creation_timestamp": 1}]},
+        # The same photo under another name: one copy in the export's media folder.
+        {"sender_name": ANA, "timestamp_ms": ms("2016-07-02T10:07:00"), "content": "again",
+         "photos": [{"uri": uri(FOLDER, "photos/10002.png"), "creation_timestamp": 1},
+                    {"uri": "https://scontent.example.com/v/remote_photo.jpg",
+                     "creation_timestamp": 1}]},
+    ]
+
+
+def every_kind_files() -> dict[str, bytes]:
+    return {
+        "photos/10001.png": PHOTO,
+        "photos/10002.png": PHOTO,
+        "stickers/sticker_1.png": tiny_png(7),
+        "videos/clip one.mp4": b"\x00\x00\x00\x18ftypmp42 not really a video",
+    }
+
+
+@pytest.fixture
+def every_kind(tmp_path: Path) -> Path:
+    """An archive with one conversation of every message kind."""
+    return import_thread(tmp_path, every_kind_messages(), title=ANA, folder=FOLDER,
+                         files=every_kind_files())
+
+
+def only_conversation(archive: Path) -> int:
+    db = open_archive(archive, readonly=True)
+    convs = views.list_conversations(db, with_parts=False)
+    assert len(convs) == 1
+    return convs[0].id
+
+
+def export_once(archive: Path, out: Path) -> bytes:
+    db = open_archive(archive, readonly=True)
+    export_markdown(db, archive, only_conversation(archive), out, tz=LISBON)
+    return out.read_bytes()
+
+
+def test_export_matches_golden_file(every_kind: Path, tmp_path: Path) -> None:
+    got = export_once(every_kind, tmp_path / "out" / "ana.md")
+    if os.environ.get("CHATKEEP_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_bytes(got)
+    assert got.decode("utf-8") == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_export_is_deterministic(every_kind: Path, tmp_path: Path) -> None:
+    first = export_once(every_kind, tmp_path / "one" / "ana.md")
+    second = export_once(every_kind, tmp_path / "one" / "ana.md")  # over the first
+    third = export_once(every_kind, tmp_path / "two" / "ana.md")
+    assert first == second == third
+
+
+def test_media_is_copied_beside_the_file_and_links_resolve(every_kind: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "Ana export.md"
+    db = open_archive(every_kind, readonly=True)
+    result = export_markdown(db, every_kind, only_conversation(every_kind), out, tz=LISBON)
+    text = out.read_text(encoding="utf-8")
+    media_dir = tmp_path / "out" / "Ana export_media"
+    assert result.media_dir == media_dir
+    # Photo (twice, same content), sticker and video: three distinct files.
+    copied = sorted(p.name for p in media_dir.iterdir())
+    assert len(copied) == 3 and result.media_copied == 3
+    assert all(re.fullmatch(r"[0-9a-f]{64}\.(png|mp4)", name) for name in copied)
+    assert result.media_missing == 1
+    targets = re.findall(r"\]\(([^)]+)\)", text)
+    local_targets = [t for t in targets if not t.startswith("https://")]
+    assert len(local_targets) == 4  # photo, sticker, video, the photo again
+    for target in set(local_targets):
+        assert target.startswith("Ana%20export_media/")
+        assert (out.parent / unquote(target)).is_file()
+    photo_links = re.findall(r"!\[photo\]\(([^)]+)\)", text)
+    assert len(photo_links) == 2 and photo_links[0] == photo_links[1]
+    assert (out.parent / unquote(photo_links[0])).read_bytes() == PHOTO
+    assert "*(photo missing: gone.jpg)*" in text
+    assert "[photo: remote_photo.jpg](https://scontent.example.com/v/remote_photo.jpg)" in text
+
+
+def test_media_already_exported_is_not_copied_again(every_kind: Path, tmp_path: Path) -> None:
+    db = open_archive(every_kind, readonly=True)
+    cid = only_conversation(every_kind)
+    out = tmp_path / "ana.md"
+    assert export_markdown(db, every_kind, cid, out, tz=LISBON).media_copied == 3
+    assert export_markdown(db, every_kind, cid, out, tz=LISBON).media_copied == 0
+
+
+def test_no_media_folder_without_media(tmp_path: Path) -> None:
+    archive = import_thread(
+        tmp_path, [{"sender_name": ANA, "timestamp_ms": ms("2020-02-02T10:00"), "content": "hi"}],
+        title=ANA, folder=FOLDER,
+    )
+    out = tmp_path / "out" / "x.md"
+    export_once(archive, out)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["x.md"]
+
+
+def test_header_marks_cross_app_and_frozen_conversations() -> None:
+    conv = views.Conversation(
+        id=7, title="Zoë # 1", platforms=["facebook", "instagram"], participants=["Zoë", "Jordan Lee"],
+        messages=25_500, first_ms=ms("2016-01-01T12:00"), last_ms=ms("2023-11-30T12:00"),
+        cross_app=True, frozen=True,
+        parts=[views.Part("instagram", "instagram-jordanlee-2025", "inbox", "Zoë", 10),
+               views.Part("facebook", "facebook-jordanlee-2025", "inbox", "Zoë", 25_490)],
+    )
+    assert render_header(conv, LISBON) == (
+        "# Zoë \\# 1\n"
+        "\n"
+        "- Platforms: Facebook Messenger, Instagram\n"
+        "- Participants: Zoë, Jordan Lee\n"
+        "- Messages: 25,500 · 2016-01-01 → 2023-11-30 (times in Europe/Lisbon)\n"
+        "- Downloads: facebook-jordanlee-2025, instagram-jordanlee-2025\n"
+        "- Cross-app conversation (Facebook ↔ Instagram), read-only since December 2023\n"
+    )
+    conv.frozen = False
+    conv.platforms = ["messenger", "instagram"]
+    header = render_header(conv, LISBON)
+    assert "- Platforms: Messenger (encrypted chats), Instagram\n" in header
+    assert header.endswith("- Cross-app conversation (Messenger ↔ Instagram)\n")
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Ana María González", "Ana-María-González"),
+        ("AC/DC fans", "AC-DC-fans"),
+        ("..\\..\\etc\\passwd", "etc-passwd"),
+        ("🎉 Party 🎉", "Party"),
+        ("🎉🎉", ""),
+        ("CON", "CON"),
+        ("tab\tand\nnewline\x00", "tab-and-newline"),
+        ("Łódź — 東京", "Łódź-東京"),
+    ],
+)
+def test_slugify(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+def test_slugify_limits_length_at_a_character_boundary() -> None:
+    slug = slugify("é" * 200)
+    assert len(slug.encode("utf-8")) <= 80 and slug == "é" * 40
+
+
+def test_export_all_names_files_safely_and_stably(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    titles = {"acdc_1": "AC/DC fans", "party_2": "🎉🎉", "book_3": "Book club", "book_4": "Book club"}
+    for i, (folder, title) in enumerate(titles.items()):
+        import_thread(
+            tmp_path,
+            [{"sender_name": f"Person {i}", "timestamp_ms": ms(f"2020-02-0{i + 1}T10:00"),
+              "content": f"message {i} in {folder}"}],
+            title=title, folder=folder, participants=(f"Person {i}", JORDAN), archive=archive,
+        )
+    db = open_archive(archive, readonly=True)
+    ids = {c.title: [] for c in views.list_conversations(db)}
+    for c in sorted(views.list_conversations(db), key=lambda c: c.id):
+        ids[c.title].append(c.id)
+    ticks: list[int] = []
+    paths = export_all(db, archive, tmp_path / "all", tz=LISBON, progress=lambda: ticks.append(1))
+    assert len(ticks) == 4
+    [acdc], [party], books = ids["AC/DC fans"], ids["🎉🎉"], ids["Book club"]
+    assert [p.name for p in paths] == sorted(
+        [f"AC-DC-fans-{acdc}.md", f"conversation-{party}.md",
+         f"Book-club-{books[0]}.md", f"Book-club-{books[1]}.md"],
+        key=lambda name: int(name[:-3].rsplit("-", 1)[1]),
+    )
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == sorted(p.name for p in paths)
+    assert (tmp_path / "all" / f"AC-DC-fans-{acdc}.md").read_text().startswith("# AC/DC fans\n")
+    again = export_all(db, archive, tmp_path / "again", tz=LISBON)
+    assert [p.name for p in again] == [p.name for p in paths]
+    for a, b in zip(paths, again, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_exports_one_conversation_to_the_current_folder(
+    every_kind: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, out, err = run(every_kind, "export", "Ana", "--tz", "Europe/Lisbon")
+    assert code == 0, err
+    cid = only_conversation(every_kind)
+    written = work / f"Ana-María-González-{cid}.md"
+    assert f"Wrote {written} (13 messages, 3 media files copied, 1 missing)" in out
+    assert written.read_bytes() == GOLDEN.read_bytes().replace(b"ana_media/", (
+        f"Ana-María-González-{cid}_media/".encode()))
+    assert (work / f"Ana-María-González-{cid}_media").is_dir()
+
+
+def test_cli_output_file_and_folder(every_kind: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "chat.md"
+    code, out, err = run(every_kind, "export", "Ana", "-o", str(target), "--tz", "Europe/Lisbon")
+    assert code == 0, err
+    assert out.startswith(f"Wrote {target} (13 messages")
+    assert target.read_bytes() == GOLDEN.read_bytes().replace(b"ana_media/", b"chat_media/")
+    assert (tmp_path / "out" / "chat_media").is_dir()
+    code, _out, err = run(every_kind, "export", "Ana", "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert any(p.name.startswith("Ana-María-González-") for p in (tmp_path / "out").iterdir())
+
+
+def test_cli_export_all(every_kind: Path, tmp_path: Path) -> None:
+    code, out, err = run(every_kind, "export", "--all", "-o", str(tmp_path / "all"))
+    assert code == 0, err
+    assert out.strip() == f"Wrote 1 conversation to {tmp_path / 'all'}"
+    names = sorted(p.name for p in (tmp_path / "all").iterdir())
+    cid = only_conversation(every_kind)
+    assert names == [f"Ana-María-González-{cid}.md", f"Ana-María-González-{cid}_media"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export"], "name the conversation to export"),
+        (["export", "--all"], "--all needs a folder"),
+        (["export", "Ana", "--all", "-o", "x"], "either THREAD or --all"),
+        (["export", "nobody"], "no conversation matches 'nobody'"),
+        (["export", "Ana", "--tz", "Mars/Olympus"], "unknown time zone"),
+    ],
+)
+def test_cli_usage_errors(every_kind: Path, args: list[str], message: str) -> None:
+    code, _out, err = run(every_kind, *args)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_cli_export_without_archive(tmp_path: Path) -> None:
+    code, _out, err = run(tmp_path / "none", "export", "x")
+    assert code == 2 and "No archive" in err

@@ -1,0 +1,190 @@
+"""Markdown export of hostile text: nothing a message (or a name) says can change
+the document's structure, and every message reads back as the text it was.
+
+The export is parsed with markdown-it-py, both as CommonMark and with GitHub's
+extensions (tables, strikethrough, autolinked URLs).
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from archiver import views
+from archiver.export import escape_inline, escape_lines, export_markdown, join_hard, split_lines
+from archiver.schema import open_archive
+from tests.test_export import import_thread, ms
+
+HOSTILE_TEXTS = [
+    "# heading", "## two", "###### six", "#hashtag", "#", "> quote", ">> nested", ">",
+    "- item", "+ item", "* item", "*", "-", "+", "1. one", "1) one", "2020. A year", "1.",
+    "10000000000. big", "- [ ] task", "| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n--- | ---",
+    "    four spaces", "\tone tab", "  \t mixed", "```python\nprint(1)\n```", "~~~\nfence\n~~~",
+    "``", "`code`", "``double ` tick``", "Title\n===", "Title\n---", "Title\n= =", "---", "***",
+    "___", "* * *", "- - -", "====", "+++", "**bold** and *em* and _em_ and __strong__",
+    "snake_case_name and 2*3*4", "[link](http://example.com)", "![img](x.png)",
+    "[ref]: http://example.com", "[ref]", "[^1]: footnote", "<script>alert(1)</script>",
+    "<div>\nblock\n</div>", "<!-- comment -->", "<?php echo 1; ?>", "<![CDATA[x]]>",
+    "<!DOCTYPE html>", "<br>", "x <b>bold</b> y", "<http://autolink.example>",
+    "<foo@example.com>", "http://example.com/bare_url_with_under_scores?a=1&b=2",
+    "you & me, AT&T, &&, &x", "__init__ and _private and trailing_",
+    "&amp; &lt; &#35; &#x41; &copy; & &; &#;", "back\\slash \\* \\", "\\", "\\\\", "ends with\\",
+    "a\\\nb", "trailing two spaces  ", "line one  \nline two", "trailing tab\t",
+    "a\n\nb", "a\n\n\nb", "\n\nleading blank lines", "trailing newline\n", "   ",
+    "\u00a0nbsp lead and trail\u00a0", "~~strike~~", "~single~", "$math$ $$x$$",
+    "::: container", "Term\n: definition", "| pipe", "emoji 🎉 <b>", "\r\nwindows\r\nlines",
+    "cr\ronly", "line\u2028separator", "form\x0cfeed", "*(unsent a message)*",
+    "**Jordan Lee** 12:00", "## 2020-01-01, Wednesday", "> ❤ Jordan Lee",
+    "- Platforms: Facebook Messenger", "*emphasis across\nlines*", "_under\nscores_",
+    "    \n    indented code after blank", "<details><summary>x</summary>",
+    "javascript:alert(1)", "[x](javascript:alert(1))", "1. a\n2. b\n3. c",
+    "text\n# heading after text\n> quote after text\n- list after text",
+]
+# Texts Meta's files hold as events are written in italics; still verbatim.
+HOSTILE_EVENTS = ["<b>Eve</b> left the group.", "*Eve* named the group # | `x`."]
+HOSTILE_SENDER = "*Eve* <img src=x> [x](y) # | `"
+OTHER = "Jordan Lee"
+HOSTILE_TITLE = "# <Evil> | *title* `x` #"
+LISBON = ZoneInfo("Europe/Lisbon")
+COMMONMARK = MarkdownIt("commonmark")
+GFM = MarkdownIt("gfm-like")
+DAY_HEADING = re.compile(r"\d{4}-\d{2}-\d{2}, (Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day")
+PLAIN_INLINE = {"text", "softbreak", "hardbreak", "strong_open", "strong_close", "em_open",
+                "em_close"}
+
+
+def hostile_messages() -> list[dict]:
+    """The texts above, oldest first, a minute apart, some with reactions."""
+    messages = []
+    for i, text in enumerate(HOSTILE_TEXTS + HOSTILE_EVENTS):
+        msg: dict = {
+            "sender_name": HOSTILE_SENDER if i % 2 else OTHER,
+            "timestamp_ms": ms("2021-03-04T10:00") + i * 60_000,
+            "content": text,
+        }
+        if i % 7 == 0:
+            msg["reactions"] = [{"reaction": "<b>", "actor": HOSTILE_SENDER},
+                                {"reaction": "❤", "actor": "# " + OTHER}]
+        messages.append(msg)
+    return messages
+
+
+@pytest.fixture(scope="module")
+def hostile_export(tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp_path = tmp_path_factory.mktemp("hostile")
+    archive = import_thread(tmp_path, hostile_messages(), title=HOSTILE_TITLE, folder="evil_666",
+                            participants=(HOSTILE_SENDER, OTHER, "- <u>list</u> |"))
+    db = open_archive(archive, readonly=True)
+    [conv] = views.list_conversations(db, with_parts=False)
+    out = tmp_path / "evil.md"
+    export_markdown(db, archive, conv.id, out, tz=LISBON)
+    return out.read_text(encoding="utf-8")
+
+
+def expected(text: str) -> str:
+    """What a message reads back as: its lines, without trailing empty ones."""
+    return "\n".join(split_lines(text))
+
+
+def inline_text(children: list[Token]) -> str:
+    """The text of inline tokens, hard breaks as newlines; fails on anything
+    that is not plain text, a break or our own emphasis."""
+    out = []
+    for tok in children:
+        if tok.type == "text":
+            out.append(tok.content)
+        elif tok.type in ("hardbreak", "softbreak"):
+            out.append("\n")
+        elif tok.type in ("link_open", "link_close") and tok.markup == "linkify":
+            pass  # GitHub turns bare URLs into links; the text stays
+        else:
+            assert tok.type in PLAIN_INLINE, f"unexpected {tok.type} token"
+    return "".join(out)
+
+
+@pytest.mark.parametrize("parser", [COMMONMARK, GFM], ids=["commonmark", "gfm"])
+def test_structure_survives_hostile_text(hostile_export: str, parser: MarkdownIt) -> None:
+    tokens = parser.parse(hostile_export)
+    types = [t.type for t in tokens]
+    headings = [(t.tag, tokens[i + 1].content) for i, t in enumerate(tokens)
+                if t.type == "heading_open"]
+    assert [h for h in headings if h[0] == "h1"] == [("h1", escape_inline(HOSTILE_TITLE,
+                                                                          heading=True))]
+    assert [tag for tag, _ in headings if tag != "h1"] == ["h2"]  # one day
+    assert all(DAY_HEADING.fullmatch(content) for tag, content in headings if tag == "h2")
+    forbidden = {"html_block", "code_block", "fence", "hr", "ordered_list_open", "table_open"}
+    assert not forbidden & set(types)
+    assert types.count("bullet_list_open") == 1 and types.count("list_item_open") == 4
+    with_reactions = sum(1 for m in hostile_messages() if "reactions" in m)
+    assert types.count("blockquote_open") == with_reactions
+    inline_types = {c.type for t in tokens if t.type == "inline" for c in t.children or ()}
+    assert not {"html_inline", "code_inline", "image", "s_open"} & inline_types
+    html = parser.render(hostile_export)
+    for tag in ("<script", "<div", "<img", "<b>", "<!--", "<?php", "<details", "<u>"):
+        assert tag not in html
+
+
+@pytest.mark.parametrize("parser", [COMMONMARK, GFM], ids=["commonmark", "gfm"])
+def test_every_message_reads_back_verbatim(hostile_export: str, parser: MarkdownIt) -> None:
+    tokens = parser.parse(hostile_export)
+    senders, bodies, reactions = [], [], []
+    in_quote = in_list = False
+    for i, tok in enumerate(tokens):
+        if tok.type.startswith("blockquote_"):
+            in_quote = tok.type == "blockquote_open"
+        elif tok.type.startswith("bullet_list_"):
+            in_list = tok.type == "bullet_list_open"  # the header
+        if tok.type != "inline" or tokens[i - 1].type != "paragraph_open" or in_list:
+            continue
+        if in_quote:
+            reactions.append(inline_text(tok.children or []))
+            continue
+        children = [c for c in tok.children or [] if not (c.type == "text" and not c.content)]
+        assert [c.type for c in children[:3]] == ["strong_open", "text", "strong_close"]
+        senders.append(children[1].content)
+        rest = children[4:]  # after the time: a soft break, then the body
+        assert children[3].type == "text" and re.fullmatch(r" \d\d:\d\d", children[3].content)
+        if rest:
+            assert rest[0].type == "softbreak"
+            rest = rest[1:]
+        bodies.append(inline_text(rest))
+    messages = hostile_messages()
+    assert bodies == [expected(m["content"]) for m in messages]
+    assert senders == [m["sender_name"] for m in messages]
+    assert reactions == [f"<b> {HOSTILE_SENDER}\n❤ # {OTHER}"] * len(
+        [m for m in messages if "reactions" in m])
+
+
+def test_header_names_read_back(hostile_export: str) -> None:
+    tokens = COMMONMARK.parse(hostile_export)
+    title = next(tokens[i + 1] for i, t in enumerate(tokens) if t.type == "heading_open")
+    assert inline_text(title.children or []) == HOSTILE_TITLE
+    items = [inline_text(t.children or []) for i, t in enumerate(tokens)
+             if t.type == "inline" and tokens[i - 2].type == "list_item_open"]
+    assert items[1] == f"Participants: {HOSTILE_SENDER}, - <u>list</u> |, {OTHER}"
+
+
+# Any text at all, not only the ones we thought of.
+ALPHABET = "#>-+*_`~=|\\[]()<>&;!:.019 \t\nab\u00a0\u2028\x0c\r/\"'"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ALPHABET, min_size=1, max_size=40))
+def test_any_text_reads_back_verbatim(text: str) -> None:
+    src = f"**{escape_inline(text)}** 10:00"
+    lines = escape_lines(text)
+    if lines:
+        src += "\n" + join_hard(lines)
+    for parser in (COMMONMARK, GFM):
+        tokens = parser.parse(src)
+        assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+        children = [c for c in tokens[1].children or [] if not (c.type == "text" and not c.content)]
+        assert [c.type for c in children[:3]] == ["strong_open", "text", "strong_close"]
+        assert children[1].content == re.sub(r"\r\n|\r|\n", " ", text)
+        assert inline_text(children[5:]) == expected(text)
