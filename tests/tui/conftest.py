@@ -1,0 +1,157 @@
+"""Fixtures for the reader's Pilot and snapshot tests.
+
+One small archive, built once a session from Meta-style downloads written here:
+a long Facebook conversation (several pages of the reading pane, every kind of
+message), a group chat, and an Instagram chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# Before Textual is imported anywhere: no animations, so Pilot sees end states.
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+
+import pytest
+
+from archiver.importer import import_downloads
+from tests.conftest import write_thread
+
+OWNER = "Jordan Lee"
+ANA = "Ana María González"
+START = datetime(2020, 9, 8, 6, 0, tzinfo=UTC)
+DAYS = 12
+PER_DAY = 45  # 540 messages: three pages of 200
+THIRTEENTH_FIRST = "Good morning on the thirteenth"
+SEARCH_WORD = "pomegranate"
+LONG_TEXT = (
+    "This is a long message that goes on and on so that the reading pane has to wrap "
+    "it over several rows, even on a wide terminal, because nobody writes like this "
+    "except people who have a great deal to say about the weather and the sea."
+)
+PHOTO = "your_facebook_activity/messages/inbox/anamariagonzalez_10001/photos/sunset.jpg"
+
+
+def ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def ana_messages() -> list[dict[str, Any]]:
+    """The long conversation, oldest first (written newest first, as Meta does)."""
+    out: list[dict[str, Any]] = []
+    n = 0
+    for day in range(DAYS):
+        base = START + timedelta(days=day)
+        for i in range(PER_DAY):
+            when = base + timedelta(minutes=7 * i + (2 if day == 5 else 0))
+            sender = ANA if (n // 3) % 2 == 0 else OWNER
+            msg: dict[str, Any] = {
+                "sender_name": sender, "timestamp_ms": ms(when),
+                "content": f"Message number {n} about day {day}",
+            }
+            if day == 5 and i == 0:  # 2020-09-13
+                msg["content"] = THIRTEENTH_FIRST
+            if n == 7:
+                msg["content"] = LONG_TEXT
+            if n == 12:
+                msg["reactions"] = [{"reaction": "❤", "actor": OWNER},
+                                    {"reaction": "😂", "actor": ANA}]
+            if n == 20:
+                del msg["content"]
+                msg["photos"] = [{"uri": PHOTO, "creation_timestamp": ms(when) // 1000}]
+            if n == 30:
+                msg["content"] = "Look at this"
+                msg["share"] = {"link": "https://example.com/boats", "share_text": "Boats"}
+            if n == 40:
+                msg["content"] = "Ana called you."
+                msg["call_duration"] = 754
+            if n == 50:
+                msg["content"] = "You unsent a message"
+                msg["is_unsent"] = True
+            if n == 60:
+                msg["sender_name"] = ANA
+                msg["content"] = f"{ANA} named the group Sea people."
+            if n == 300:
+                msg["content"] = f"The {SEARCH_WORD} tree is finally blooming"
+            if n == 420:
+                msg["content"] = f"Bring a {SEARCH_WORD} tomorrow"
+            out.append(msg)
+            n += 1
+    out[-1]["content"] = "The very last message"
+    return out
+
+
+def build_archive(root: Path) -> Path:
+    """Write the downloads under ``root`` and import them; returns the archive folder."""
+    fb = root / "facebook-jordanlee-2025"
+    (fb / "profile_information").mkdir(parents=True)
+    (fb / "profile_information" / "profile_information.json").write_text(
+        json.dumps({"profile_v2": {"name": {"full_name": OWNER}}}), encoding="utf-8"
+    )
+    inbox = fb / "your_facebook_activity" / "messages" / "inbox"
+    ana = ana_messages()
+    write_thread(inbox / "anamariagonzalez_10001", list(reversed(ana)), title=ANA,
+                 participants=(ANA, OWNER))
+    photo = fb / PHOTO
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9")
+    crew_start = datetime(2021, 3, 1, 18, 0, tzinfo=UTC)
+    write_thread(
+        inbox / "crew_10002",
+        [
+            {"sender_name": name, "timestamp_ms": ms(crew_start + timedelta(minutes=k)),
+             "content": text}
+            for k, (name, text) in enumerate(
+                [("Sam Okafor", "Who is bringing the boat?"), (OWNER, "Me"),
+                 ("Lee Chen", "I'll bring snacks")]
+            )
+        ][::-1],
+        title="Crew", participants=("Sam Okafor", "Lee Chen", OWNER),
+    )
+    ig = root / "instagram-jordanlee-2025"
+    ig_start = datetime(2019, 5, 4, 12, 0, tzinfo=UTC)
+    write_thread(
+        ig / "your_instagram_activity" / "messages" / "inbox" / "sam_20001",
+        [
+            {"sender_name": "sam.okafor", "timestamp_ms": ms(ig_start), "content": "nice photo"},
+            {"sender_name": OWNER, "timestamp_ms": ms(ig_start + timedelta(minutes=3)),
+             "content": "thanks!"},
+        ][::-1],
+        title="sam.okafor", participants=("sam.okafor", OWNER),
+    )
+    archive = root / "archive"
+    report = import_downloads(archive, [fb, ig], copy_media=True)
+    assert not report.errors, report.errors
+    return archive
+
+
+@pytest.fixture(scope="session")
+def reader_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_archive(tmp_path_factory.mktemp("reader"))
+
+
+@pytest.fixture(scope="session")
+def empty_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from archiver.schema import open_archive
+
+    folder = tmp_path_factory.mktemp("empty") / "archive"
+    open_archive(folder).conn.close()
+    return folder
+
+
+def drive(app: Any, scenario: Callable[[Any], Awaitable[None]],
+          size: tuple[int, int] = (120, 40)) -> None:
+    """Run ``app`` headless at ``size`` and play ``scenario(pilot)`` on it."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await scenario(pilot)
+
+    asyncio.run(main())

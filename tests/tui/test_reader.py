@@ -1,0 +1,626 @@
+"""The reader, driven with Pilot as a person would: every key binding, checked
+by what ends up on the screen (or on disk)."""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import (
+    ANA,
+    DAYS,
+    LONG_TEXT,
+    PER_DAY,
+    SEARCH_WORD,
+    THIRTEENTH_FIRST,
+    drive,
+)
+from tui import desktop
+from tui.app import ChatkeepReader
+from tui.components.conversation_list import ConversationList
+from tui.components.date_jump import DateJump
+from tui.components.help_screen import HelpScreen
+from tui.components.no_archive import NoArchiveScreen
+from tui.components.reading_pane import ReadingPane
+
+LAST = PER_DAY * DAYS - 1
+
+
+def reader(archive: Path, **kwargs: Any) -> ChatkeepReader:
+    return ChatkeepReader(archive, tz="UTC", **kwargs)
+
+
+def notes(app: ChatkeepReader) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def screen_text(app: ChatkeepReader) -> str:
+    """The words on the screen (from a screenshot, markup stripped)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+
+def shown(pane: ReadingPane) -> str:
+    return "\n".join(pane.visible_text())
+
+
+async def open_ana(pilot: Pilot) -> ReadingPane:
+    await pilot.press("f", *"ana", "enter")
+    await pilot.pause()
+    return pilot.app.pane
+
+
+# -- the conversation list -----------------------------------------------------
+
+
+def test_list_most_recent_first_with_badges_dates_counts(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        conversations = app.query_one(ConversationList)
+        assert [c.title for c in conversations.shown] == ["Crew", ANA, "sam.okafor"]
+        prompts = [str(o.prompt) for o in conversations.options._options]
+        assert prompts[0].startswith("Crew\nFB  2021-03-01  3")
+        assert prompts[1].endswith(f"FB  2020-09-19  {PER_DAY * DAYS}")
+        assert prompts[2].startswith("sam.okafor\nIG  2019-05-04  2")
+        assert "Choose a conversation" in str(app.query_one("#placeholder").render())
+
+    drive(app, scenario)
+
+
+def test_filter_as_you_type_then_enter_opens(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        conversations = app.query_one(ConversationList)
+        await pilot.press("f", *"lee c")  # a participant's name, not a title
+        assert [c.title for c in conversations.shown] == ["Crew"]
+        for _ in range(5):
+            await pilot.press("backspace")
+        await pilot.press(*"SAM.")
+        assert [c.title for c in conversations.shown] == ["sam.okafor"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "thanks!" in shown(app.pane)
+        assert "sam.okafor" in str(app.query_one("#pane-title").render())
+
+    drive(app, scenario)
+
+
+def test_arrows_and_enter_in_the_list(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.pane.conversation.title == ANA
+        assert app.focused is app.pane
+
+    drive(app, scenario)
+
+
+# -- the reading pane ----------------------------------------------------------------
+
+
+def test_opens_at_the_last_message(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        rows = pane.visible_text()
+        assert rows[-1].endswith("The very last message")
+        assert pane.cursor == LAST
+        assert f"{LAST + 1}/{LAST + 1}" in str(app.query_one("#pane-position").render())
+
+    drive(app, scenario)
+
+
+def test_g_and_G_home_and_end(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        rows = pane.visible_text()
+        assert rows[0].strip("─ ") == "2020-09-08, Tuesday"
+        assert rows[1] == ANA
+        assert rows[2] == "06:00  Message number 0 about day 0"
+        assert pane.cursor == 0
+        await pilot.press("G")
+        assert pane.visible_text()[-1].endswith("The very last message")
+        assert pane.cursor == LAST
+        await pilot.press("home")
+        assert pane.scroll_y == 0 and pane.cursor == 0
+        await pilot.press("end")
+        assert "The very last message" in shown(pane)
+
+    drive(app, scenario)
+
+
+def test_page_keys(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        height = pane.scrollable_content_region.height
+        first_screen = pane.visible_text()
+        await pilot.press("pagedown")
+        assert pane.scroll_y == height - 1
+        assert pane.visible_text()[0] == first_screen[-1]  # one row of overlap
+        assert pane.cursor > 0
+        await pilot.press("pagedown", "pagedown", "pageup", "pageup", "pageup")
+        assert pane.scroll_y == 0
+        assert pane.visible_text() == first_screen
+
+    drive(app, scenario)
+
+
+def test_up_down_move_the_selected_message(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g", "down", "down", "down")
+        assert pane.cursor == 3
+        assert pane.selected.text == "Message number 3 about day 0"
+        await pilot.press("up")
+        assert pane.cursor == 2
+        assert "3/" in str(app.query_one("#pane-position").render())
+        # Walking down past the screen keeps the selected message in view.
+        for _ in range(40):
+            await pilot.press("down")
+        assert pane.cursor == 42
+        assert any("Message number 42 " in row for row in pane.visible_text())
+
+    drive(app, scenario)
+
+
+def test_mouse_wheel_and_click(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        from textual.events import MouseScrollDown, MouseScrollUp
+
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        for _ in range(5):
+            pane.post_message(MouseScrollDown(pane, 5, 5, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        assert pane.scroll_y > 0
+        assert "Message number 0 " not in shown(pane)
+        # The selected message scrolled away: down starts from the first one seen.
+        await pilot.press("down")
+        assert pane.cursor == pane.rows.position_at(round(pane.scroll_y))
+        assert pane.cursor > 1
+        for _ in range(20):
+            pane.post_message(MouseScrollUp(pane, 5, 5, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        assert pane.scroll_y == 0
+        await pilot.click(ReadingPane, offset=(10, 5))  # a message's row
+        assert pane.cursor == pane.rows.position_at(5)
+        assert pane.cursor > 0
+
+    drive(app, scenario)
+
+
+def test_every_kind_of_message_is_shown(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        seen: list[str] = []
+        for _ in range(8):
+            seen.extend(pane.visible_text())
+            await pilot.press("pagedown")
+        text = "\n".join(seen)
+        assert "Jordan Lee (you)" in text  # the owner is marked
+        assert "❤ Jordan Lee  😂 Ana María González" in text  # reactions and who
+        assert "▣ photo media/" in text  # attachment with its archived path
+        assert "↗ Boats https://example.com/boats" in text
+        assert "☎ Call, 12:34" in text
+        assert "(unsent a message)" in text
+        assert "· Ana María González named the group Sea people." in text
+
+    drive(app, scenario)
+
+
+def test_long_messages_wrap_at_80_columns(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        rows = pane.visible_text()
+        width = pane.scrollable_content_region.width
+        assert all(len(r) <= width for r in rows)
+        start = next(i for i, r in enumerate(rows) if "This is a long message" in r)
+        body = [rows[start][7:]] + [r[7:] for r in rows[start + 1:start + 6]]
+        assert " ".join(body).startswith(LONG_TEXT[:150])
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_resize_keeps_the_top_message(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("d", *"2020-09-13", "enter")
+        top = pane.visible_text()[2]
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert top in pane.visible_text()[:3]
+
+    drive(app, scenario)
+
+
+# -- moving ----------------------------------------------------------------------
+
+
+def test_jump_to_a_date(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("d")
+        assert isinstance(app.screen, DateJump)
+        await pilot.press(*"2020-09-13", "enter")
+        assert not isinstance(app.screen, DateJump)
+        rows = pane.visible_text()
+        assert rows[0].strip("─ ") == "2020-09-13, Sunday"
+        assert rows[2].endswith(THIRTEENTH_FIRST)
+        assert pane.selected.text == THIRTEENTH_FIRST
+        # After the last message: the last one, and a word about it.
+        await pilot.press("d", *"2030-01-01", "enter")
+        assert pane.cursor == LAST
+        assert any("No messages on or after 2030-01-01" in n for n in notes(app))
+
+    drive(app, scenario)
+
+
+def test_jump_to_a_date_that_is_not_one(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("d", *"someday", "enter")
+        assert isinstance(app.screen, DateJump)
+        assert "not a date" in str(app.screen.query_one("#date-jump-hint").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DateJump)
+
+    drive(app, scenario)
+
+
+# -- search --------------------------------------------------------------------------
+
+
+async def search_for(pilot: Pilot, query: str) -> None:
+    from tui.components.search_screen import SearchScreen
+
+    await pilot.press("slash")
+    assert isinstance(pilot.app.screen, SearchScreen)
+    await pilot.press(*query)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_search_enter_opens_the_hit_highlighted_and_n_N_step(reader_archive: Path) -> None:
+    pytest.importorskip("archiver.search")
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await search_for(pilot, SEARCH_WORD)
+        results = app.screen.query_one("#search-results")
+        assert results.option_count == 2
+        newest = str(results.get_option_at_index(0).prompt)
+        assert "Bring a pomegranate tomorrow" in newest and ANA in newest
+        await pilot.press("enter")
+        await pilot.pause()
+        pane = app.pane
+        assert pane.conversation.title == ANA
+        assert pane.cursor == 420 and pane.hit == 420
+        assert any(f"Bring a {SEARCH_WORD} tomorrow" in r for r in pane.visible_text())
+        await pilot.press("n")
+        assert pane.cursor == 300 and pane.hit == 300
+        assert any(f"The {SEARCH_WORD} tree" in r for r in pane.visible_text())
+        await pilot.press("n")
+        assert "No more results." in notes(app)
+        await pilot.press("N")
+        assert pane.cursor == 420
+
+    drive(app, scenario)
+
+
+def test_search_marks_the_match_and_escape_closes(reader_archive: Path) -> None:
+    pytest.importorskip("archiver.search")
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        from tui.components.search_screen import SearchScreen
+
+        await search_for(pilot, "thirteenth")
+        results = app.screen.query_one("#search-results")
+        prompt = results.get_option_at_index(0).prompt
+        marked = [prompt.plain[s.start:s.end] for s in prompt.spans if "reverse" in str(s.style)]
+        assert [m.casefold() for m in marked] == ["thirteenth"]
+        await pilot.press(*" zzzzqqq")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "No messages match" in str(app.screen.query_one("#search-status").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SearchScreen)
+
+    drive(app, scenario)
+
+
+def test_n_without_a_search(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("n")
+        assert any("press / to search" in n for n in notes(app))
+
+    drive(app, scenario)
+
+
+# -- acting ------------------------------------------------------------------------
+
+
+def test_export_writes_markdown_in_the_current_folder(
+    reader_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        written = list(tmp_path.glob("*.md"))
+        assert [p.name for p in written] == [f"Ana-María-González-{pane.conversation.id}.md"]
+        text = written[0].read_text(encoding="utf-8")
+        assert text.startswith(f"# {ANA}\n")
+        assert "The very last message" in text
+        assert any(f"to {written[0]}" in n for n in notes(app))
+
+    drive(app, scenario)
+
+
+def test_open_attachment(reader_archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[Path] = []
+    monkeypatch.setattr(desktop, "open_in_viewer", opened.append)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g", *["down"] * 19)
+        await pilot.press("o")
+        assert opened == []
+        assert any("no attachment" in n for n in notes(app))
+        await pilot.press("down", "o")  # message 20 holds the photo
+        assert len(opened) == 1
+        assert opened[0].is_file()
+        assert opened[0].parent.parent == reader_archive / "media"
+        assert pane.selected.attachments[0].path in str(opened[0])
+
+    drive(app, scenario)
+
+
+def test_copy_the_selected_message(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("c")
+        assert app.clipboard == "The very last message"
+        assert "Copied the message's text." in notes(app)
+
+    drive(app, scenario)
+
+
+def test_actions_before_a_conversation_is_open(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("e", "o", "c", "d")
+        assert not isinstance(app.screen, DateJump)
+        assert len([n for n in notes(app) if "first" in n]) == 4
+
+    drive(app, scenario)
+
+
+def test_help_screen(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "jump to a date" in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+    drive(app, scenario)
+
+
+def test_l_hides_and_shows_the_list(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        narrow = pane.size.width
+        await pilot.press("l")
+        await pilot.pause()
+        assert not app.query_one(ConversationList).display
+        assert pane.size.width > narrow
+        assert pane.visible_text()[-1].endswith("The very last message")
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.query_one(ConversationList).display
+
+    drive(app, scenario)
+
+
+def test_q_quits(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+    drive(app, scenario)
+
+
+# -- opening ---------------------------------------------------------------------------
+
+
+def test_browse_thread_opens_it(reader_archive: Path) -> None:
+    app = reader(reader_archive, thread="crew")
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.pause()
+        assert app.pane.conversation.title == "Crew"
+        assert "I'll bring snacks" in shown(app.pane)
+
+    drive(app, scenario)
+
+
+def test_no_archive_says_how_to_import(tmp_path: Path) -> None:
+    app = reader(tmp_path / "nowhere")
+
+    async def scenario(pilot: Pilot) -> None:
+        assert isinstance(app.screen, NoArchiveScreen)
+        text = screen_text(app)
+        assert "no archive at" in text and "chatkeep import PATH" in text
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_empty_archive_says_so(empty_archive: Path) -> None:
+    app = reader(empty_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        placeholder = str(app.query_one("#placeholder").render())
+        assert "The archive is empty" in placeholder
+        assert "chatkeep import PATH" in placeholder
+        await pilot.press("slash", "escape", "d", "g", "G")  # nothing breaks
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_reads_while_an_import_holds_the_database(reader_archive: Path) -> None:
+    """WAL: a writer in the middle of a transaction does not stop the reader."""
+    writer = sqlite3.connect(reader_archive / "chatkeep.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE conversations SET title = title WHERE id = 1")
+    try:
+        app = reader(reader_archive)
+
+        async def scenario(pilot: Pilot) -> None:
+            pane = await open_ana(pilot)
+            await pilot.press("g")
+            assert "Message number 0 " in shown(pane)
+
+        drive(app, scenario)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_browse_with_a_thread_that_names_nothing(
+    reader_archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.app import run_reader
+
+    with pytest.raises(SystemExit) as exit_:
+        run_reader(reader_archive, thread="nobody by that name", tz="UTC")
+    assert exit_.value.code == 2
+    assert "no conversation matches 'nobody by that name'" in capsys.readouterr().err
+
+
+def test_browse_with_an_unknown_zone(
+    reader_archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.app import run_reader
+
+    with pytest.raises(SystemExit) as exit_:
+        run_reader(reader_archive, tz="Mars/Olympus")
+    assert exit_.value.code == 2
+    assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+
+
+def test_paging_up_from_the_end_through_estimated_pages(reader_archive: Path) -> None:
+    """Opened at the end, the pages above are estimates until they are reached;
+    paging up still moves by exactly a screen (what was at the top is now at the
+    bottom) and shows every message on the way."""
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        app.pane.page_size = 7  # many small pages
+        pane = await open_ana(pilot)
+        screen = pane.visible_text()
+        seen = set(screen)
+        steps = 0
+        while pane.scroll_y > 0:
+            await pilot.press("pageup")
+            above = pane.visible_text()
+            if pane.scroll_y > 0:
+                assert above[-1] == screen[0]
+            else:
+                assert screen[0] in above
+            seen.update(above)
+            screen = above
+            steps += 1
+        assert steps > 10
+        assert screen[0].strip("─ ") == "2020-09-08, Tuesday"
+        numbers = {int(r.split("number ")[1].split()[0]) for r in seen if "Message number" in r}
+        special = {7, 20, 30, 40, 50, 60, 5 * PER_DAY, 300, 420}  # other texts (conftest)
+        assert numbers == set(range(LAST)) - special
+
+    drive(app, scenario)
+
+
+def test_r_reloads_after_an_import(tmp_path: Path) -> None:
+    """The reader stays open while an import adds to the archive; r shows it."""
+    from archiver.importer import import_downloads
+    from tests.conftest import write_thread
+    from tests.tui.conftest import build_archive
+
+    archive = build_archive(tmp_path)
+    app = reader(archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        newer = tmp_path / "facebook-jordanlee-2026" / "your_facebook_activity" / "messages"
+        write_thread(newer / "inbox" / "nadia_10009",
+                     [{"sender_name": "Nadia", "timestamp_ms": 1_700_000_000_000,
+                       "content": "Hello from a later download"}],
+                     title="Nadia", participants=("Nadia", "Jordan Lee"))
+        report = import_downloads(archive, [tmp_path / "facebook-jordanlee-2026"],
+                                  copy_media=False)
+        assert report.messages_added == 1
+        conversations = app.query_one(ConversationList)
+        assert "Nadia" not in [c.title for c in conversations.conversations]
+        await pilot.press("r")
+        await pilot.pause()
+        assert conversations.conversations[0].title == "Nadia"  # the most recent
+        assert pane.conversation.title == ANA and pane.cursor == 0
+
+    drive(app, scenario)

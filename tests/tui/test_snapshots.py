@@ -1,0 +1,88 @@
+"""Snapshots of the reader's main screens at 80×24 and 120×40 (times in UTC).
+
+Update after a deliberate change of look with ``pytest tests/tui --snapshot-update``
+and check the new SVGs in ``tests/tui/__snapshots__/`` by eye.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import ChatkeepReader
+
+SMALL = (80, 24)
+LARGE = (120, 40)
+OPEN_ANA = ["f", *"ana", "enter"]
+
+
+def reader(archive: Path) -> ChatkeepReader:
+    return ChatkeepReader(archive, tz="UTC")
+
+
+async def searched(pilot: Pilot) -> None:
+    await pilot.press("slash", *"pomegranate")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_start(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(reader(reader_archive), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_conversation_end(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(reader(reader_archive), press=OPEN_ANA, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_conversation_start_with_kinds(
+    snap_compare, reader_archive: Path, size: tuple[int, int]
+) -> None:
+    keys = [*OPEN_ANA, "g", *["down"] * 12]  # the message with reactions selected
+    assert snap_compare(reader(reader_archive), press=keys, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_search_results(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(reader(reader_archive), run_before=searched, terminal_size=size)
+
+
+def test_search_hit_opened(snap_compare, reader_archive: Path) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await searched(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(reader(reader_archive), run_before=opened, terminal_size=LARGE)
+
+
+def test_date_jump(snap_compare, reader_archive: Path) -> None:
+    keys = [*OPEN_ANA, "d", *"2020-09-13"]
+    assert snap_compare(reader(reader_archive), press=keys, terminal_size=SMALL)
+
+
+def test_after_date_jump(snap_compare, reader_archive: Path) -> None:
+    keys = [*OPEN_ANA, "d", *"2020-09-13", "enter"]
+    assert snap_compare(reader(reader_archive), press=keys, terminal_size=SMALL)
+
+
+def test_help(snap_compare, reader_archive: Path) -> None:
+    assert snap_compare(reader(reader_archive), press=["question_mark"], terminal_size=SMALL)
+
+
+def test_list_hidden(snap_compare, reader_archive: Path) -> None:
+    keys = [*OPEN_ANA, "g", "l"]
+    assert snap_compare(reader(reader_archive), press=keys, terminal_size=SMALL)
+
+
+def test_no_archive(snap_compare, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative path, so the screen is the same everywhere
+    assert snap_compare(reader(Path("no-archive-here")), terminal_size=SMALL)
+
+
+def test_empty_archive(snap_compare, empty_archive: Path) -> None:
+    assert snap_compare(reader(empty_archive), terminal_size=SMALL)

@@ -1,0 +1,387 @@
+"""The reader: a conversation list beside a reading pane, over a read-only archive.
+
+``run_reader`` is what ``chatkeep`` and ``chatkeep browse [THREAD]`` call. The
+archive is opened with SQLite's read-only mode, so the reader can stay open
+while an import writes to the same archive in another process (WAL), and can
+never change it.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar
+
+import sqlite_utils
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer, Input, Label, Static
+
+from archiver import views
+from archiver.schema import ArchiveError, open_archive
+from archiver.timefmt import UnknownZone, local, resolve_tz
+
+from . import desktop
+from .components.conversation_list import ConversationList, badges
+from .components.date_jump import DateJump
+from .components.help_screen import HelpScreen
+from .components.no_archive import NoArchiveScreen
+from .components.reading_pane import ReadingPane
+from .components.search_screen import SearchScreen
+from .messages import ConversationChosen, CursorMoved
+from .positions import first_on_or_after, place_of_message
+
+EMPTY_ARCHIVE = (
+    "The archive is empty.\n\nImport a Facebook, Messenger or Instagram download:\n\n"
+    "    chatkeep import PATH"
+)
+CHOOSE = "Choose a conversation on the left (↑ ↓ Enter), or press / to search."
+WIDE = 110  # at this width and more, the list gets more room
+
+
+class ChatkeepReader(App[None]):
+    """Read, search and export an archive; nothing in it is ever changed."""
+
+    CSS_PATH = "chatkeep.tcss"
+    TITLE = "chatkeep"
+    ENABLE_COMMAND_PALETTE = False  # every action has its key; ? lists them
+    AUTO_FOCUS = None  # on_mount decides (nothing at all when the archive is empty)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("slash", "search", "Search"),
+        Binding("f", "filter", "Filter"),
+        Binding("d", "jump_to_date", "Date"),
+        Binding("e", "export", "Export"),
+        Binding("o", "open_attachment", "Open", show=False),
+        Binding("c", "copy_message", "Copy", show=False),
+        Binding("n", "next_hit", "Next hit", show=False),
+        Binding("N", "previous_hit", "Prev hit", show=False),
+        Binding("l", "toggle_list", "List", show=False),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(
+        self, archive_dir: Path | str, *, thread: int | str | None = None,
+        tz: str | tzinfo | None = None,
+    ) -> None:
+        super().__init__()
+        self.archive_dir = Path(archive_dir)
+        self.tz: tzinfo = tz if isinstance(tz, tzinfo) else resolve_tz(tz)
+        self.thread = thread
+        self.db: sqlite_utils.Database | None = None
+        self.problem: str | None = None
+        self.conversations: list[views.Conversation] = []
+        self.owners: set[str] = set()
+        self.hits: list[Any] = []
+        self.hit_index = -1
+        try:
+            self.db = open_archive(self.archive_dir, readonly=True)
+            self.conversations = views.list_conversations(self.db)
+            self.owners = views.owners(self.db)
+        except ArchiveError as exc:
+            self.problem = str(exc)
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        if self.db is None:
+            return
+        # Sized from the start: laying the list out at one width and then another
+        # would measure every conversation twice.
+        with Horizontal(id="main", classes="wide" if self.size.width >= WIDE else ""):
+            yield ConversationList(self.conversations, self.tz, id="conversations")
+            with Vertical(id="reader"):
+                with Horizontal(id="pane-header"):
+                    yield Label("", id="pane-title")
+                    yield Label("", id="pane-position")
+                yield ReadingPane(self.db, self.tz, self.owners, id="pane")
+                yield Static(EMPTY_ARCHIVE if not self.conversations else CHOOSE,
+                             id="placeholder")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.problem is not None:
+            self.push_screen(NoArchiveScreen(self.problem, self.archive_dir))
+            return
+        self.pane.display = False
+        self.query_one("#pane-header").display = False
+        self._fit(self.size.width)
+        if not self.conversations:
+            # Nothing to list: the explanation gets the whole screen, q still quits.
+            self.query_one(ConversationList).display = False
+            self.set_focus(None)
+        elif self.thread is not None:
+            self.call_after_refresh(self._open_thread_ref, self.thread)
+        else:
+            self.query_one("#conversation-options").focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Give the list more room on wide terminals."""
+        if self.db is not None:
+            self.query_one("#main").set_class(width >= WIDE, "wide")
+
+    @property
+    def pane(self) -> ReadingPane:
+        return self.query_one("#pane", ReadingPane)
+
+    # -- opening conversations --------------------------------------------------
+
+    def _open_thread_ref(self, ref: int | str) -> None:
+        assert self.db is not None
+        try:
+            cid = int(ref) if isinstance(ref, int) else views.resolve_conversation(self.db, ref)
+        except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.open_conversation(cid)
+
+    def open_conversation(self, cid: int, position: int | None = None, *,
+                          hit: bool = False) -> None:
+        """Show conversation ``cid`` (at ``position`` if given, else its end)."""
+        assert self.db is not None
+        try:
+            conv = views.get_conversation(self.db, cid)
+        except views.ThreadNotFound as exc:
+            self.notify(str(exc), severity="error")
+            return
+        pane = self.pane
+        pane.display = True
+        self.query_one("#pane-header").display = True
+        self.query_one("#placeholder").display = False
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(conv.title, style="bold")
+        title.append(f"  {badges(conv)}", style="bold magenta")
+        marks = [m for m, on_ in (("cross-app", conv.cross_app), ("frozen", conv.frozen)) if on_]
+        if marks:
+            title.append(f"  [{', '.join(marks)}]", style="cyan")
+        self.query_one("#pane-title", Label).update(title)
+        self.query_one(ConversationList).select(cid)
+        # Open once the pane has its size (it may just have been shown).
+        self.call_after_refresh(self._open_in_pane, conv, position, hit)
+
+    def _open_in_pane(self, conv: views.Conversation, position: int | None, hit: bool) -> None:
+        self.pane.open(conv, position, hit=hit)
+        self.pane.focus()
+
+    @on(ConversationChosen)
+    def _chosen(self, message: ConversationChosen) -> None:
+        self.open_conversation(message.conversation_id)
+
+    @on(CursorMoved)
+    def _cursor_moved(self, message: CursorMoved) -> None:
+        pane = self.pane
+        conv = pane.conversation
+        if conv is None:
+            return
+        msg = pane.selected
+        when = local(msg.timestamp_ms, self.tz).strftime("%Y-%m-%d %H:%M") if msg else ""
+        self.query_one("#pane-position", Label).update(
+            f"{message.position + 1:,}/{conv.messages:,}  {when}"
+        )
+
+    # -- actions ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without an archive, or with an empty one, only these make sense.
+        return bool(self.conversations) or action in ("quit", "help", "reload")
+
+    def action_search(self) -> None:
+        def opened(result: tuple[list[Any], int] | None) -> None:
+            if result:
+                self.hits, self.hit_index = result
+                self._show_hit()
+
+        self.push_screen(SearchScreen(self.archive_dir, self.tz), opened)
+
+    def _show_hit(self) -> None:
+        assert self.db is not None
+        hit = self.hits[self.hit_index]
+        place = place_of_message(self.db, hit.id)
+        if place is None:
+            self.notify("That message is no longer in the archive.", severity="warning")
+            return
+        cid, position = place
+        label = f"Result {self.hit_index + 1} of {len(self.hits)}"
+        pane = self.pane
+        if pane.conversation is not None and pane.conversation.id == cid:
+            pane.hit = position
+            pane.move_cursor(position, context=max(pane.size.height // 3, 1))
+            pane.focus()
+        else:
+            self.open_conversation(cid, position, hit=True)
+        self.notify(label, timeout=2)
+
+    def action_next_hit(self) -> None:
+        self._step_hit(+1)
+
+    def action_previous_hit(self) -> None:
+        self._step_hit(-1)
+
+    def _step_hit(self, step: int) -> None:
+        if not self.hits:
+            self.notify("No search results yet: press / to search.")
+            return
+        index = self.hit_index + step
+        if not 0 <= index < len(self.hits):
+            self.notify("No more results." if step > 0 else "This is the first result.")
+            return
+        self.hit_index = index
+        self._show_hit()
+
+    def action_jump_to_date(self) -> None:
+        pane = self.pane
+        if pane.conversation is None:
+            self.notify("Open a conversation first.")
+            return
+
+        def jump(day: datetime | None) -> None:
+            if day is None or pane.conversation is None or self.db is None:
+                return
+            position = first_on_or_after(self.db, pane.conversation.id,
+                                         int(day.timestamp() * 1000))
+            if position is None:
+                self.notify(f"No messages on or after {day:%Y-%m-%d}; showing the last one.")
+                pane.action_last()
+            else:
+                pane.show_at_top(position)
+            pane.focus()
+
+        self.push_screen(DateJump(self.tz), jump)
+
+    def action_export(self) -> None:
+        conv = self.pane.conversation
+        if conv is None:
+            self.notify("Open a conversation first.")
+            return
+        self.notify(f"Exporting {conv.title}…", timeout=2)
+        self.export_conversation(conv)
+
+    @work(thread=True, exclusive=True, name="export", group="export")
+    def export_conversation(self, conv: views.Conversation) -> None:
+        """Write the conversation as Markdown into the current folder (where
+        ``chatkeep export`` would write it too), named as ``export --all`` names it."""
+        from archiver.export import conversation_slug, export_markdown
+
+        out = Path.cwd() / f"{conversation_slug(conv)}.md"
+        try:
+            db = open_archive(self.archive_dir, readonly=True)
+            try:
+                result = export_markdown(db, self.archive_dir, conv.id, out, tz=self.tz)
+            finally:
+                db.conn.close()
+        except (OSError, ArchiveError, views.ThreadNotFound) as exc:
+            self.call_from_thread(
+                self.notify, f"Could not export: {exc}", severity="error", timeout=8
+            )
+            return
+        media = f", attachments in {result.media_dir.name}/" if result.media_copied else ""
+        self.call_from_thread(
+            self.notify, f"Exported {result.messages:,} messages to {out}{media}", timeout=8
+        )
+
+    def action_open_attachment(self) -> None:
+        msg = self.pane.selected
+        if msg is None:
+            self.notify("Open a conversation and select a message first.")
+            return
+        files = [a for a in msg.attachments if a.path and not a.missing and not a.remote]
+        if not files:
+            self.notify("The selected message has no attachment in the archive.")
+            return
+        path = self.archive_dir / files[0].path  # type: ignore[operator]
+        if not path.exists():
+            self.notify(f"{path} is not in the archive folder.", severity="warning")
+            return
+        try:
+            desktop.open_in_viewer(path)
+        except OSError as exc:
+            self.notify(f"Could not open {path}: {exc}", severity="error")
+            return
+        more = f" (1 of {len(files)})" if len(files) > 1 else ""
+        self.notify(f"Opened {path}{more}")
+
+    def action_copy_message(self) -> None:
+        msg = self.pane.selected
+        if msg is None:
+            self.notify("Open a conversation and select a message first.")
+            return
+        text = msg.text or msg.share_link or ""
+        if not text:
+            self.notify("The selected message has no text to copy.")
+            return
+        self.copy_to_clipboard(text)
+        self.notify("Copied the message's text.")
+
+    def action_toggle_list(self) -> None:
+        conversations = self.query_one(ConversationList)
+        conversations.display = not conversations.display
+        if not conversations.display and self.pane.conversation is not None:
+            self.pane.focus()
+
+    def action_reload(self) -> None:
+        """Read the archive again (an import may have added to it meanwhile)."""
+        if self.db is None:
+            return
+        self.conversations = views.list_conversations(self.db)
+        self.owners.clear()
+        self.owners.update(views.owners(self.db))
+        conversations = self.query_one(ConversationList)
+        conversations.conversations = self.conversations
+        conversations.apply_filter(self.query_one("#conversation-filter", Input).value)
+        if self.conversations and not conversations.display:  # the first import is in
+            conversations.display = True
+            self.query_one("#placeholder", Static).update(CHOOSE)
+            conversations.options.focus()
+        pane = self.pane
+        if pane.conversation is not None:
+            self.open_conversation(pane.conversation.id, pane.cursor)
+        self.notify(f"{len(self.conversations):,} conversations.", timeout=2)
+
+    def action_filter(self) -> None:
+        conversations = self.query_one(ConversationList)
+        conversations.display = True
+        conversations.focus_filter()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = None) -> None:
+    """Run the reader on ``archive_dir`` (``chatkeep browse``)."""
+    try:
+        zone = resolve_tz(tz)
+    except UnknownZone as exc:
+        print(f"chatkeep: {exc}", file=sys.stderr)
+        sys.exit(2)
+    if thread is not None:
+        # A thread that names nothing (or several) is a usage error, said before
+        # the screen is taken over.
+        try:
+            db = open_archive(Path(archive_dir), readonly=True)
+        except ArchiveError:
+            pass  # the reader itself explains a missing archive
+        else:
+            try:
+                thread_id: int | str = views.resolve_conversation(db, thread)
+            except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+                print(f"chatkeep: {exc}", file=sys.stderr)
+                sys.exit(2)
+            finally:
+                db.conn.close()
+            ChatkeepReader(archive_dir, thread=thread_id, tz=zone).run()
+            return
+    ChatkeepReader(archive_dir, tz=zone).run()
+
+
+__all__ = ["ChatkeepReader", "run_reader"]

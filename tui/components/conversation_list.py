@@ -1,0 +1,131 @@
+"""The conversation list: most recent first, filtered as you type."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from archiver.timefmt import local
+from archiver.views import Conversation
+
+from ..messages import ConversationChosen
+
+BADGES = {"facebook": "FB", "instagram": "IG", "messenger": "MS"}
+CROSS_APP_MARK = "⇄"
+FROZEN_MARK = "❄"
+
+
+def badges(conv: Conversation) -> str:
+    return " ".join(BADGES.get(p, p[:2].upper()) for p in conv.platforms)
+
+
+def conversation_prompt(conv: Conversation, tz: tzinfo) -> Text:
+    """Two rows: the title (and its marks), then platforms, last date and count."""
+    prompt = Text(no_wrap=True, overflow="ellipsis")
+    prompt.append(conv.title, style="bold")
+    if conv.cross_app:
+        prompt.append(f" {CROSS_APP_MARK}", style="cyan")
+    if conv.frozen:
+        prompt.append(f" {FROZEN_MARK}", style="blue")
+    last = local(conv.last_ms, tz).strftime("%Y-%m-%d") if conv.last_ms else ""
+    prompt.append("\n")
+    prompt.append(badges(conv), style="bold magenta")
+    prompt.append(f"  {last}  {conv.messages:,}", style="dim")
+    return prompt
+
+
+class ConversationList(Vertical):
+    """An Input above an OptionList of conversations."""
+
+    # While typing in the filter, the arrows move in the list (as in fzf).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("escape", "focus_list", show=False),
+    ]
+
+    def __init__(self, conversations: list[Conversation], tz: tzinfo, *,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.conversations = conversations
+        self.tz = tz
+        self.shown: list[Conversation] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Filter conversations…", id="conversation-filter")
+        yield OptionList(id="conversation-options")
+        yield Static("", id="conversation-count")
+
+    def on_mount(self) -> None:
+        # Filled once the list has its size: OptionList measures every option
+        # again on its first resize, and a few thousand cost a few hundred ms.
+        self.call_after_refresh(self.apply_filter, "")
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#conversation-options", OptionList)
+
+    def apply_filter(self, text: str) -> None:
+        """Show the conversations whose title or participants contain ``text``."""
+        needle = text.casefold().strip()
+        if needle:
+            self.shown = [
+                c for c in self.conversations
+                if needle in c.title.casefold()
+                or any(needle in p.casefold() for p in c.participants)
+            ]
+        else:
+            self.shown = list(self.conversations)
+        options = self.options
+        options.clear_options()
+        options.add_options(
+            [Option(conversation_prompt(c, self.tz), id=str(c.id)) for c in self.shown]
+        )
+        if self.shown:
+            options.highlighted = 0
+        total = len(self.conversations)
+        count = f"{len(self.shown):,} of {total:,}" if needle else f"{total:,} conversations"
+        self.query_one("#conversation-count", Static).update(count)
+
+    def select(self, conversation_id: int) -> None:
+        """Highlight a conversation (when it was opened some other way)."""
+        for i, conv in enumerate(self.shown):
+            if conv.id == conversation_id:
+                self.options.highlighted = i
+                return
+
+    @on(Input.Changed, "#conversation-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.apply_filter(event.value)
+
+    @on(Input.Submitted, "#conversation-filter")
+    def _filter_submitted(self) -> None:
+        highlighted = self.options.highlighted
+        if highlighted is not None and highlighted < len(self.shown):
+            self.post_message(ConversationChosen(self.shown[highlighted].id))
+
+    @on(OptionList.OptionSelected, "#conversation-options")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(ConversationChosen(int(event.option.id)))
+
+    def action_move(self, step: int) -> None:
+        options = self.options
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(current + step, options.option_count - 1))
+
+    def action_focus_list(self) -> None:
+        self.options.focus()
+
+    def focus_filter(self) -> None:
+        self.query_one("#conversation-filter", Input).focus()

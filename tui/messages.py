@@ -1,0 +1,39 @@
+"""The reader's own messages, posted by its components and workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class ConversationChosen(Message):
+    """The user picked a conversation in the list."""
+
+    conversation_id: int
+
+
+@dataclass
+class CursorMoved(Message):
+    """The reading pane's selected message changed."""
+
+    position: int
+
+
+@dataclass
+class SearchResults(Message):
+    """A search worker finished: the hits for ``query`` (newest first)."""
+
+    query: str
+    hits: list[Any] = field(default_factory=list)  # archiver.search.SearchHit
+    error: str | None = None
+
+
+@dataclass
+class HitChosen(Message):
+    """The user opened one search result; ``hits`` is the whole list (for n/N)."""
+
+    hits: list[Any]
+    index: int
