@@ -230,9 +230,13 @@ def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None)
 
 
 # Commands that live in modules of their own.
-from .export_cli import export_cmd  # noqa: E402
-from .link_cli import link_cmd, unlink_cmd, why_cmd  # noqa: E402
-from .search_cli import search_cmd  # noqa: E402
+from .export_cli import export_cmd
+from .link_cli import link_cmd, unlink_cmd, why_cmd
+from .search_cli import search_cmd
 
 for _command in (search_cmd, export_cmd, link_cmd, unlink_cmd, why_cmd):
     main.add_command(_command)
+
+from .check_cli import check_cmd
+
+main.add_command(check_cmd)

@@ -27,7 +27,7 @@ from . import conversations, dialects, pipeline, schema
 from .dialects import ReadContext, ThreadSource
 from .media import MediaStore
 from .records import ThreadInfo
-from .schema import open_archive
+from .schema import ArchiveError, open_archive
 from .sources import DownloadTree, SourceError, group_paths, open_download
 from .text import repair
 
@@ -41,6 +41,17 @@ ROW_CHUNK = 5_000
 
 class ImportBusy(Exception):
     """Another import is writing to the same archive."""
+
+
+class ArchiveFull(ArchiveError):
+    """The disk (or SQLite's size limit) ran out of room during an import."""
+
+    def __init__(self, archive_dir: Path) -> None:
+        super().__init__(
+            f"{archive_dir}: the disk is full (or the archive reached its size limit); "
+            "everything imported before this point is kept. Free some space and run the "
+            "same command again to finish the import."
+        )
 
 
 @dataclass
@@ -86,8 +97,15 @@ def import_downloads(
     """Import every download named by ``paths`` into the archive."""
     report = ImportReport()
     archive_dir = Path(archive_dir)
-    db = open_archive(archive_dir)
+    # The lock comes first: opening read-write may build an index that a
+    # running import has deferred, and would then wait on its transactions.
+    archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = _take_lock(archive_dir)
+    try:
+        db = open_archive(archive_dir)
+    except BaseException:
+        _release_lock(lock)
+        raise
     try:
         conversations.refresh_conversations(db)  # finish an interrupted import
         writer = _Writer(db, archive_dir, report, copy_media, progress)
@@ -106,10 +124,27 @@ def import_downloads(
         writer.finish()
         if importable == 0 and not report.messages_added and not report.threads_unchanged:
             report.fatal = True
+    except sqlite3.Error as exc:
+        if _disk_full(exc):
+            raise ArchiveFull(archive_dir) from None
+        raise
     finally:
         _release_lock(lock)
         db.conn.close()
     return report
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """Whether SQLite ran out of room, here or in the error this one interrupted
+    (a ROLLBACK after SQLite already rolled back on its own fails too)."""
+    while exc is not None:
+        if isinstance(exc, sqlite3.Error) and (
+            getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "database or disk is full" in str(exc)
+        ):
+            return True
+        exc = exc.__context__
+    return False
 
 
 def _take_lock(archive_dir: Path) -> int:
@@ -214,6 +249,8 @@ class _Writer:
         report = self.report
         sources = dialects.find_threads(tree, ctx)
         report.warnings.extend(tree.warnings)
+        for path, problem in tree.errors:
+            report.error(path, problem)
         if not sources:
             report.warnings.extend(ctx.warnings)
             origin = str(tree.origins[0])
@@ -222,11 +259,14 @@ class _Writer:
             else:
                 report.error(origin, "holds no Facebook, Messenger or Instagram conversations")
             return 0
-        if ctx.html_threads:
-            report.warnings.append(
-                f"{ctx.html_threads[0]}: {len(ctx.html_threads)} thread(s) only in HTML; "
-                + HTML_SENTENCE
+        if ctx.html_threads:  # the rest of the download is JSON: these are left out
+            report.error(
+                ctx.html_threads[0],
+                f"{len(ctx.html_threads)} thread(s) only in HTML were not imported; "
+                + HTML_SENTENCE,
             )
+        for path, problem in ctx.rejected:
+            report.error(path, problem)
         download_platform = _majority(s.platform for s in sources)
         download_id = self._download_row(tree, download_platform, sources[0].dialect)
         report.downloads.append(tree.name)
@@ -238,7 +278,12 @@ class _Writer:
             if source.dialect == "instagram_legacy":
                 to_read.append(source)
                 continue
-            signature = _signature(tree, source)
+            try:
+                signature = _signature(tree, source)
+            except pipeline.READ_ERRORS as exc:  # a file that cannot be read at all
+                where = source.files[0].label if len(source.files) == 1 else source.folder
+                report.error(where, pipeline.describe(exc))
+                continue
             if not self._unchanged(source, signature, download_id):
                 signatures[id(source)] = signature
                 to_read.append(source)
@@ -535,7 +580,7 @@ def _profile_owner(tree: DownloadTree) -> str | None:
         try:
             with tree.open(member) as f:
                 data = json.loads(f.read().decode("utf-8-sig"))
-        except (OSError, ValueError):
+        except pipeline.READ_ERRORS:  # the owner's name is a nicety: never fail on it
             continue
         if keys:
             for k in keys:

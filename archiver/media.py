@@ -92,6 +92,10 @@ class MediaStore:
         self.media_dir = self.root / "media"
         self._done: dict[tuple[str, str], StoredMedia] = {}
         self.copied = 0
+        # Half-written copies left by an import that was killed (the import
+        # lock is held, so none of them is still being written by an import).
+        for leftover in self.media_dir.glob(".incoming-*"):
+            leftover.unlink(missing_ok=True)
 
     def store(self, tree: DownloadTree, member: Member) -> StoredMedia:
         key = (str(member.origin), member.path)

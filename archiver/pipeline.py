@@ -20,6 +20,8 @@ import multiprocessing
 import os
 import queue
 import signal
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,12 @@ QUEUE_EVENTS = 8
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 
 Event = tuple[Any, ...]
+# What reading a user's file can raise besides ReadError: a file that cannot be
+# read, a damaged zip member, a value too big to hold.
+READ_ERRORS = (
+    ReadError, OSError, EOFError, ValueError, ArithmeticError, RuntimeError,
+    zipfile.BadZipFile, zlib.error,
+)
 
 
 @dataclass
@@ -100,7 +108,7 @@ class Preparer:
                 if len(chunk) >= CHUNK:
                     yield ("rows", chunk)
                     chunk = []
-        except (ReadError, OSError, EOFError, ValueError, RuntimeError, RecursionError) as exc:
+        except READ_ERRORS as exc:
             stats.warnings[:0] = self._drain()
             problem = str(exc) if isinstance(exc, ReadError) else describe(exc)
             yield ("error", problem, stats)
@@ -165,7 +173,7 @@ class Preparer:
                 stored = self.media.store(self.tree, found)
                 stats.media_copied += self.media.copied - before
                 sha, media_path, size = stored.sha256, stored.media_path, stored.size
-            except OSError as exc:
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
                 stats.warnings.append(f"{found.label}: could not be copied ({describe(exc)})")
         return (a.kind, name, a.uri, found.label, 1, 0, sha, media_path, size)
 
@@ -176,6 +184,8 @@ def describe(exc: BaseException) -> str:
         return f"cannot be read ({exc.strerror})"
     if isinstance(exc, RecursionError):
         return "nests too deeply to be read"
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error)):
+        return f"is damaged inside its zip file ({str(exc).strip() or type(exc).__name__})"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 

@@ -100,6 +100,9 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
     conn.execute("PRAGMA cache_size = -16000")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = OFF")
+    if max_pages := os.environ.get("CHATKEEP_MAX_PAGE_COUNT"):
+        # Tests simulate a full disk by capping the database's size.
+        conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
     db = sqlite_utils.Database(conn)
     migrate(db, db_path)
     ensure_indexes(conn)
@@ -115,9 +118,20 @@ def migrate(db: sqlite_utils.Database, db_path: Path | str = "") -> None:
     if version > SCHEMA_VERSION:
         raise ArchiveError(f"{db_path}: made by a newer chatkeep (schema {version})")
     if version < 1:
-        with db.conn:
-            _create_v1(db)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # user_version is set last, so a database without it holds no data:
+        # only tables an interrupted first run created. Start them afresh.
+        _drop_partial_schema(db.conn)
+        _create_v1(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _drop_partial_schema(conn: sqlite3.Connection) -> None:
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    # Virtual tables first: dropping one drops its shadow tables with it.
+    for name, sql in sorted(rows, key=lambda r: not (r[1] or "").upper().startswith("CREATE VIRTUAL")):
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
 # Indexes on messages, by name. A first (bulk) import drops the ones in

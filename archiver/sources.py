@@ -63,6 +63,8 @@ class DownloadTree:
     origins: list[Path]
     members: dict[str, Member] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Files of the download that cannot be read at all: (path, problem).
+    errors: list[tuple[str, str]] = field(default_factory=list)
     # True when the user named one .json file: it is a thread whatever its name.
     single_file: bool = False
     _zips: dict[Path, zipfile.ZipFile] = field(default_factory=dict, repr=False)
@@ -116,11 +118,19 @@ def open_download(paths: list[Path]) -> DownloadTree:
     Raises SourceError with a one-line reason when a path cannot be read at all.
     """
     tree = DownloadTree(name=download_name(paths), origins=list(paths))
+    damaged_parts = 0
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file or folder")
         if path.is_dir():
             _add_folder(tree, path)
+        elif len(paths) > 1 and path.suffix.lower() == ".zip":
+            # One damaged part of a multi-part download: the other parts still count.
+            try:
+                _add_zip(tree, path)
+            except SourceError as exc:
+                tree.errors.append((str(path), str(exc).partition(": ")[2]))
+                damaged_parts += 1
         elif zipfile.is_zipfile(path):
             _add_zip(tree, path)
         elif path.suffix.lower() == ".json":
@@ -135,12 +145,27 @@ def open_download(paths: list[Path]) -> DownloadTree:
             raise SourceError(f"{path}: is not a readable zip file (damaged or incomplete)")
         else:
             raise SourceError(f"{path}: is neither a folder, a .zip nor a .json file")
+    if damaged_parts == len(paths):
+        path, problem = tree.errors[0]
+        raise SourceError(f"{path}: {problem}")
     return tree
 
 
 def _add_folder(tree: DownloadTree, root: Path) -> None:
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+    real_root = os.path.realpath(root)
+
+    def unreadable(exc: OSError) -> None:
+        tree.errors.append((str(exc.filename), f"cannot be read ({exc.strerror})"))
+
+    def leads_outside(path: str) -> bool:
+        """A link whose target is outside the download (never followed)."""
+        if not os.path.islink(path):
+            return False
+        target = os.path.realpath(path)
+        return target != real_root and not target.startswith(real_root + os.sep)
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         try:
             st = os.stat(dirpath)
         except OSError:
@@ -151,16 +176,28 @@ def _add_folder(tree: DownloadTree, root: Path) -> None:
             dirnames[:] = []
             continue
         seen_dirs.add(key)
-        dirnames.sort()
         rel_dir = Path(dirpath).relative_to(root).as_posix()
+        for dirname in sorted(dirnames):
+            full = os.path.join(dirpath, dirname)
+            if leads_outside(full):
+                tree.errors.append((full, "is a link to a folder outside the download; not read"))
+                dirnames.remove(dirname)
+            elif dirname.lower().endswith(".json"):
+                tree.errors.append((full, "is a folder, not a file"))
+        dirnames.sort()
         for filename in sorted(filenames):
             full = os.path.join(dirpath, filename)
+            if leads_outside(full):
+                tree.errors.append((full, "is a link to a file outside the download; not read"))
+                continue
             try:
                 st = os.stat(full)
-            except OSError:
-                tree.warnings.append(f"{full}: cannot be read (broken link); skipped")
+            except OSError as exc:
+                reason = "a broken link" if os.path.islink(full) else exc.strerror
+                tree.errors.append((full, f"cannot be read ({reason})"))
                 continue
             if not stat.S_ISREG(st.st_mode):
+                tree.errors.append((full, "is not a regular file"))
                 continue
             rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
             tree.add(Member(rel, st.st_size, root))
@@ -170,25 +207,45 @@ def _add_zip(tree: DownloadTree, path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise SourceError(f"{path}: is not a readable zip file ({exc})") from None
-    names: set[str] = set()
+    chosen: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         if info.is_dir():
             continue
-        rel = safe_relative(info.filename)
+        rel = safe_relative(_member_name(info))
         if rel is None:
-            tree.warnings.append(
-                f"{path} (member {info.filename}): points outside the download; ignored"
+            tree.errors.append(
+                (f"{path} (member {info.filename})", "points outside the download; not read")
             )
             continue
-        if rel in names:
+        first = chosen.get(rel)
+        if first is not None:
+            if first.filename == info.filename:
+                chosen[rel] = info  # zipfile opens the last entry of a name: say so
+                used = "the last copy"
+            else:
+                used = f"member {first.filename}"
             tree.warnings.append(
-                f"{path} (member {info.filename}): appears twice in the zip; the first is used"
+                f"{path} (member {info.filename}): appears twice in the zip; {used} is used"
             )
             continue
-        names.add(rel)
+        chosen[rel] = info
+    for rel, info in chosen.items():
         tree.add(Member(rel, info.file_size, path, info.filename, info.CRC))
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name. Zips made without the UTF-8 flag hold names in the
+    maker's code page, which zipfile reads as cp437; most tools write UTF-8
+    anyway, so a name that is valid UTF-8 is read as such."""
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
 
 
 def group_paths(paths: list[Path]) -> list[list[Path]]:

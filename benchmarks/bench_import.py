@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor import measure_floor  # noqa: E402
-from generate import generate_facebook, generate_instagram_legacy  # noqa: E402
+from floor import measure_floor
+from generate import generate_facebook, generate_instagram_legacy
 
 CHATKEEP = [sys.executable, "-m", "archiver"]
 

@@ -18,12 +18,26 @@ from typing import Protocol
 from ..records import Message, ThreadInfo
 from ..sources import DownloadTree, Member
 
+# The times a message may have: those that show as a date in every time zone
+# (years 1 to 9999). A timestamp outside them is not a usable timestamp.
+MIN_MS = -62135510400000  # 0001-01-02T00:00:00Z
+MAX_MS = 253402214399999  # 9999-12-30T23:59:59.999Z
+
 # Order matters: earlier dialects claim files first.
 DIALECTS: tuple[str, ...] = ("meta_dyi", "messenger_e2ee", "instagram_legacy")
 
 
 class ReadError(Exception):
     """A file that cannot be read as its dialect says; the thread is rejected."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a parser's error (ijson gives some as bytes)."""
+    text = exc.args[0] if len(exc.args) == 1 else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @dataclass

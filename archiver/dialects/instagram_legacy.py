@@ -44,11 +44,12 @@ import ijson
 from dateutil.parser import isoparse
 from ijson.common import ObjectBuilder
 
-from ..jsonstream import skip_bom
+from ..jsonstream import DepthGuard, skip_bom
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import ReadContext, ReadError, ThreadSource
+from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource
+from . import first_line as _first_line
 from .messenger_e2ee import attachment_kind
 from .meta_dyi import Where
 
@@ -196,7 +197,8 @@ class _Stream:
     events: Iterator[tuple[str, str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.events = ijson.parse(skip_bom(self.f), use_float=True)
+        # The guard stops absurd nesting before ijson spends memory on it.
+        self.events = ijson.parse(DepthGuard(skip_bom(self.f)), use_float=True)
 
     def next_or_none(self) -> tuple[str, str, Any] | None:
         return next(self.events, None)
@@ -364,10 +366,6 @@ def _participants_by_conversation(tree: DownloadTree, member: Member) -> list[An
     return found
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def _snippet(raw: Any) -> str:
     return json.dumps(raw, ensure_ascii=False, default=str)[:80]
 
@@ -394,7 +392,8 @@ def _time_ms(value: Any, where: object, ctx: ReadContext, stream: _Stream | None
             if stream is not None:
                 stream.warned_naive = True
         dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // _ONE_MS
+    ms = (dt - _EPOCH) // _ONE_MS
+    return ms if MIN_MS <= ms <= MAX_MS else None
 
 
 def parse_message(

@@ -30,7 +30,8 @@ from ..jsonstream import BOM, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import ReadContext, ReadError, ThreadSource
+from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource
+from . import first_line as _first_line
 from .meta_dyi import _PART as META_PART
 from .meta_dyi import Where
 
@@ -45,7 +46,6 @@ _LOOKS_E2EE = re.compile(
 )
 KNOWN_TYPES = frozenset({"text", "media", "link", "placeholder"})
 FAILED_MEDIA = "Failed to download media"
-MAX_MS = 253402300800000  # 10000-01-01T00:00:00Z
 MAPPED_KEYS = frozenset(
     {"senderName", "timestamp", "text", "type", "isUnsent", "media", "reactions"}
 )
@@ -143,10 +143,6 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
         raise ReadError("is not an encrypted-chat thread (no 'participants' or 'messages')")
     keyed.sort(key=lambda k: (k[0], k[1]))  # by time; the file's order breaks ties
     return [msg for _, _, msg in keyed]
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _thread_key(info: ThreadInfo, key: str, value: Any, where: object, ctx: ReadContext) -> None:
@@ -254,12 +250,12 @@ def parse_message(
 
 def _timestamp_ms(raw: dict[str, Any], where: object, ctx: ReadContext) -> int | None:
     ts = raw.get("timestamp")
-    if isinstance(ts, str) and ts.strip().isdigit():
+    if isinstance(ts, str) and ts.strip().isdecimal():
         ctx.warn(where, "'timestamp' is text; read as a number")
         ts = int(ts.strip())
     # Within what a date can be (1e999 parses as infinity; SQLite holds 64 bits).
     if (isinstance(ts, (int, float)) and not isinstance(ts, bool)
-            and -MAX_MS <= ts <= MAX_MS):
+            and MIN_MS <= ts <= MAX_MS):
         return int(ts)
     ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
     return None

@@ -9,7 +9,6 @@ mojibake and is repaired here.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,8 @@ from ..jsonstream import COUNT, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
-from . import ReadContext, ReadError, ThreadSource
+from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource
+from . import first_line as _first_line
 
 NAME = "meta_dyi"
 
@@ -38,6 +38,12 @@ _FACEBOOK_NEIGHBOURS = (
     "facebook_marketplace/", "comments_and_reactions/",
 )
 
+HTML_PART = (
+    "is a part of its thread in HTML format, which chatkeep cannot read; "
+    "the thread's JSON parts were imported without it"
+)
+# "…/messages/inbox/alice_123/…": the thread folder of a file.
+_THREAD_FOLDER = re.compile(rf"^((?:.*/)?messages/(?:{'|'.join(SECTIONS)})/[^/]+)/")
 MEDIA_KEYS = {
     "photos": "photo", "videos": "video", "audio_files": "audio", "files": "file", "gifs": "gif",
 }
@@ -89,9 +95,12 @@ def _platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
 
 def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
     folders: dict[str, list[tuple[int, Member]]] = {}
-    html: dict[str, list[Member]] = {}
+    html: dict[str, list[tuple[int, Member]]] = {}
+    thread_folders: dict[str, list[Member]] = {}  # every folder under a section
     for member in tree:
         folder, _, filename = member.path.rpartition("/")
+        if "messages/" in folder and (t := _THREAD_FOLDER.match(member.path)):
+            thread_folders.setdefault(t.group(1), []).append(member)
         m = _PART.match(filename) if filename.lower() != "messages.json" else None
         if tree.single_file and not m and _looks_like_thread(tree, member):
             # A thread file the user named directly, whatever it is called.
@@ -102,14 +111,25 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
         if not m or not folder:
             continue
         if m.group(2).lower() == "html":
-            html.setdefault(folder, []).append(member)
+            html.setdefault(folder, []).append((int(m.group(1) or 0), member))
             continue
         folders.setdefault(folder, []).append((int(m.group(1) or 0), member))
     for folder, html_files in html.items():
         if folder not in folders:
-            ctx.html_threads.append(html_files[0].label)
-        else:
-            ctx.warn(html_files[0].label, "an HTML copy beside the JSON thread; the JSON is used")
+            ctx.html_threads.append(html_files[0][1].label)
+            continue
+        json_parts = {n for n, _ in folders[folder]}
+        for n, member in html_files:
+            if n in json_parts:
+                ctx.warn(member.label, "an HTML copy beside the JSON thread; the JSON is used")
+            else:  # a part that exists only in HTML: its messages cannot be read
+                ctx.rejected.append((member.label, HTML_PART))
+    for folder in sorted(thread_folders.keys() - folders.keys() - html.keys()):
+        files = thread_folders[folder]
+        where = (f"{files[0].origin} (folder {folder})" if files[0].zip_name
+                 else files[0].origin / folder)
+        ctx.warn(where, f"a thread folder with no message file (is a part of the download "
+                 f"missing?); its {len(files):,} file(s) were not imported")
     for folder in sorted(folders):
         parts = sorted(folders[folder], key=lambda p: p[0])
         key = folder.rsplit("/", 1)[-1]
@@ -179,10 +199,6 @@ def read_thread(
             raise ReadError("is not a message thread (no 'participants' or 'messages')")
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadContext) -> None:
     if key == "participants":
         if not isinstance(value, list):
@@ -240,7 +256,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
         ts = raw.get("timestamp_ms")
         text = raw.get("content")
         mtype = raw.get("type")
-        if (type(sender) is str and sender and type(ts) is int
+        if (type(sender) is str and sender and type(ts) is int and MIN_MS <= ts <= MAX_MS
                 and (text is None or type(text) is str)
                 and mtype in (None, "Generic")
                 and raw.get("is_geoblocked_for_viewer", False) is False
@@ -294,6 +310,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
                 msg.attachments.append(_attachment(kind, uri))
             else:
                 extra.setdefault(key, []).append(repair_any(item))
+                ctx.warn(where, f"an entry of '{key}' without a uri; kept raw")
     sticker = raw.get("sticker")
     if isinstance(sticker, dict) and isinstance(sticker.get("uri"), str):
         msg.attachments.append(_attachment("sticker", sticker["uri"]))
@@ -302,6 +319,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
             extra["sticker"] = repair_any(rest)
     elif sticker is not None:
         extra["sticker"] = repair_any(sticker)
+        ctx.warn(where, "'sticker' has no uri; kept raw")
 
     share = raw.get("share")
     if isinstance(share, dict):
@@ -314,6 +332,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
             extra["share"] = repair_any(rest)
     elif share is not None:
         extra["share"] = repair_any(share)
+        ctx.warn(where, "'share' is not an object; kept raw")
 
     for r in raw.get("reactions") or () if isinstance(raw.get("reactions"), list) else ():
         if not isinstance(r, dict) or not isinstance(r.get("reaction"), str):
@@ -327,7 +346,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
         rts = r.get("timestamp")
         msg.reactions.append(
             Reaction(repair(actor), repair(r["reaction"]),
-                     int(rts * 1000) if isinstance(rts, (int, float)) else None)
+                     int(rts * 1000) if _usable_ms(rts, 1000) else None)
         )
     if raw.get("reactions") is not None and not isinstance(raw.get("reactions"), list):
         extra["reactions"] = repair_any(raw["reactions"])
@@ -335,12 +354,14 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
 
     call = raw.get("call_duration")
     mtype = raw.get("type")
-    if isinstance(call, (int, float)) or mtype == "Call":
-        msg.call_seconds = int(call) if isinstance(call, (int, float)) else 0
+    seconds = _usable_ms(call, 1000) and call >= 0  # a number of seconds a time can hold
+    if seconds or mtype == "Call":
+        msg.call_seconds = int(call) if seconds else 0
         missed = raw.get("missed")
         msg.call_missed = bool(missed) if missed is not None else msg.call_seconds == 0
-    elif call is not None:
+    if call is not None and not seconds:
         extra["call_duration"] = call
+        ctx.warn(where, "'call_duration' is not a number of seconds; kept raw")
     if raw.get("missed") is not None and msg.call_seconds is None:
         extra["missed"] = raw["missed"]
     if isinstance(mtype, str) and mtype not in ("Generic", "Share", "Call"):
@@ -349,6 +370,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
     unsent = raw.get("is_unsent")
     if unsent is not None and not isinstance(unsent, bool):
         extra["is_unsent"] = unsent
+        ctx.warn(where, "'is_unsent' is not true or false; kept raw")
     msg.unsent = unsent is True
 
     if msg.text and msg.text.endswith("(edited)") and len(msg.text) > len("(edited)"):
@@ -367,18 +389,22 @@ def _attachment(kind: str, uri: str) -> Attachment:
 
 def _timestamp_ms(raw: dict[str, Any], where: Where | str, ctx: ReadContext) -> int | None:
     ts = raw.get("timestamp_ms")
-    if isinstance(ts, bool):
-        ts = None
-    if isinstance(ts, int) or (isinstance(ts, float) and math.isfinite(ts)):
-        return int(ts)
-    if isinstance(ts, str) and ts.strip().isdigit():
+    if isinstance(ts, str) and ts.strip().isdecimal():
         ctx.warn(where, "'timestamp_ms' is text; read as a number")
-        return int(ts.strip())
+        ts = int(ts.strip())
+    if _usable_ms(ts):
+        return int(ts)
     legacy = raw.get("timestamp")  # spring 2018: seconds
-    if isinstance(legacy, int | float) and not isinstance(legacy, bool) and math.isfinite(legacy):
+    if _usable_ms(legacy, 1000):
         return int(legacy * 1000)
     ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
     return None
+
+
+def _usable_ms(value: Any, scale: int = 1) -> bool:
+    """A number that is a time the archive can show (NaN and infinities are not)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and MIN_MS <= value * scale <= MAX_MS)
 
 
 def _kind(msg: Message, mtype: Any, has_users: bool, has_share: bool) -> str:
