@@ -8,6 +8,7 @@ import of the same download matches every message to itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from .records import Message
@@ -25,11 +26,17 @@ def base_fingerprint(platform: str, thread_key: str, msg: Message) -> bytes:
     instead of a million random ones; the content hash separates messages of
     the same millisecond.
     """
-    names = ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments)
-    thread = hashlib.blake2b(f"{platform}{_SEP}{thread_key}".encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    names = ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments) if msg.attachments else ""
+    thread = _thread_prefix(platform, thread_key)
     content = _SEP.join((msg.sender, msg.text or "", names)).encode("utf-8", "surrogatepass")
     when = max(0, min(msg.timestamp_ms + _EPOCH_SHIFT, _MAX_TIME)).to_bytes(6, "big")
     return thread + when + hashlib.blake2b(content, digest_size=6).digest()
+
+
+@functools.lru_cache(maxsize=64)
+def _thread_prefix(platform: str, thread_key: str) -> bytes:
+    data = f"{platform}{_SEP}{thread_key}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=4).digest()
 
 
 def with_occurrence(base: bytes, occurrence: int) -> bytes:

@@ -179,6 +179,7 @@ class _ThreadWrite:
     numbering: bool  # positions given as written (see _begin_thread)
     saved_next_id: int
     signature: str | None
+    first_ts: int | None = None
     last_ts: int = -(1 << 62)
     added: int = 0
     present: int = 0
@@ -234,12 +235,17 @@ class _Writer:
 
     def finish(self) -> None:
         self._commit()
-        if self.bulk:
-            schema.ensure_indexes(self.conn)
+        self._leave_bulk()
         from . import crossapp
 
         crossapp.link_threads(self.db, self.touched_threads)
         conversations.refresh_conversations(self.db)
+
+    def _leave_bulk(self) -> None:
+        """Build the deferred indexes: before the first look-up, or at the end."""
+        if self.bulk:
+            schema.ensure_indexes(self.conn)
+            self.bulk = False
 
     # -- downloads ----------------------------------------------------------
 
@@ -383,6 +389,7 @@ class _Writer:
             thread_id, fresh = int(cur.lastrowid or 0), True
         else:
             thread_id, cid = row
+            self._leave_bulk()
             fresh = conn.execute(
                 "SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", (thread_id,)
             ).fetchone() is None
@@ -419,6 +426,8 @@ class _Writer:
             if t.numbering and ts < t.last_ts:
                 t.numbering = False
             t.last_ts = ts
+            if t.first_ts is None:
+                t.first_ts = ts
             msg_rows.append(
                 (mid, thread_id, cid, t.added if t.numbering else None, fp, *columns)
             )
@@ -456,8 +465,15 @@ class _Writer:
             " VALUES (?, ?, ?, ?, ?)",
             (t.thread_id, download_id, source.section, title, t.added + t.present),
         )
-        if t.numbering:  # its own new conversation, already numbered
-            conn.execute("UPDATE conversations SET dirty = 2 WHERE id = ?", (t.cid,))
+        if t.numbering:
+            # Its own new conversation, numbered as written: its summary is
+            # known here, so no refresh has to read the messages back.
+            conn.execute(
+                "UPDATE conversations SET title = ?, platforms = ?, message_count = ?, "
+                "first_ms = ?, last_ms = ?, cross_app = 0, frozen = 0, dirty = 0 WHERE id = ?",
+                (title, source.platform, t.added, t.first_ts, t.last_ts if t.added else None,
+                 t.cid),
+            )
         elif t.added:
             conversations.mark_dirty(conn, {t.cid})
         if t.signature is not None:
@@ -498,6 +514,7 @@ class _Writer:
         """A thread whose files an earlier import already took: only note that
         this download holds it too."""
         conn = self.conn
+        self._leave_bulk()
         self.report.threads += 1
         self.report.threads_unchanged += 1
         present = conn.execute(

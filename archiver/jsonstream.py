@@ -29,7 +29,7 @@ if ijson.backend != "yajl2_c":  # pragma: no cover - depends on the install
     )
 
 
-COUNT = "\x00count"  # a key no JSON object of Meta's uses
+WHOLE_LIST = "\x00list"  # a key no JSON object of Meta's uses
 
 
 class NotAnObject(ValueError):
@@ -133,14 +133,14 @@ def skip_bom(f: IO[bytes]) -> IO[bytes]:
 
 def iter_object(
     f: IO[bytes], list_key: str, size: int, *, buffered_limit: int | None = None,
-    reverse: bool = False,
+    whole_list: bool = False,
 ) -> Iterator[tuple[str, Any]]:
     """Yield ``("item", value)`` for each element of the top-level ``list_key``
     and ``(key, value)`` for every other top-level key, in file order.
 
-    ``reverse`` asks for the list's items last to first; it is honoured only
-    when the file is small enough to be buffered, and then ``(COUNT, n)`` comes
-    first so the caller can tell each item's place in the file.
+    ``whole_list`` lets a buffered file hand over its list at once as ``(WHOLE_LIST, list)``
+    (the fast path: no per-item generator step); large files still stream
+    ``("item", value)`` one by one.
 
     Raises ijson's errors on malformed JSON (TooDeep, one of them, when it nests
     deeper than MAX_DEPTH) and NotAnObject when the top level is not an object.
@@ -148,20 +148,20 @@ def iter_object(
     skip_bom(f)
     limit = BUFFERED_LIMIT if buffered_limit is None else buffered_limit
     if size <= limit:
-        yield from _iter_buffered(f, list_key, reverse)
+        yield from _iter_buffered(f, list_key, whole_list)
     else:
         yield from _iter_streamed(DepthGuard(f), list_key)
 
 
-def _iter_buffered(f: IO[bytes], list_key: str, reverse: bool) -> Iterator[tuple[str, Any]]:
+def _iter_buffered(
+    f: IO[bytes], list_key: str, whole_list: bool
+) -> Iterator[tuple[str, Any]]:
     seen_any = False
     for key, value in ijson.kvitems(DepthGuard(f), "", use_float=True):
         seen_any = True
         if key == list_key and isinstance(value, list):
-            if reverse:
-                yield COUNT, len(value)
-                for item in reversed(value):
-                    yield "item", item
+            if whole_list:
+                yield WHOLE_LIST, value
             else:
                 for item in value:
                     yield "item", item

@@ -96,9 +96,9 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    # Random inserts into the fingerprint index thrash the default 2 MB cache.
+    # A larger page cache for big imports; index builds sort in temporary files,
+    # not in memory, so an import's memory stays flat.
     conn.execute("PRAGMA cache_size = -16000")
-    conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = OFF")
     if max_pages := os.environ.get("CHATKEEP_MAX_PAGE_COUNT"):
         # Tests simulate a full disk by capping the database's size.
@@ -134,10 +134,10 @@ def _drop_partial_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
-# Indexes on messages, by name. A first (bulk) import drops the ones in
-# BULK_DEFERRED and builds them once at its end, which is much faster than
-# keeping them up to date row by row; every read-write open restores any
-# index an interrupted import left missing.
+# Indexes on messages, by name. A first (bulk) import into an empty archive
+# drops them and builds them once at its end (or as soon as it needs to look a
+# message up), which is much faster than keeping them up to date row by row;
+# every read-write open restores any index an interrupted import left missing.
 MESSAGE_INDEXES = {
     "idx_messages_fingerprint": "messages (fingerprint)",
     "idx_messages_conversation_id_position": "messages (conversation_id, position)",
@@ -150,9 +150,7 @@ MESSAGE_INDEXES = {
     "idx_messages_duplicate_of": "messages (duplicate_of) WHERE duplicate_of IS NOT NULL",
 }
 UNIQUE_INDEXES = {"idx_messages_fingerprint"}
-BULK_DEFERRED = (
-    "idx_messages_timestamp_ms", "idx_messages_sender_timestamp_ms", "idx_messages_kind_timestamp_ms",
-)
+BULK_DEFERRED = tuple(MESSAGE_INDEXES)
 
 
 def ensure_indexes(conn: sqlite3.Connection) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import ijson
 
-from ..jsonstream import COUNT, NotAnObject, iter_object
+from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
@@ -170,19 +170,23 @@ def read_thread(
             raise ReadError("the file is empty (0 bytes)")
         has_messages = False
         has_participants = False
-        position, step = 0, 1
+        position = 0
         label = member.label
         with tree.open(member) as f:
             try:
-                for key, value in iter_object(f, "messages", member.size, reverse=True):
-                    if key == "item":
+                for key, value in iter_object(f, "messages", member.size, whole_list=True):
+                    if key == WHOLE_LIST:  # a buffered part: read it backwards, in place
+                        has_messages = has_messages or bool(value)
+                        for position in range(len(value) - 1, -1, -1):
+                            msg = parse_message(value[position], Where(label, position), ctx)
+                            if msg is not None:
+                                yield msg
+                    elif key == "item":
                         has_messages = True
                         msg = parse_message(value, Where(label, position), ctx)
-                        position += step
+                        position += 1
                         if msg is not None:
                             yield msg
-                    elif key == COUNT:  # reversed: count down from the last
-                        position, step = value - 1, -1
                     elif key == "messages":
                         raise ReadError("'messages' is not a list")
                     else:
