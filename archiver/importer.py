@@ -279,7 +279,9 @@ class _Writer:
 
         # Threads whose files an earlier import already took are not read again.
         to_read: list[ThreadSource] = []
-        signatures: dict[int, str] = {}
+        # Keyed by what a source is, not by the object: sources come back from
+        # the reading process as copies.
+        signatures: dict[tuple[str, str, str], str] = {}
         for source in sources:
             if source.dialect == "instagram_legacy":
                 to_read.append(source)
@@ -291,7 +293,7 @@ class _Writer:
                 report.error(where, pipeline.describe(exc))
                 continue
             if not self._unchanged(source, signature, download_id):
-                signatures[id(source)] = signature
+                signatures[(source.platform, source.key, source.folder)] = signature
                 to_read.append(source)
 
         owner_candidates: set[str] | None = None
@@ -371,7 +373,8 @@ class _Writer:
         return True
 
     def _begin_thread(
-        self, source: ThreadSource, download_id: int, signatures: dict[int, str]
+        self, source: ThreadSource, download_id: int,
+        signatures: dict[tuple[str, str, str], str],
     ) -> _ThreadWrite:
         self._begin()
         conn = self.conn
@@ -398,7 +401,8 @@ class _Writer:
         # first is numbered as it is written; anything else is renumbered later.
         return _ThreadWrite(
             source=source, thread_id=thread_id, cid=cid, fresh=fresh, numbering=row is None,
-            saved_next_id=self.next_id, signature=signatures.get(id(source)),
+            saved_next_id=self.next_id,
+            signature=signatures.get((source.platform, source.key, source.folder)),
         )
 
     def _write_rows(self, t: _ThreadWrite, rows: list[tuple[Any, ...]], download_id: int) -> None:

@@ -44,3 +44,17 @@ def test_helper_process_reads_like_this_process(
     assert parallel[1] == serial[1]
     assert parallel[2] == serial[2]
     assert serial[0]["messages_added"] == 16
+
+
+def test_second_parallel_import_skips_every_thread_it_took(
+    tmp_path: Path, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.importer import import_downloads
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    paths = [shared_fixtures / "msgvault" / name for name in FOLDERS]
+    first = import_downloads(tmp_path / "a", paths, copy_media=False)
+    again = import_downloads(tmp_path / "a", paths, copy_media=False)
+    taken = first.threads  # the corrupt thread was never taken, so it is read again
+    assert (again.threads_unchanged, again.messages_added) == (taken, 0)
+    assert again.messages_already_present == first.messages_added
