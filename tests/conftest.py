@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -67,4 +69,23 @@ def mojibake(value: object) -> object:
         return [mojibake(v) for v in value]
     if isinstance(value, dict):
         return {k: mojibake(v) for k, v in value.items()}
+    return value
+
+
+def db_rows(archive: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a query on the archive's database, read directly."""
+    conn = sqlite3.connect(archive / "chatkeep.db")
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def without(value: Any, *keys: str) -> Any:
+    """``value`` (JSON) with the given keys removed at every depth: ids differ
+    between two archives that hold the same messages."""
+    if isinstance(value, dict):
+        return {k: without(v, *keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [without(v, *keys) for v in value]
     return value

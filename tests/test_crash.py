@@ -25,7 +25,7 @@ import pytest
 from archiver import importer
 from archiver.check import check_archive
 from archiver.schema import open_archive
-from tests.conftest import REPO, run
+from tests.conftest import REPO, run, without
 
 MESSAGES = 4000
 # A small batch, so that a kill lands between many commits (the real batch of
@@ -105,13 +105,6 @@ def wait_for_first_commit(archive: Path, proc: subprocess.Popen, timeout: float 
         time.sleep(0.005)
     raise AssertionError("the import committed nothing in time")
 
-
-def strip_ids(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: strip_ids(v) for k, v in value.items() if k not in ("id", "thread_id")}
-    if isinstance(value, list):
-        return [strip_ids(v) for v in value]
-    return value
 
 
 def snapshot(archive: Path) -> dict[str, Any]:
@@ -353,3 +346,7 @@ def test_a_schema_left_half_made_is_made_again(tmp_path: Path, shared_fixtures: 
                          str(shared_fixtures / "msgvault" / "json_simple"))
     assert code == 0, err
     assert json.loads(out)["messages_added"] == 4
+
+
+def strip_ids(value: Any) -> Any:
+    return without(value, "id", "thread_id")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from archiver import crossapp
 from archiver.conversations import refresh_conversations
 from archiver.schema import open_archive
-from tests.conftest import SAMPLES, run, run_json, write_thread
+from tests.conftest import SAMPLES, db_rows, run, run_json, without, write_thread
 
 FB = "facebook-jordanlee-2025"
 IG = "instagram-jordan.lee-2024"
@@ -48,20 +47,6 @@ def the_conversation(archive: Path, title: str) -> dict[str, Any]:
     return conv
 
 
-def db_rows(archive: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(archive / "chatkeep.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def without_ids(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_ids(v) for k, v in value.items() if k not in ("id", "conversation")}
-    if isinstance(value, list):
-        return [without_ids(v) for v in value]
-    return value
 
 
 def add_message(thread_file: Path, sender: str, timestamp_ms: int, text: str) -> None:
@@ -377,3 +362,7 @@ def test_import_interrupted_before_linking_is_linked_by_the_next(
     assert len(conversations_titled(archive, "Maya Chen")) == 2
     import_(archive, samples / SECURE)  # touches none of the Maya threads
     assert the_conversation(archive, "Maya Chen")["messages"] == 58
+
+
+def without_ids(value: Any) -> Any:
+    return without(value, "id", "conversation")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import stat
 import zipfile
 from pathlib import Path
@@ -12,20 +11,13 @@ from pathlib import Path
 import pytest
 
 from archiver.importer import HTML_SENTENCE, import_downloads
-from tests.conftest import run, run_json, write_thread
+from tests.conftest import db_rows, run, run_json, write_thread
 
 MSGVAULT_JSON = (
     "json_simple", "json_multifile", "json_group", "json_nontext", "json_with_media",
     "json_with_media_alt", "mixed",
 )
 
-
-def db_rows(archive: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(archive / "chatkeep.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def titles_and_counts(archive: Path) -> dict[str, int]:

@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 
 from archiver import pipeline
-from tests.conftest import run, run_json
+from tests.conftest import run, run_json, without
 
 FOLDERS = ("json_simple", "json_multifile", "json_nontext", "json_with_media_alt", "corrupt")
 
-
-def _without_ids(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _without_ids(v) for k, v in value.items() if k != "id"}
-    if isinstance(value, list):
-        return [_without_ids(v) for v in value]
-    return value
 
 
 def _import_and_read(archive: Path, paths: list[str]) -> tuple[dict, list, list]:
@@ -28,7 +21,7 @@ def _import_and_read(archive: Path, paths: list[str]) -> tuple[dict, list, list]
     report = json.loads(out)
     threads = run_json(archive, "threads")
     shows = [run_json(archive, "show", str(t["id"])) for t in threads]
-    return report, _without_ids(threads), _without_ids(shows)
+    return report, without(threads, "id"), without(shows, "id")
 
 
 def test_helper_process_reads_like_this_process(

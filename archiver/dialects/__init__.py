@@ -13,10 +13,11 @@ import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..records import Message, ThreadInfo
 from ..sources import DownloadTree, Member
+from ..text import repair, repair_any
 
 # The times a message may have: those that show as a date in every time zone
 # (years 1 to 9999). A timestamp outside them is not a usable timestamp.
@@ -77,6 +78,38 @@ class DialectModule(Protocol):
     def read_thread(
         self, tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext
     ) -> Iterator[Message]: ...
+
+
+UNKNOWN_SENDER = "Unknown sender"
+
+
+def sender_field(
+    raw: dict[str, Any], key: str, extra: dict[str, Any], where: object, ctx: ReadContext
+) -> str:
+    """A message's sender, or "Unknown sender" (the odd value kept raw, and a
+    warning) when it has none."""
+    sender = raw.get(key)
+    if isinstance(sender, str) and sender.strip():
+        return repair(sender)
+    if sender is not None:
+        extra[key] = repair_any(sender)
+    ctx.warn(where, f"has no sender; shown as '{UNKNOWN_SENDER}'")
+    return UNKNOWN_SENDER
+
+
+def text_field(
+    raw: dict[str, Any], key: str, extra: dict[str, Any], where: object, ctx: ReadContext
+) -> str | None:
+    """A message's text, repaired; a value that is not text is kept raw (with
+    a warning) and the message has no text."""
+    text = raw.get(key)
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        extra[key] = repair_any(text)
+        ctx.warn(where, f"'{key}' is not text; kept raw")
+        return None
+    return repair(text)
 
 
 def dialect_module(name: str) -> ModuleType:

@@ -48,7 +48,7 @@ from ..jsonstream import DepthGuard, skip_bom
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource
+from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource, sender_field, text_field
 from . import first_line as _first_line
 from .messenger_e2ee import attachment_kind
 from .meta_dyi import Where
@@ -410,21 +410,9 @@ def parse_message(
         return None
     extra: dict[str, Any] = {k: repair_any(v) for k, v in raw.items() if k not in MAPPED_KEYS}
 
-    sender = raw.get("sender")
-    if isinstance(sender, str) and sender.strip():
-        sender = repair(sender)
-    else:
-        if sender is not None:
-            extra["sender"] = repair_any(sender)
-        ctx.warn(where, "has no sender; shown as 'Unknown sender'")
-        sender = "Unknown sender"
-
-    text = raw.get("text")
-    if text is not None and not isinstance(text, str):
-        extra["text"] = repair_any(text)
-        ctx.warn(where, "'text' is not text; kept raw")
-        text = None
-    msg = Message(sender=sender, timestamp_ms=ts, text=repair(text) if text else None)
+    sender = sender_field(raw, "sender", extra, where, ctx)
+    text = text_field(raw, "text", extra, where, ctx)
+    msg = Message(sender=sender, timestamp_ms=ts, text=text or None)
 
     heart = raw.get("heart")
     if isinstance(heart, str) and heart and msg.text is None:

@@ -30,7 +30,7 @@ from ..jsonstream import BOM, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource
+from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource, sender_field, text_field
 from . import first_line as _first_line
 from .meta_dyi import _PART as META_PART
 from .meta_dyi import Where
@@ -192,21 +192,9 @@ def parse_message(
         return None
     extra: dict[str, Any] = {k: repair_any(v) for k, v in raw.items() if k not in MAPPED_KEYS}
 
-    sender = raw.get("senderName")
-    if isinstance(sender, str) and sender.strip():
-        sender = repair(sender)
-    else:
-        if sender is not None:
-            extra["senderName"] = repair_any(sender)
-        ctx.warn(where, "has no sender; shown as 'Unknown sender'")
-        sender = "Unknown sender"
-
-    text = raw.get("text")
-    if text is not None and not isinstance(text, str):
-        extra["text"] = repair_any(text)
-        ctx.warn(where, "'text' is not text; kept raw")
-        text = None
-    text = repair(text) if text else None  # media messages carry text ""
+    sender = sender_field(raw, "senderName", extra, where, ctx)
+    text = text_field(raw, "text", extra, where, ctx)
+    text = text or None  # media messages carry text ""
 
     mtype = raw.get("type")
     if mtype is not None and not (isinstance(mtype, str) and mtype in KNOWN_TYPES):

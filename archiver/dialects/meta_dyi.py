@@ -19,7 +19,7 @@ from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
-from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource
+from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource, sender_field, text_field
 from . import first_line as _first_line
 
 NAME = "meta_dyi"
@@ -282,22 +282,8 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
         if k not in MAPPED_KEYS and not (v is False and k in _QUIET_WHEN_FALSE)
     }
 
-    sender = raw.get("sender_name")
-    if isinstance(sender, str) and sender.strip():
-        sender = repair(sender)
-    else:
-        if sender is not None:
-            extra["sender_name"] = sender
-        ctx.warn(where, "has no sender; shown as 'Unknown sender'")
-        sender = "Unknown sender"
-
-    text = raw.get("content")
-    if text is not None and not isinstance(text, str):
-        extra["content"] = repair_any(text)
-        ctx.warn(where, "'content' is not text; kept raw")
-        text = None
-    text = repair(text) if text is not None else None
-
+    sender = sender_field(raw, "sender_name", extra, where, ctx)
+    text = text_field(raw, "content", extra, where, ctx)
     msg = Message(sender=sender, timestamp_ms=ts, text=text)
 
     for key, kind in MEDIA_KEYS.items():
