@@ -262,8 +262,9 @@ def messages_between(
     copies = db.execute(
         "SELECT m.duplicate_of, r.actor, r.reaction FROM messages m "
         "JOIN reactions r ON r.message_id = m.id "
-        f"WHERE m.duplicate_of IN ({marks}) ORDER BY r.rowid",
-        ids,
+        "WHERE m.conversation_id = ? AND m.position IS NULL "
+        f"AND m.duplicate_of IN ({marks}) ORDER BY r.rowid",
+        [cid, *ids],
     ).fetchall()
     for target, actor, reaction in own + copies:
         pair = (aliases.get(actor, actor), reaction)
