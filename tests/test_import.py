@@ -231,3 +231,28 @@ def test_copy_of_fixture_is_not_modified(tmp_path: Path, archive: Path, shared_f
     before = sorted(p.relative_to(src) for p in src.rglob("*"))
     import_downloads(archive, [src])
     assert sorted(p.relative_to(src) for p in src.rglob("*")) == before
+
+
+def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
+    samples = Path(__file__).resolve().parents[1] / "sample_exports"
+    counts = {}
+    for name in ("facebook-jordanlee-2025", "instagram-jordan.lee-2024", "messenger-secure-2024"):
+        report = run_json(archive, "import", str(samples / name))
+        counts[name] = (report["media_copied"], report["media_missing"])
+    # Facebook: 5 files copied, one video missing; Instagram: its only photo is
+    # the Maya Chen photo Facebook already brought; encrypted chats: 2 copied
+    # and the "Failed to download media" one missing.
+    assert counts == {
+        "facebook-jordanlee-2025": (5, 1),
+        "instagram-jordan.lee-2024": (0, 0),
+        "messenger-secure-2024": (2, 1),
+    }
+    shas = db_rows(archive, "SELECT t.platform, a.sha256 FROM attachments a "
+                            "JOIN messages m ON m.id = a.message_id "
+                            "JOIN threads t ON t.id = m.thread_id "
+                            "WHERE t.key LIKE 'mayachen%' AND a.kind = 'photo'")
+    assert sorted(p for p, _ in shas) == ["facebook", "instagram"]
+    assert len({sha for _, sha in shas}) == 1
+    files = [p for p in (archive / "media").rglob("*") if p.is_file()]
+    assert len(files) == 7
+    assert sum(1 for p in files if p.name.startswith(shas[0][1])) == 1
