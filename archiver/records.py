@@ -7,15 +7,11 @@ dataclasses are the only thing they share.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Platform = Literal["facebook", "instagram", "messenger"]
-Kind = Literal["text", "media", "sticker", "share", "call", "system", "unsent"]
 PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "messenger")
+# A message's kind, as SPEC lists them.
 KINDS: tuple[str, ...] = ("text", "media", "sticker", "share", "call", "system", "unsent")
-ATTACHMENT_KINDS: tuple[str, ...] = (
-    "photo", "video", "audio", "file", "gif", "sticker", "image", "thumbnail",
-)
 
 
 @dataclass(slots=True)
@@ -68,12 +64,3 @@ class ThreadInfo:
     participants: list[str] = field(default_factory=list)
     image_uri: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Warning_:
-    path: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.problem}"

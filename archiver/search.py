@@ -49,6 +49,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .records import KINDS, PLATFORMS
 from .timefmt import resolve_tz
 from .views import iso
 
@@ -62,8 +63,7 @@ PROBE_CAP = 10_000
 RECENT_SAMPLE = 5_000  # newest messages on which the time plan's cost is measured
 
 FILTER_NAMES = ("from", "in", "after", "before", "on", "has", "platform", "is")
-PLATFORMS = ("facebook", "instagram", "messenger")
-IS_KINDS = ("unsent", "call", "system", "text", "media", "sticker", "share")
+IS_KINDS = KINDS  # is:unsent|call|system, and every other kind too
 # has:KIND -> attachment kinds (None: any attachment). "image" is what some
 # dialects call a photo.
 HAS_ATTACHMENT: dict[str, tuple[str, ...] | None] = {
