@@ -10,6 +10,7 @@ same transaction as the messages, so it is always in step.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -106,6 +107,7 @@ def import_downloads(
     except BaseException:
         _release_lock(lock)
         raise
+    writer: _Writer | None = None
     try:
         conversations.refresh_conversations(db)  # finish an interrupted import
         writer = _Writer(db, archive_dir, report, copy_media, progress)
@@ -124,6 +126,11 @@ def import_downloads(
         writer.finish()
         if importable == 0 and not report.messages_added and not report.threads_unchanged:
             report.fatal = True
+    except KeyboardInterrupt:
+        if writer is not None:
+            with contextlib.suppress(sqlite3.Error):
+                writer.abandon()
+        raise
     except sqlite3.Error as exc:
         if _disk_full(exc):
             raise ArchiveFull(archive_dir) from None
@@ -240,6 +247,15 @@ class _Writer:
 
         crossapp.link_threads(self.db, self.touched_threads)
         conversations.refresh_conversations(self.db)
+
+    def abandon(self) -> None:
+        """Stop after an interruption: drop the batch in progress (its threads
+        are read again next time) and rebuild any index the import deferred,
+        so that the reader stays fast on what was kept."""
+        if self.in_batch:
+            self.conn.execute("ROLLBACK")
+            self.in_batch = False
+        self._leave_bulk()
 
     def _leave_bulk(self) -> None:
         """Build the deferred indexes: before the first look-up, or at the end."""
