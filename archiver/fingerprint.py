@@ -19,6 +19,20 @@ _MAX_TIME = (1 << 48) - 1
 
 
 def base_fingerprint(platform: str, thread_key: str, msg: Message) -> bytes:
+    """The fingerprint of ``msg`` before its occurrence number (see
+    :func:`content_fingerprint`)."""
+    return content_fingerprint(
+        platform, thread_key, msg.sender, msg.timestamp_ms, msg.text, attachment_names(msg)
+    )
+
+
+def attachment_names(msg: Message) -> str:
+    return ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments) if msg.attachments else ""
+
+
+def content_fingerprint(
+    platform: str, thread_key: str, sender: str, timestamp_ms: int, text: str | None, names: str
+) -> bytes:
     """16 bytes: the thread (4), the time (6), then the content (6).
 
     Keeping the thread and time first makes fingerprints of one thread sort
@@ -26,10 +40,9 @@ def base_fingerprint(platform: str, thread_key: str, msg: Message) -> bytes:
     instead of a million random ones; the content hash separates messages of
     the same millisecond.
     """
-    names = ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments) if msg.attachments else ""
     thread = _thread_prefix(platform, thread_key)
-    content = _SEP.join((msg.sender, msg.text or "", names)).encode("utf-8", "surrogatepass")
-    when = max(0, min(msg.timestamp_ms + _EPOCH_SHIFT, _MAX_TIME)).to_bytes(6, "big")
+    content = _SEP.join((sender, text or "", names)).encode("utf-8", "surrogatepass")
+    when = max(0, min(timestamp_ms + _EPOCH_SHIFT, _MAX_TIME)).to_bytes(6, "big")
     return thread + when + hashlib.blake2b(content, digest_size=6).digest()
 
 

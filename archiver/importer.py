@@ -26,6 +26,7 @@ import sqlite_utils
 
 from . import conversations, dialects, pipeline, schema
 from .dialects import ReadContext, ThreadSource
+from .fingerprint import OccurrenceCounter, content_fingerprint, with_occurrence
 from .media import MediaStore
 from .records import ThreadInfo
 from .schema import ArchiveError, open_archive
@@ -190,6 +191,7 @@ class _ThreadWrite:
     last_ts: int = -(1 << 62)
     added: int = 0
     present: int = 0
+    counter: OccurrenceCounter = field(default_factory=OccurrenceCounter)
 
 
 class _Writer:
@@ -428,7 +430,11 @@ class _Writer:
         reaction_rows: list[tuple[Any, ...]] = []
         attachment_rows: list[tuple[Any, ...]] = []
         thread_id, cid = t.thread_id, t.cid
-        for fp, columns, reactions, attachments in rows:
+        platform, key, counter = t.source.platform, t.source.key, t.counter
+        for names, columns, reactions, attachments in rows:
+            ts = columns[1]
+            base = content_fingerprint(platform, key, columns[0], ts, columns[3], names)
+            fp = with_occurrence(base, counter.next(base, ts))
             if not t.fresh:
                 existing = conn.execute(
                     "SELECT id FROM messages WHERE fingerprint = ?", (fp,)
@@ -442,7 +448,6 @@ class _Writer:
                     continue
             mid = self.next_id
             self.next_id += 1
-            ts = columns[1]
             if t.numbering and ts < t.last_ts:
                 t.numbering = False
             t.last_ts = ts

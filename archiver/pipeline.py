@@ -10,7 +10,9 @@ a stream of small events per thread::
     ("end", info, stats)         the thread is complete
     ("error", problem, stats)    the thread failed; nothing of it is kept
 
-A prepared message is ``(fingerprint, columns, reactions, attachments)``.
+A prepared message is ``(attachment names, columns, reactions, attachments)``;
+the writer gives it its fingerprint, which keeps the two processes' work about
+even (the reader is the slower side).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 from . import dialects
 from .dialects import ReadContext, ReadError, ThreadSource
-from .fingerprint import OccurrenceCounter, base_fingerprint, with_occurrence
+from .fingerprint import attachment_names
 from .media import OUTSIDE, MediaIndex, MediaStore
 from .records import Attachment, Message, ThreadInfo
 from .sources import DownloadTree
@@ -98,13 +100,10 @@ class Preparer:
     ) -> Iterator[Event]:
         yield ("begin", source)
         stats = ThreadStats()
-        counter = OccurrenceCounter()
         chunk: list[tuple[Any, ...]] = []
         try:
             for msg in messages:
-                base = base_fingerprint(source.platform, source.key, msg)
-                fp = with_occurrence(base, counter.next(base, msg.timestamp_ms))
-                chunk.append(self._prepare(fp, msg, source, stats))
+                chunk.append(self._prepare(msg, source, stats))
                 if len(chunk) >= CHUNK:
                     yield ("rows", chunk)
                     chunk = []
@@ -124,7 +123,7 @@ class Preparer:
         return warnings
 
     def _prepare(
-        self, fp: bytes, msg: Message, source: ThreadSource, stats: ThreadStats
+        self, msg: Message, source: ThreadSource, stats: ThreadStats
     ) -> tuple[Any, ...]:
         if msg.attachments or msg.share_text or msg.share_link:
             names = [a.uri.rsplit("/", 1)[-1] for a in msg.attachments if a.uri]
@@ -145,7 +144,7 @@ class Preparer:
             tuple(self._attachment(a, source, stats) for a in msg.attachments)
             if msg.attachments else None
         )
-        return fp, columns, reactions, attachments
+        return attachment_names(msg), columns, reactions, attachments
 
     def _attachment(
         self, a: Attachment, source: ThreadSource, stats: ThreadStats

@@ -327,8 +327,8 @@ def test_any_message_object_is_kept_or_skipped_never_a_crash(data: st.DataObject
         return
     tree = DownloadTree("d", [Path("/nonexistent")])
     source = ThreadSource(name, "facebook", "k", [], folder="f")
-    _fp, columns, reactions, attachments = Preparer(tree, ctx, None)._prepare(
-        b"0" * 16, msg, source, ThreadStats())
+    _names, columns, reactions, attachments = Preparer(tree, ctx, None)._prepare(
+        msg, source, ThreadStats())
     conn = sqlite3.connect(":memory:")
     conn.execute(f"SELECT {', '.join('?' * len(columns))}", columns)
     for row in (*(reactions or ()), *(attachments or ())):
