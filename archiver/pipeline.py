@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import queue
+import pickle
 import signal
 import zipfile
 import zlib
@@ -36,7 +36,6 @@ from .records import Attachment, Message, ThreadInfo
 from .sources import DownloadTree
 
 CHUNK = 2000
-QUEUE_EVENTS = 8
 # Below this many bytes to parse, a helper process costs more than it saves.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 
@@ -192,53 +191,58 @@ def describe(exc: BaseException) -> str:
 def prepared_events(
     preparer: Preparer, sources: list[ThreadSource], *, parallel: bool
 ) -> Iterator[Event]:
-    """The events of ``sources``, read in a helper process when ``parallel``."""
+    """The events of ``sources``, read in a helper process when ``parallel``.
+
+    The helper pickles each event itself and writes it to a pipe: it prepares
+    the next event while this process writes the last one, and a full pipe
+    holds it back, so memory stays bounded without a queue's feeder thread.
+    """
     if not parallel:
         yield from preparer.events(sources)
         return
     ctx = multiprocessing.get_context("fork")
-    events: multiprocessing.Queue[Event] = ctx.Queue(QUEUE_EVENTS)
+    receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(
-        target=_work, args=(preparer, sources, events, os.getpid()), daemon=True,
+        target=_work, args=(preparer, sources, receiver, sender), daemon=True,
         name="chatkeep-reader",
     )
     worker.start()
+    sender.close()  # so that a dead helper reads as the end of the pipe here
     try:
         while True:
             try:
-                event = events.get(timeout=1.0)
-            except queue.Empty:
-                if not worker.is_alive():
-                    raise RuntimeError(
-                        f"the reading process stopped unexpectedly (exit {worker.exitcode})"
-                    ) from None
-                continue
+                while not receiver.poll(1.0):
+                    if not worker.is_alive():
+                        raise EOFError
+                event = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                worker.join(timeout=5)
+                raise RuntimeError(
+                    f"the reading process stopped unexpectedly (exit {worker.exitcode})"
+                ) from None
             if event[0] == "done":
                 return
             if event[0] == "crash":
                 raise RuntimeError(event[1])
             yield event
     finally:
+        receiver.close()
         if worker.is_alive():
             worker.terminate()
         worker.join(timeout=5)
-        events.close()
 
 
-def _work(
-    preparer: Preparer, sources: list[ThreadSource], events: Any, parent: int
-) -> None:
-    """The helper process: read everything, hand events over, stop with the parent."""
+def _work(preparer: Preparer, sources: list[ThreadSource], receiver: Any, sender: Any) -> None:
+    """The helper process: read everything and hand the events over. When the
+    writer dies the pipe breaks, and this process ends with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+    receiver.close()
 
     def put(event: Event) -> None:
-        while True:
-            try:
-                events.put(event, timeout=1.0)
-                return
-            except queue.Full:
-                if os.getppid() != parent:  # the writer was killed: stop too
-                    os._exit(1)
+        try:
+            sender.send_bytes(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
+        except (BrokenPipeError, OSError):
+            os._exit(1)
 
     try:
         for event in preparer.events(sources):
@@ -246,5 +250,4 @@ def _work(
         put(("done",))
     except BaseException as exc:  # noqa: BLE001 - reported to the writer, which decides
         put(("crash", f"reading failed: {describe(exc)}"))
-    events.close()
-    events.join_thread()
+    sender.close()
