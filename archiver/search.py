@@ -999,6 +999,33 @@ def _preview(text: str | None, extra: str | None, kind: str) -> str:
     return body[: cut if cut > PREVIEW_CHARS // 2 else PREVIEW_CHARS] + "…"
 
 
+def mark_matches(
+    query: str, text: str, open_mark: str = OPEN, close_mark: str = CLOSE
+) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, is_match) pieces by the words of ``query``,
+    matched as search matches them (case, accents, prefixes, phrases), so a
+    reader can show where a hit is inside its message."""
+    terms = [t.fts() for group in parse_query(query).groups for t in group]
+    if not terms or not text:
+        return [(text, False)] if text else []
+    with _SCRATCH_LOCK:
+        db = _scratch_db()
+        db.execute("BEGIN")
+        try:
+            db.execute("INSERT INTO scratch (rowid, text) VALUES (1, ?)", (text,))
+            row = db.execute(
+                "SELECT highlight(scratch, 0, ?, ?) FROM scratch WHERE scratch MATCH ?",
+                (open_mark, close_mark, " OR ".join(terms)),
+            ).fetchone()
+        except sqlite3.Error:
+            row = None
+        finally:
+            db.execute("ROLLBACK")
+    if not row or row[0] is None:
+        return [(text, False)]
+    return snippet_parts(row[0], open_mark, close_mark)
+
+
 def snippet_parts(
     snippet: str, open_mark: str = OPEN, close_mark: str = CLOSE
 ) -> list[tuple[str, bool]]:

@@ -538,3 +538,21 @@ def test_terminal_lines_colour_matches_and_drop_control_characters() -> None:
     assert click.unstyle(coloured) == "2024-01-01 10:00  Eve]0;x  in Chat: say hi[2J"
     plain = _line("2024-01-01 10:00", "Eve", "Chat", snippet, False)
     assert plain == "2024-01-01 10:00  Eve  in Chat: say [hi][2J"
+
+
+@pytest.mark.parametrize("query, text, marked", [
+    ("cafe", "A café in Porto. Cafe!", ["café", "Cafe"]),
+    ("port*", "Porto or Portugal, not a sport", ["Porto", "Portugal"]),
+    # Punctuation separates words, as it does for search itself.
+    ('"see you"', "see you soon, I see, you know", ["see you", "see, you"]),
+    ('"see you"', "see me, you know", []),
+    ("zoe from:ana", "Zoë said hi", ["Zoë"]),
+    ("from:ana", "nothing to mark", []),
+    ("c++ NEAR(", "c++ is near", ["c", "near"]),  # FTS syntax is searched as words
+])
+def test_mark_matches_marks_what_search_matches(query: str, text: str, marked: list[str]) -> None:
+    from archiver.search import mark_matches
+
+    parts = mark_matches(query, text)
+    assert "".join(piece for piece, _ in parts) == text
+    assert [piece for piece, hit in parts if hit] == marked

@@ -175,6 +175,7 @@ class ChatkeepReader(App[None]):
 
     @on(ConversationChosen)
     def _chosen(self, message: ConversationChosen) -> None:
+        self.pane.mark(None)  # chosen from the list: no search to show
         self.open_conversation(message.conversation_id)
 
     @on(CursorMoved)
@@ -196,9 +197,10 @@ class ChatkeepReader(App[None]):
         return bool(self.conversations) or action in ("quit", "help", "reload")
 
     def action_search(self) -> None:
-        def opened(result: tuple[list[Any], int] | None) -> None:
+        def opened(result: tuple[list[Any], int, str] | None) -> None:
             if result:
-                self.hits, self.hit_index = result
+                self.hits, self.hit_index, query = result
+                self.pane.mark(query)
                 self._show_hit()
 
         self.push_screen(SearchScreen(self.archive_dir, self.tz), opened)

@@ -12,6 +12,7 @@ and the text wrapped to the width, followed by shares, calls, attachments
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -34,6 +35,9 @@ ATTACHMENT_ICONS = {
 }
 
 
+MATCH_STYLE = Style(bold=True, reverse=True)
+
+
 @dataclass(frozen=True)
 class LineStyles:
     """The Rich styles of each part of a message (the pane takes them from its TCSS)."""
@@ -49,6 +53,7 @@ class LineStyles:
     attachment: Style
     missing: Style
     reaction: Style
+    match: Style = MATCH_STYLE  # words of the search being shown
 
 
 # For use without a screen (tests, scripts).
@@ -76,8 +81,10 @@ class MessageLayout:
     """Lays out messages at one width, in one zone, for one archive owner."""
 
     def __init__(
-        self, console: Console, width: int, tz: tzinfo, owners: set[str], styles: LineStyles
+        self, console: Console, width: int, tz: tzinfo, owners: set[str], styles: LineStyles,
+        marker: Callable[[str], list[tuple[str, bool]]] | None = None,
     ) -> None:
+        self.marker = marker  # cuts a text into (piece, is a search match)
         self.console = console
         self.width = max(width, GUTTER + 10)
         self.tz = tz
@@ -125,9 +132,9 @@ class MessageLayout:
         elif msg.kind == "call":
             parts.append(Text(f"☎ {describe_call(msg)}", style=s.note))
             if msg.text:
-                parts.append(Text(msg.text, style=s.text))
+                parts.append(self._text(msg.text))
         elif msg.text:
-            parts.append(Text(msg.text, style=s.text))
+            parts.append(self._text(msg.text))
         if msg.edited:
             parts.append(Text("(edited)", style=s.note))
         if msg.share_link or msg.share_text:
@@ -162,6 +169,15 @@ class MessageLayout:
         first = list(rows[0])
         rows[0] = Strip([stamp, *first[1:]], rows[0].cell_length)
         return rows
+
+    def _text(self, plain: str) -> Text:
+        """A message's text, with the words of the search being shown marked."""
+        if self.marker is None:
+            return Text(plain, style=self.styles.text)
+        text = Text(style=self.styles.text)
+        for piece, hit in self.marker(plain):
+            text.append(piece, style=self.styles.match if hit else None)
+        return text
 
     def _wrap(self, text: Text, *, indent: int) -> list[Strip]:
         width = self.width - indent

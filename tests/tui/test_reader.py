@@ -28,6 +28,7 @@ from tui.components.date_jump import DateJump
 from tui.components.help_screen import HelpScreen
 from tui.components.no_archive import NoArchiveScreen
 from tui.components.reading_pane import ReadingPane
+from tui.messages import ConversationChosen
 
 LAST = PER_DAY * DAYS - 1
 
@@ -313,7 +314,6 @@ async def search_for(pilot: Pilot, query: str) -> None:
 
 
 def test_search_enter_opens_the_hit_highlighted_and_n_N_step(reader_archive: Path) -> None:
-    pytest.importorskip("archiver.search")
     app = reader(reader_archive)
 
     async def scenario(pilot: Pilot) -> None:
@@ -328,6 +328,13 @@ def test_search_enter_opens_the_hit_highlighted_and_n_N_step(reader_archive: Pat
         assert pane.conversation.title == ANA
         assert pane.cursor == 420 and pane.hit == 420
         assert any(f"Bring a {SEARCH_WORD} tomorrow" in r for r in pane.visible_text())
+        # The searched word is marked inside the opened message, and only it.
+        marked = [
+            seg.text for y in range(pane.size.height) for seg in pane.render_line(y)
+            if seg.style is not None and seg.style.reverse and seg.style.bold
+        ]
+        assert SEARCH_WORD in marked
+        assert all(m.strip().casefold() == SEARCH_WORD for m in marked if m.strip())
         await pilot.press("n")
         assert pane.cursor == 300 and pane.hit == 300
         assert any(f"The {SEARCH_WORD} tree" in r for r in pane.visible_text())
@@ -335,12 +342,15 @@ def test_search_enter_opens_the_hit_highlighted_and_n_N_step(reader_archive: Pat
         assert "No more results." in notes(app)
         await pilot.press("N")
         assert pane.cursor == 420
+        # Opening a conversation from the list ends the marking.
+        app.post_message(ConversationChosen(pane.conversation.id))
+        await pilot.pause()
+        assert pane.marked_query is None
 
     drive(app, scenario)
 
 
 def test_search_marks_the_match_and_escape_closes(reader_archive: Path) -> None:
-    pytest.importorskip("archiver.search")
     app = reader(reader_archive)
 
     async def scenario(pilot: Pilot) -> None:

@@ -27,6 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from archiver.search import mark_matches
 from archiver.views import Conversation, MessageView
 
 from ..conversation_layout import PAGE_SIZE, ConversationLayout
@@ -69,6 +70,7 @@ class ReadingPane(ScrollView, can_focus=True):
         # The virtual layout of the open conversation ("layout" is Widget's own).
         self.rows: ConversationLayout | None = None
         self.hit: int | None = None  # position of the search hit being shown
+        self.marked_query: str | None = None  # its words are marked in the text
         self._layout_width = 0
         self._settling = False
 
@@ -114,12 +116,25 @@ class ReadingPane(ScrollView, can_focus=True):
         if self.conversation is None:
             return
         width = self._width()
-        lines = MessageLayout(self.app.console, width, self.tz, self.owners, self._styles())
+        query = self.marked_query
+        marker = (lambda text: mark_matches(query, text)) if query else None
+        lines = MessageLayout(
+            self.app.console, width, self.tz, self.owners, self._styles(), marker
+        )
         self.rows = ConversationLayout(
             self.db, self.conversation.id, self.conversation.messages, lines.block,
             page_size=self.page_size,
         )
         self._layout_width = width
+
+    def mark(self, query: str | None) -> None:
+        """Mark the words of ``query`` (a search) in the messages, or stop."""
+        if query == self.marked_query:
+            return
+        self.marked_query = query
+        if self.conversation is not None:
+            self._new_layout()
+            self.refresh()
 
     # -- the selected message -------------------------------------------------
 

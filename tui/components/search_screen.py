@@ -165,12 +165,15 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
     def _submitted(self) -> None:
         highlighted = self.query_one("#search-results", OptionList).highlighted
         if self.hits:
-            self.dismiss((self.hits, highlighted or 0))
+            self.dismiss((self.hits, highlighted or 0, self._query()))
 
     @on(OptionList.OptionSelected, "#search-results")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss((self.hits, event.option_index))
+        self.dismiss((self.hits, event.option_index, self._query()))
+
+    def _query(self) -> str:
+        return self.query_one("#search-input", Input).value.strip()
 
     def action_focus_results(self) -> None:
         self.query_one("#search-results", OptionList).focus()
