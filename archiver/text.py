@@ -34,6 +34,19 @@ def repair_any(value: Any) -> Any:
     return value
 
 
+def mojibake(value: Any) -> Any:
+    """Encode every string inside a JSON value as Meta's DYI files do (each
+    UTF-8 byte its own character): the inverse of :func:`repair_any`, used to
+    write test files and generated downloads."""
+    if isinstance(value, str):
+        return value.encode("utf-8").decode("latin-1")
+    if isinstance(value, list):
+        return [mojibake(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mojibake(v) for k, v in value.items()}
+    return value
+
+
 def normalise_for_match(s: str | None) -> str:
     """The form of a text used to recognise the same message in two downloads."""
     if not s:

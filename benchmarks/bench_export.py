@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from archiver.text import mojibake
+
 PART = 10_000
 T0_MS = 1_451_606_400_000  # 2016-01-01T00:00:00Z
 PEOPLE = ("Ana María González", "Jordan Lee")
@@ -40,16 +42,6 @@ WORDS = (
     "vu", "- list?", "<b>", "snake_case", "1.", "&", "fine", "Łódź", "[link]", "well", "so",
 )
 
-
-def mojibake(value: Any) -> Any:
-    """Every string as Meta writes it: each UTF-8 byte its own character."""
-    if isinstance(value, str):
-        return value.encode("utf-8").decode("latin-1")
-    if isinstance(value, list):
-        return [mojibake(v) for v in value]
-    if isinstance(value, dict):
-        return {k: mojibake(v) for k, v in value.items()}
-    return value
 
 
 def message(i: int, rng: random.Random) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.text import mojibake
+
 HERE = Path(__file__).resolve().parent
 FB_ROOT = HERE / "facebook-jordanlee-2025"
 IG_ROOT = HERE / "instagram-jordan.lee-2024"
@@ -875,16 +877,6 @@ SECURE_ZOE = timeline([
 
 # --------------------------------------------------------------------------- writers
 
-
-def mojibake(value):
-    """What Meta's DYI JSON does: every UTF-8 byte of a string becomes its own character."""
-    if isinstance(value, str):
-        return value.encode("utf-8").decode("latin-1")
-    if isinstance(value, list):
-        return [mojibake(v) for v in value]
-    if isinstance(value, dict):
-        return {k: mojibake(v) for k, v in value.items()}
-    return value
 
 
 def repair(value):

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import main
+from archiver.text import mojibake
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -60,16 +61,6 @@ def write_thread(folder: Path, messages: list[dict], *, title: str = "Thread",
     path.write_text(json.dumps(mojibake(data)), encoding="ascii")
     return path
 
-
-def mojibake(value: object) -> object:
-    """Encode every string as Meta does: each UTF-8 byte as its own character."""
-    if isinstance(value, str):
-        return value.encode("utf-8").decode("latin-1")
-    if isinstance(value, list):
-        return [mojibake(v) for v in value]
-    if isinstance(value, dict):
-        return {k: mojibake(v) for k, v in value.items()}
-    return value
 
 
 def db_rows(archive: Path, sql: str, params: tuple = ()) -> list[tuple]:
