@@ -42,7 +42,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 IMPORT_STARTED = time.perf_counter()
-from archiver.importer import import_downloads
+from archive_1m import build_archive
+
 from archiver.schema import DB_NAME
 from tui import conversation_layout
 from tui.app import ChatkeepReader
@@ -66,20 +67,6 @@ conversation_layout.messages_between = _timed_messages_between
 
 TARGETS = {"first paint": 1000.0, "open largest": 200.0, "page down": 50.0, "memory": 200.0}
 
-
-def build_archive(archive: Path, download: Path, messages: int) -> None:
-    """A generated Facebook download of ``messages`` messages, imported."""
-    from generate import generate_facebook
-
-    if not download.exists():
-        started = time.perf_counter()
-        generate_facebook(download, messages, seed=0)
-        print(f"generated {messages:,} messages in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    report = import_downloads(archive, [download], copy_media=False)
-    if report.errors:
-        raise SystemExit(f"import failed: {report.errors[:3]}")
-    print(f"imported {report.messages_added:,} messages in {time.perf_counter() - started:.0f} s")
 
 
 def ms(seconds: float) -> float:

@@ -23,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from archiver.importer import import_downloads
+from archive_1m import build_archive
+
 from archiver.schema import DB_NAME, open_archive
 from archiver.search import plan_search, search
 
@@ -85,21 +86,6 @@ RANKED: list[tuple[str, str]] = [
 ]
 CLI_QUERIES = ["you", "from:ana has:photo", '"see you tomorrow" after:2020']
 
-
-def build(archive: Path, download: Path, messages: int) -> None:
-    """Generate the download if needed, then import it into ``archive``."""
-    if not download.exists():
-        sys.path.insert(0, str(Path(__file__).parent))
-        from generate import generate_facebook
-
-        started = time.perf_counter()
-        generate_facebook(download, messages, seed=0)
-        print(f"generated {messages:,} messages in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    report = import_downloads(archive, [download], copy_media=False)
-    if report.errors:
-        raise SystemExit(f"import failed: {report.errors[:3]}")
-    print(f"imported {report.messages_added:,} messages in {time.perf_counter() - started:.0f} s")
 
 
 def ensure_indexes(archive: Path) -> None:
@@ -165,7 +151,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if not (args.archive / DB_NAME).exists():
-        build(args.archive, args.download, args.messages)
+        build_archive(args.archive, args.download, args.messages)
     ensure_indexes(args.archive)
     db = open_archive(args.archive, readonly=True)
     total = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
