@@ -17,6 +17,7 @@ even (the reader is the slower side).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -35,7 +36,8 @@ from .media import OUTSIDE, MediaIndex, MediaStore
 from .records import Attachment, Message, ThreadInfo
 from .sources import DownloadTree
 
-CHUNK = 2000
+CHUNK = 1000
+PIPE_BYTES = 1 << 20
 # Below this many bytes to parse, a helper process costs more than it saves.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 
@@ -202,6 +204,7 @@ def prepared_events(
         return
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
+    _widen(sender)
     worker = ctx.Process(
         target=_work, args=(preparer, sources, receiver, sender), daemon=True,
         name="chatkeep-reader",
@@ -230,6 +233,15 @@ def prepared_events(
         if worker.is_alive():
             worker.terminate()
         worker.join(timeout=5)
+
+
+def _widen(conn: Any) -> None:
+    """Let the pipe hold a few events, so the reader keeps going while the
+    writer commits (Linux only; elsewhere the default size is kept)."""
+    try:
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass
 
 
 def _work(preparer: Preparer, sources: list[ThreadSource], receiver: Any, sender: Any) -> None:

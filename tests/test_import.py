@@ -256,3 +256,30 @@ def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
     files = [p for p in (archive / "media").rglob("*") if p.is_file()]
     assert len(files) == 7
     assert sum(1 for p in files if p.name.startswith(shas[0][1])) == 1
+
+
+@pytest.mark.parametrize("text, event", [
+    ("Reacted ❤ to your message ", True),
+    ("Liked a message", True),
+    ("Ana added Zoë to the group.", True),
+    ("Tom left the group.", True),
+    ("Priya joined the video chat.", True),
+    ("You named the group Weekend crew.", True),
+    ("Ana changed the group photo.", True),
+    ("Ana set his own nickname to Bart.", True),
+    ("Ana set the emoji to 🔥.", True),
+    ("Zoë created the group.", True),
+    ("Ana sent an attachment.", True),
+    ("Ana started a video call.", True),
+    ("You are now connected on Messenger.", True),
+    ("Say hi to your new Facebook friend, Ana.", True),
+    ("I left the group chat open", False),
+    ("see you at the group dinner", False),
+    ("Reacted badly to the news, sorry", False),
+    ("ok", False),
+])
+def test_event_notices_are_recognised(text: str, event: bool) -> None:
+    from archiver.dialects.meta_dyi import _EVENT_PATTERNS, is_event
+
+    assert is_event(text) is event
+    assert is_event(text) is (_EVENT_PATTERNS.match(text) is not None)

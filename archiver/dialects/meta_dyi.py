@@ -69,6 +69,17 @@ _EVENT_PATTERNS = re.compile(
     r"|^Say hi to your new Facebook friend.*$)",
     re.DOTALL,
 )
+# Every event above holds one of these; a text without any is not an event,
+# and the literal search is several times cheaper than the patterns.
+_EVENT_HINTS = re.compile(
+    r"Reacted|Liked a message| the |nickname|sent an attachment|started a "
+    r"|You are now connected|Say hi"
+)
+
+
+def is_event(text: str) -> bool:
+    """Whether a message's text is really one of Meta's event notices."""
+    return _EVENT_HINTS.search(text) is not None and _EVENT_PATTERNS.match(text) is not None
 
 
 def _platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
@@ -269,7 +280,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
                 text = repair(text)
             if text and text.endswith("(edited)") and len(text) > 8:
                 return Message(repair(sender), ts, "text", text[:-8].rstrip(), edited=True)
-            kind = "system" if text and _EVENT_PATTERNS.match(text) else "text"
+            kind = "system" if text and is_event(text) else "text"
             return Message(repair(sender), ts, kind, text)
     if not isinstance(raw, dict):
         ctx.warn(where, "is not an object; skipped")
@@ -410,6 +421,6 @@ def _kind(msg: Message, mtype: Any, has_users: bool, has_share: bool) -> str:
         return "share"
     if mtype in ("Subscribe", "Unsubscribe") or has_users:
         return "system"
-    if msg.text and _EVENT_PATTERNS.match(msg.text):
+    if msg.text and is_event(msg.text):
         return "system"
     return "text"
