@@ -24,7 +24,11 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 ``imported_files``     the content keys of files already taken, so that a second
                        import of the same download skips them.
 ``thread_links``       the user's own join/split decisions, keyed by thread keys
-                       so they survive later imports.
+                       ("platform:key") so they survive later imports; the
+                       automatic reason for a join is JSON in ``threads.linked_by``.
+``meta``               small facts: ``owner_aliases`` (the owner's name in each
+                       app → the name shown), ``crossapp_checked_message_id``
+                       (how far cross-app linking has looked).
 ``messages_fts``       FTS5 over message text and share text / attachment names.
 """
 
