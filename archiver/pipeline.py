@@ -249,6 +249,9 @@ def _work(preparer: Preparer, sources: list[ThreadSource], receiver: Any, sender
     writer dies the pipe breaks, and this process ends with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
     receiver.close()
+    # Zip files the writer opened share their file offsets with this process:
+    # open them afresh here.
+    preparer.tree.close()
 
     def put(event: Event) -> None:
         try:

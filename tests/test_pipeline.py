@@ -51,3 +51,26 @@ def test_second_parallel_import_skips_every_thread_it_took(
     taken = first.threads  # the corrupt thread was never taken, so it is read again
     assert (again.threads_unchanged, again.messages_added) == (taken, 0)
     assert again.messages_already_present == first.messages_added
+
+
+def test_zip_parts_read_in_the_helper_process(
+    tmp_path: Path, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    parts = []
+    for n, name in enumerate(("json_simple", "json_with_media_alt", "e2ee_simple"), 1):
+        part = tmp_path / f"download-{n}.zip"
+        root = shared_fixtures / "msgvault" / name
+        with zipfile.ZipFile(part, "w") as zf:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(root).as_posix())
+        parts.append(str(part))
+    serial = run_json(tmp_path / "serial", "import", *parts)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    parallel = run_json(tmp_path / "parallel", "import", *parts)
+    assert serial["messages_added"] == parallel["messages_added"] == 11
+    assert serial["media_copied"] == parallel["media_copied"] == 2
+    assert without(run_json(tmp_path / "parallel", "threads"), "id") == without(
+        run_json(tmp_path / "serial", "threads"), "id")
