@@ -1,8 +1,8 @@
 """Reading threads into rows ready to write, here or in a helper process.
 
-Parsing JSON, repairing text, fingerprinting, and finding and copying media
-need no database, so a large import does them in a second process while this
-one writes to SQLite: the two cores work at once. What crosses between them is
+Parsing JSON, repairing text, and finding and copying media need no database,
+so a large import does them in a second process while this one fingerprints
+the messages and writes them to SQLite: the two cores work at once. What crosses between them is
 a stream of small events per thread::
 
     ("begin", source)            a thread starts
@@ -12,7 +12,7 @@ a stream of small events per thread::
 
 A prepared message is ``(attachment names, columns, reactions, attachments)``;
 the writer gives it its fingerprint, which keeps the two processes' work about
-even (the reader is the slower side).
+even.
 """
 
 from __future__ import annotations
