@@ -63,6 +63,11 @@ def main(ctx: click.Context, archive: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["archive"] = archive or default_archive_dir()
     if ctx.invoked_subcommand is None:
+        # The reader registers "browse" (tui.cli); the engine alone has no face.
+        browse = main.get_command(ctx, "browse")
+        if browse is None:
+            click.echo(ctx.get_help())
+            return
         ctx.invoke(browse)
 
 
@@ -214,19 +219,6 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         owner = f", owner {d['owner']}" if d["owner"] else ""
         click.echo(f"  {d['name']} ({d['platform']}{owner}): {d['messages']:,} messages, "
                    f"{d['threads']:,} threads, imported {d['imported']}")
-
-
-@main.command()
-@click.argument("thread", required=False)
-@click.option("--tz", help="Time zone for times (IANA name; default: this machine's).")
-@click.pass_context
-def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None) -> None:
-    """Open the terminal reader."""
-    try:
-        from tui.app import run_reader
-    except ImportError:  # pragma: no cover - the reader ships with the package
-        _fail("the reader is not installed")
-    run_reader(_archive_dir(ctx), thread=thread, tz=tz)
 
 
 # Commands that live in modules of their own.

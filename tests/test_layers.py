@@ -37,3 +37,18 @@ def test_every_command_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     missing = [name for name in main.commands if f"chatkeep {name}" not in readme]
     assert missing == []
+
+
+def test_chatkeep_without_a_command_opens_the_reader(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import tui.cli
+
+    opened = []
+    monkeypatch.setattr(tui.cli, "run_reader", lambda archive, **kw: opened.append((archive, kw)))
+    result = CliRunner().invoke(tui.cli.main, ["--archive", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert opened == [(tmp_path, {"thread": None, "tz": None})]
+    result = CliRunner().invoke(tui.cli.main, ["--archive", str(tmp_path), "browse", "Ana",
+                                               "--tz", "UTC"])
+    assert opened[-1] == (tmp_path, {"thread": "Ana", "tz": "UTC"})
