@@ -112,6 +112,20 @@ def text_field(
     return repair(text)
 
 
+def list_field(
+    value: Any, key: str, extra: dict[str, Any], where: object, ctx: ReadContext
+) -> list[Any] | None:
+    """``value`` when it is a list; None when it is absent, or when it is not a
+    list (then it is kept raw under ``key``, with a warning)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        extra[key] = repair_any(value)
+        ctx.warn(where, f"'{key}' is not a list; kept raw")
+        return None
+    return value
+
+
 def dialect_module(name: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{name}")
 

@@ -48,7 +48,16 @@ from ..jsonstream import DepthGuard, skip_bom
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource, sender_field, text_field
+from . import (
+    MAX_MS,
+    MIN_MS,
+    ReadContext,
+    ReadError,
+    ThreadSource,
+    list_field,
+    sender_field,
+    text_field,
+)
 from . import first_line as _first_line
 from .messenger_e2ee import attachment_kind
 from .meta_dyi import Where
@@ -472,13 +481,10 @@ def _likes(
     value: Any, msg: Message, extra: dict[str, Any], where: object, ctx: ReadContext,
     stream: _Stream | None,
 ) -> None:
-    if value is None:
+    items = list_field(value, "likes", extra, where, ctx)
+    if items is None:
         return
-    if not isinstance(value, list):
-        extra["likes"] = repair_any(value)
-        ctx.warn(where, "'likes' is not a list; kept raw")
-        return
-    for like in value:
+    for like in items:
         username = like.get("username") if isinstance(like, dict) else None
         if not isinstance(username, str) or not username:
             extra.setdefault("likes", []).append(repair_any(like))

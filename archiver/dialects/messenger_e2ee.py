@@ -30,7 +30,16 @@ from ..jsonstream import BOM, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource, sender_field, text_field
+from . import (
+    MAX_MS,
+    MIN_MS,
+    ReadContext,
+    ReadError,
+    ThreadSource,
+    list_field,
+    sender_field,
+    text_field,
+)
 from . import first_line as _first_line
 from .meta_dyi import _PART as META_PART
 from .meta_dyi import Where
@@ -250,14 +259,11 @@ def _timestamp_ms(raw: dict[str, Any], where: object, ctx: ReadContext) -> int |
 
 
 def _media(value: Any, msg: Message, extra: dict[str, Any], where: object, ctx: ReadContext) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list):
-        extra["media"] = repair_any(value)
-        ctx.warn(where, "'media' is not a list; kept raw")
+    items = list_field(value, "media", extra, where, ctx)
+    if items is None:
         return
     keep_raw = False
-    for item in value:
+    for item in items:
         uri = item.get("uri") if isinstance(item, dict) else None
         if not isinstance(uri, str) or not uri:
             extra.setdefault("media", []).append(repair_any(item))
@@ -278,14 +284,11 @@ def _media(value: Any, msg: Message, extra: dict[str, Any], where: object, ctx: 
 def _reactions(
     value: Any, msg: Message, extra: dict[str, Any], where: object, ctx: ReadContext
 ) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list):
-        extra["reactions"] = repair_any(value)
-        ctx.warn(where, "'reactions' is not a list; kept raw")
+    items = list_field(value, "reactions", extra, where, ctx)
+    if items is None:
         return
     keep_raw = False
-    for r in value:
+    for r in items:
         if not isinstance(r, dict) or not isinstance(r.get("reaction"), str):
             extra.setdefault("reactions", []).append(repair_any(r))
             ctx.warn(where, "a reaction without an emoji; kept raw")

@@ -19,7 +19,16 @@ from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
-from . import MAX_MS, MIN_MS, ReadContext, ReadError, ThreadSource, sender_field, text_field
+from . import (
+    MAX_MS,
+    MIN_MS,
+    ReadContext,
+    ReadError,
+    ThreadSource,
+    list_field,
+    sender_field,
+    text_field,
+)
 from . import first_line as _first_line
 
 NAME = "meta_dyi"
@@ -298,14 +307,10 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
     msg = Message(sender=sender, timestamp_ms=ts, text=text)
 
     for key, kind in MEDIA_KEYS.items():
-        value = raw.get(key)
-        if value is None:
+        items = list_field(raw.get(key), key, extra, where, ctx)
+        if items is None:
             continue
-        if not isinstance(value, list):
-            extra[key] = repair_any(value)
-            ctx.warn(where, f"'{key}' is not a list; kept raw")
-            continue
-        for item in value:
+        for item in items:
             uri = item.get("uri") if isinstance(item, dict) else None
             if isinstance(uri, str) and uri:
                 msg.attachments.append(_attachment(kind, uri))
@@ -335,7 +340,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
         extra["share"] = repair_any(share)
         ctx.warn(where, "'share' is not an object; kept raw")
 
-    for r in raw.get("reactions") or () if isinstance(raw.get("reactions"), list) else ():
+    for r in list_field(raw.get("reactions"), "reactions", extra, where, ctx) or ():
         if not isinstance(r, dict) or not isinstance(r.get("reaction"), str):
             extra.setdefault("reactions", []).append(repair_any(r))
             ctx.warn(where, "a reaction without an emoji; kept raw")
@@ -349,9 +354,6 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
             Reaction(repair(actor), repair(r["reaction"]),
                      int(rts * 1000) if _usable_ms(rts, 1000) else None)
         )
-    if raw.get("reactions") is not None and not isinstance(raw.get("reactions"), list):
-        extra["reactions"] = repair_any(raw["reactions"])
-        ctx.warn(where, "'reactions' is not a list; kept raw")
 
     call = raw.get("call_duration")
     mtype = raw.get("type")
