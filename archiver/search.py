@@ -873,20 +873,11 @@ def _build_sql(
             index = _DRIVER_INDEX.get(driver, TIME_INDEX if time_index else None)
             # INDEXED BY: the planner cannot see FTS selectivity, so it is told.
             source = f"messages m INDEXED BY {index}" if index else "messages m"
-        if match and driver == "time-probe":
-            where.append("EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? "
-                         "AND messages_fts.rowid = m.id)")
+        if match:
+            where.append(_fts_test(negated=False, probe=driver == "time-probe"))
             params.append(match)
-        elif match:
-            # "+" keeps the id test a filter, never a way to look rows up.
-            where.append("+m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
-            params.append(match)
-    if exclude and driver == "time-probe":
-        where.append("NOT EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? "
-                     "AND messages_fts.rowid = m.id)")
-        params.append(exclude)
-    elif exclude:
-        where.append("m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+    if exclude:
+        where.append(_fts_test(negated=True, probe=driver == "time-probe"))
         params.append(exclude)
     for c in conditions:
         if c is lead and c.field in ("attachment", "reaction"):
@@ -957,6 +948,18 @@ def search(
                   text=r[5], snippet=snippets.get(r[0]) or _preview(r[5], r[6], r[7]))
         for r in rows
     ]
+
+
+def _fts_test(*, negated: bool, probe: bool) -> str:
+    """The condition that message ``m`` does (or does not) match an FTS
+    expression: asked of FTS one message at a time when the time index drives
+    (``probe``), else as a set of ids."""
+    if probe:
+        return (f"{'NOT ' if negated else ''}EXISTS (SELECT 1 FROM messages_fts "
+                "WHERE messages_fts MATCH ? AND messages_fts.rowid = m.id)")
+    # "+" keeps the id test a filter, never a way to look rows up.
+    test = "m.id NOT IN" if negated else "+m.id IN"
+    return f"{test} (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
 
 
 def _fts_count(conn: sqlite3.Connection, plan: SearchPlan) -> int:
