@@ -530,7 +530,7 @@ def test_cli_errors(archive_dir: Path, tmp_path: Path) -> None:
 
 
 def test_terminal_lines_colour_matches_and_drop_control_characters() -> None:
-    from archiver.search_cli import _line, _plain
+    from archiver.cli.searching import _line, _plain
 
     snippet = f"say {OPEN}hi{CLOSE}\x1b[2J"
     coloured = _line("2024-01-01 10:00", _plain("Eve\x1b]0;x\x07"), "Chat", snippet, True)

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from archiver.cli import main
-from tui.app import run_reader
 
 __all__ = ["main"]
 
@@ -22,5 +21,9 @@ __all__ = ["main"]
 @click.pass_context
 def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None) -> None:
     """Open the terminal reader (plain chatkeep does the same)."""
+    # Imported here: Textual is only loaded when the reader opens, so every
+    # other command starts quickly.
+    from tui.app import run_reader
+
     archive: Path = ctx.obj["archive"]
     run_reader(archive, thread=thread, tz=tz)

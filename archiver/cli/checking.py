@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from .check import check_archive
-from .schema import ArchiveError
+from ..check import check_archive
+from ..schema import ArchiveError
 
 
 @click.command("check")

@@ -9,6 +9,8 @@ import unicodedata
 
 import click
 
+from .base import conversation_id, fail, open_ro, print_json, zone_option
+
 
 @click.command("search")
 @click.argument("query", nargs=-1, required=True)
@@ -33,21 +35,19 @@ def search_cmd(
       has:photo|video|audio|file|gif|sticker|attachment|link|reaction
       platform:facebook|instagram|messenger  is:unsent|call|system
     """
-    # Imported here: archiver.cli imports this module at its end.
-    from .cli import _conversation_id, _fail, _open_ro, _print_json, _tz
-    from .search import search
-    from .timefmt import local
+    from ..search import search
+    from ..timefmt import local
 
-    zone = _tz(tz)
-    db = _open_ro(ctx)
-    cid = _conversation_id(db, thread) if thread else None
+    zone = zone_option(tz)
+    db = open_ro(ctx)
+    cid = conversation_id(db, thread) if thread else None
     text = " ".join(query)
     try:
         hits = search(db, text, limit=limit, rank=rank, conversation_id=cid, tz=zone)
     except sqlite3.Error as exc:  # a damaged archive: one line, never a traceback
-        _fail(f"search failed: {exc}")
+        fail(f"search failed: {exc}")
     if as_json:
-        _print_json([hit.as_json() for hit in hits])
+        print_json([hit.as_json() for hit in hits])
         return
     if not hits:
         click.echo(f"No messages match {json.dumps(text, ensure_ascii=False)}.", err=True)
@@ -61,7 +61,7 @@ def search_cmd(
 def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:
     """``date time  sender  in thread: snippet``, matches coloured on a terminal
     and in ``[brackets]`` otherwise."""
-    from .search import snippet_parts
+    from ..search import snippet_parts
 
     pieces = []
     for text, hit in snippet_parts(snippet):

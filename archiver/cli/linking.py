@@ -8,34 +8,16 @@ from typing import Any, NoReturn
 
 import click
 
-from . import crossapp, views
-from .records import PLATFORMS
-from .schema import open_archive
+from .. import crossapp, views
+from ..records import PLATFORMS
+from ..schema import open_archive
+from .base import fail, open_ro, print_json
 
 _RULES = {
     "content": "same messages",
     "cutover": "continued after end-to-end encryption",
     "manual": "joined by hand",
 }
-
-
-def _fail(message: str) -> NoReturn:
-    # Imported here: archiver.cli imports this module at its end.
-    from .cli import _fail as fail
-
-    fail(message)
-
-
-def _open_ro(ctx: click.Context) -> Any:
-    from .cli import _open_ro as open_ro
-
-    return open_ro(ctx)
-
-
-def _print_json(data: Any) -> None:
-    from .cli import _print_json as print_json
-
-    print_json(data)
 
 
 def _resolve(db: Any, ref: str) -> tuple[int, str | None]:
@@ -51,19 +33,19 @@ def _resolve(db: Any, ref: str) -> tuple[int, str | None]:
     try:
         return views.resolve_conversation(db, ref), None
     except (views.ThreadNotFound, views.AmbiguousThread) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _open_rw(ctx: click.Context) -> Any:
-    _open_ro(ctx).conn.close()  # fails cleanly when there is no archive yet
+    open_ro(ctx).conn.close()  # fails cleanly when there is no archive yet
     try:
         return open_archive(ctx.obj["archive"])
     except (sqlite3.OperationalError, OSError) as exc:
-        _fail(f"cannot write the archive at {ctx.obj['archive']} ({exc})")
+        fail(f"cannot write the archive at {ctx.obj['archive']} ({exc})")
 
 
 def _busy(exc: sqlite3.OperationalError) -> NoReturn:
-    _fail(f"the archive is busy ({exc}); is an import running? Try again when it ends.")
+    fail(f"the archive is busy ({exc}); is an import running? Try again when it ends.")
 
 
 def _day(iso: str | None) -> str:
@@ -111,11 +93,11 @@ def _print_explanation(data: dict[str, Any], title: str) -> None:
 
 
 def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
-    db = _open_ro(ctx)
+    db = open_ro(ctx)
     cid, _ = _resolve(db, thread)
     data = crossapp.explain(db, cid)
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     _print_explanation(data, views.get_conversation(db, cid).title)
 
@@ -134,23 +116,23 @@ def link_cmd(ctx: click.Context, threads: tuple[str, ...], explain: bool, as_jso
     """
     if explain:
         if len(threads) != 1:
-            _fail("link --explain takes one THREAD")
+            fail("link --explain takes one THREAD")
         _explain(ctx, threads[0], as_json)
         return
     if len(threads) != 2:
-        _fail("link takes two THREADs: chatkeep link THREAD_A THREAD_B")
+        fail("link takes two THREADs: chatkeep link THREAD_A THREAD_B")
     db = _open_rw(ctx)
     ends = [_resolve(db, t) for t in threads]
     refs: list[int | str] = [ref or cid for cid, ref in ends]
     try:
         cid = crossapp.join_by_hand(db, refs[0], refs[1])
     except crossapp.LinkError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except sqlite3.OperationalError as exc:
         _busy(exc)
     conv = views.get_conversation(db, cid)
     if as_json:
-        _print_json(conv.as_json())
+        print_json(conv.as_json())
         return
     if ends[0][0] == ends[1][0]:
         click.echo(f"Already one conversation: {conv.title} ({cid}).")
@@ -174,12 +156,12 @@ def unlink_cmd(ctx: click.Context, thread: str, as_json: bool) -> None:
     try:
         ids = crossapp.split_by_hand(db, cid, only)
     except crossapp.LinkError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except sqlite3.OperationalError as exc:
         _busy(exc)
     convs = [views.get_conversation(db, c) for c in ids]
     if as_json:
-        _print_json([c.as_json() for c in convs])
+        print_json([c.as_json() for c in convs])
         return
     if len(convs) == 1:
         click.echo(f"{convs[0].title} ({cid}) is a single thread; nothing to split.")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .base import conversation_id, fail, open_ro, zone_option
+
 
 @click.command("export")
 @click.argument("thread", required=False)
@@ -22,21 +24,19 @@ def export_cmd(
     tz: str | None,
 ) -> None:
     """Write a conversation as Markdown, with its attachments in <name>_media/."""
-    # Imported here: archiver.cli imports this module at its end.
-    from . import export, views
-    from .cli import _conversation_id, _fail, _open_ro, _tz
-    from .progress import counting_progress
+    from .. import export, views
+    from ..progress import counting_progress
 
     if export_every and thread:
-        _fail("give either THREAD or --all, not both")
+        fail("give either THREAD or --all, not both")
     if not export_every and not thread:
-        _fail("name the conversation to export (THREAD), or use --all -o DIR")
+        fail("name the conversation to export (THREAD), or use --all -o DIR")
     if export_every and output is None:
-        _fail("--all needs a folder to write into: --all -o DIR")
+        fail("--all needs a folder to write into: --all -o DIR")
     if export_every and output is not None and output.exists() and not output.is_dir():
-        _fail(f"{output} is a file; --all -o needs a folder")
-    zone = _tz(tz)
-    db = _open_ro(ctx)
+        fail(f"{output} is a file; --all -o needs a folder")
+    zone = zone_option(tz)
+    db = open_ro(ctx)
     archive_dir = ctx.obj["archive"]
     try:
         if export_every:
@@ -47,7 +47,7 @@ def export_cmd(
             click.echo(f"Wrote {len(paths):,} conversation{'s' * (len(paths) != 1)} to {output}")
             return
         assert thread is not None
-        cid = _conversation_id(db, thread)
+        cid = conversation_id(db, thread)
         name = f"{export.conversation_slug(views.get_conversation(db, cid))}.md"
         if output is None:
             output = Path.cwd() / name
@@ -55,7 +55,7 @@ def export_cmd(
             output = output / name
         result = export.export_markdown(db, archive_dir, cid, output, tz=zone)
     except OSError as exc:
-        _fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", 1)
+        fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", 1)
     media = f", {result.media_copied:,} media files copied" if result.media_copied else ""
     missing = f", {result.media_missing:,} missing" if result.media_missing else ""
     click.echo(f"Wrote {result.path} ({result.messages:,} messages{media}{missing})")

@@ -1,0 +1,20 @@
+"""The ``chatkeep`` command line: a thin layer over the engine.
+
+``base`` holds the group and the helpers every command shares; each other
+module holds one family of commands and imports only ``base``. This package
+gathers them onto the group, so ``from archiver.cli import main`` gives the
+whole command (the reader adds ``browse`` in ``tui/cli.py``).
+"""
+
+from .base import main
+from .checking import check_cmd
+from .exporting import export_cmd
+from .importing import import_cmd
+from .linking import link_cmd, unlink_cmd, why_cmd
+from .reading import show, stats, threads
+from .searching import search_cmd
+
+for _command in (search_cmd, export_cmd, link_cmd, unlink_cmd, why_cmd, check_cmd):
+    main.add_command(_command)
+
+__all__ = ["import_cmd", "main", "show", "stats", "threads"]

@@ -1,0 +1,76 @@
+"""``chatkeep import``: a few lines over :func:`archiver.importer.import_downloads`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..schema import ArchiveError
+from .base import archive_dir, fail, main, print_json
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--no-media", is_flag=True, help="Do not copy attachments into the archive.")
+@click.option(
+    "--platform", type=click.Choice(["facebook", "instagram", "messenger"]),
+    help="Which app the download comes from, when chatkeep cannot tell.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
+@click.pass_context
+def import_cmd(
+    ctx: click.Context, paths: tuple[Path, ...], no_media: bool, platform: str | None,
+    as_json: bool,
+) -> None:
+    """Import downloads: folders, .zip files (all parts of one download
+    together) or single thread .json files."""
+    from ..importer import ImportBusy, import_downloads
+    from ..progress import import_progress
+
+    try:
+        with import_progress(enabled=not as_json) as progress:
+            report = import_downloads(
+                archive_dir(ctx), list(paths), copy_media=not no_media,
+                platform=platform, progress=progress,
+            )
+    except ImportBusy as exc:
+        fail(str(exc))
+    except ArchiveError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("import interrupted; everything imported so far is kept. "
+              "Run the same command again to finish it.", 1)
+    except OSError as exc:
+        fail(f"cannot write the archive at {archive_dir(ctx)} ({exc.strerror or exc})")
+    if as_json:
+        print_json(report.as_json())
+    else:
+        for err in report.errors:
+            click.echo(f"error: {err['path']}: {err['error']}", err=True)
+        _print_import_summary(report)
+    if report.fatal:
+        sys.exit(2)
+    if report.errors:
+        sys.exit(1)
+
+
+def _print_import_summary(report: Any) -> None:
+    lines = [
+        f"Imported {', '.join(report.downloads) or 'nothing'}",
+        f"  conversations read:  {report.threads:,}"
+        + (f" ({report.threads_unchanged:,} unchanged)" if report.threads_unchanged else ""),
+        f"  messages added:      {report.messages_added:,}",
+        f"  already present:     {report.messages_already_present:,}",
+        f"  media copied:        {report.media_copied:,}",
+        f"  media missing:       {report.media_missing:,}",
+        f"  rejected files:      {len(report.errors):,}",
+        f"  warnings:            {len(report.warnings):,}",
+    ]
+    click.echo("\n".join(lines))
+    for warning in report.warnings[:20]:
+        click.echo(f"  warning: {warning}")
+    if len(report.warnings) > 20:
+        click.echo(f"  … and {len(report.warnings) - 20:,} more warnings (--json lists them all)")

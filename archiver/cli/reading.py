@@ -1,0 +1,98 @@
+"""``chatkeep threads``, ``show`` and ``stats``: reading the archive."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .. import views
+from ..timefmt import local
+from .base import archive_dir, conversation_id, main, open_ro, print_json, zone_option
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.option("--tz", help="Time zone for dates (IANA name; default: this machine's).")
+@click.pass_context
+def threads(ctx: click.Context, as_json: bool, tz: str | None) -> None:
+    """List conversations, most recent first."""
+    db = open_ro(ctx)
+    convs = views.list_conversations(db)
+    if as_json:
+        print_json([c.as_json() for c in convs])
+        return
+    zone = zone_option(tz)
+    if not convs:
+        click.echo("The archive is empty. Import a download: chatkeep import PATH")
+        return
+    for c in convs:
+        last = local(c.last_ms, zone).strftime("%Y-%m-%d") if c.last_ms else "          "
+        marks = "".join(
+            m for m, on in ((" [cross-app]", c.cross_app), (" [frozen]", c.frozen)) if on
+        )
+        click.echo(
+            f"{c.id:>6}  {last}  {c.messages:>8,}  {'/'.join(c.platforms):<20} {c.title}{marks}"
+        )
+
+
+@main.command()
+@click.argument("thread")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.option("--tz", help="Time zone for times (IANA name; default: this machine's).")
+@click.pass_context
+def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None:
+    """Print one conversation."""
+    db = open_ro(ctx)
+    cid = conversation_id(db, thread)
+    conv = views.get_conversation(db, cid)
+    if as_json:
+        # Streamed so that a huge conversation never sits in memory.
+        out = sys.stdout
+        out.write('{"thread": ' + json.dumps(conv.as_json(), ensure_ascii=False)
+                  + ', "messages": [')
+        for i, msg in enumerate(views.iter_messages(db, cid)):
+            out.write(("," if i else "") + "\n  " + json.dumps(msg.as_json(), ensure_ascii=False))
+        out.write("\n]}\n")
+        return
+    from ..render import message_lines
+
+    zone = zone_option(tz)
+    me = views.owners(db)
+    click.echo(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
+    day = None
+    for msg in views.iter_messages(db, cid):
+        when = local(msg.timestamp_ms, zone)
+        if when.date() != day:
+            day = when.date()
+            click.echo(f"\n── {when.strftime('%Y-%m-%d, %A')} ──")
+        for line in message_lines(msg, when, me):
+            click.echo(line)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """What the archive holds, per platform and download."""
+    db = open_ro(ctx)
+    data = views.stats(db)
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"Archive: {archive_dir(ctx)}")
+    click.echo(
+        f"{data['conversations']:,} conversations, {data['messages']:,} messages"
+        + (f", {data['first'][:10]} → {data['last'][:10]}" if data["first"] else "")
+    )
+    for platform, figures in data["platforms"].items():
+        click.echo(f"  {platform:<10} {figures['messages']:>10,} messages "
+                   f"{figures['threads']:>6,} threads")
+    click.echo(f"  cross-app conversations: {data['cross_app']:,}")
+    click.echo(f"  media files: {data['media_files']:,} (missing: {data['media_missing']:,})")
+    click.echo("Downloads:")
+    for d in data["downloads"]:
+        owner = f", owner {d['owner']}" if d["owner"] else ""
+        click.echo(f"  {d['name']} ({d['platform']}{owner}): {d['messages']:,} messages, "
+                   f"{d['threads']:,} threads, imported {d['imported']}")
