@@ -339,7 +339,7 @@ class _Writer:
                 thread = None
             elif kind == "error":
                 assert thread is not None
-                self._abort_thread(thread, event[1], event[2])
+                self._abort_thread(thread, event[1], event[2], event[3] if len(event) > 3 else None)
                 thread = None
             if kind in ("end", "error"):
                 done += 1
@@ -521,13 +521,15 @@ class _Writer:
         if self.batch_messages >= BATCH_MESSAGES:
             self._commit()
 
-    def _abort_thread(self, t: _ThreadWrite, problem: str, stats: pipeline.ThreadStats) -> None:
+    def _abort_thread(
+        self, t: _ThreadWrite, problem: str, stats: pipeline.ThreadStats, failed: str | None
+    ) -> None:
         """Leave out everything of a thread whose files could not be read whole."""
         self.conn.execute("ROLLBACK TO thread")
         self.conn.execute("RELEASE thread")
         self.next_id = t.saved_next_id
         source = t.source
-        where = source.files[0].label if len(source.files) == 1 else source.folder
+        where = failed or (source.files[0].label if len(source.files) == 1 else source.folder)
         if len(source.files) > 1:
             problem = f"{problem}; the whole thread was left out"
         self.report.error(where, problem)

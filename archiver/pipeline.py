@@ -8,7 +8,8 @@ a stream of small events per thread::
     ("begin", source)            a thread starts
     ("rows", [prepared, ...])    messages, in reading order
     ("end", info, stats)         the thread is complete
-    ("error", problem, stats)    the thread failed; nothing of it is kept
+    ("error", problem, stats, file)  the thread failed (in that file, when known);
+                                 nothing of it is kept
 
 A prepared message is ``(attachment names, columns, reactions, attachments)``;
 the writer gives it its fingerprint, which keeps the two processes' work about
@@ -102,6 +103,7 @@ class Preparer:
         yield ("begin", source)
         stats = ThreadStats()
         chunk: list[tuple[Any, ...]] = []
+        self.ctx.current = None
         try:
             for msg in messages:
                 chunk.append(self._prepare(msg, source, stats))
@@ -111,7 +113,8 @@ class Preparer:
         except READ_ERRORS as exc:
             stats.warnings[:0] = self._drain()
             problem = str(exc) if isinstance(exc, ReadError) else describe(exc)
-            yield ("error", problem, stats)
+            # Name the file that failed, not its thread's folder.
+            yield ("error", problem, stats, self.ctx.current)
             return
         if chunk:
             yield ("rows", chunk)

@@ -34,13 +34,14 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -126,7 +127,22 @@ def migrate(db: sqlite_utils.Database, db_path: Path | str = "") -> None:
         # only tables an interrupted first run created. Start them afresh.
         _drop_partial_schema(db.conn)
         _create_v1(db)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("PRAGMA user_version = 1")
+        version = 1
+    # Each step runs in one transaction with the version it brings, so an
+    # interrupted upgrade is simply done again.
+    for target, step in _STEPS:
+        if version < target:
+            conn = db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                step(conn)
+                conn.execute(f"PRAGMA user_version = {target}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            version = target
 
 
 def _drop_partial_schema(conn: sqlite3.Connection) -> None:
@@ -265,3 +281,130 @@ def _create_v1(db: sqlite_utils.Database) -> None:
         ["text", "extra_text"], fts_version="FTS5", tokenize=FTS_TOKENIZE,
         create_triggers=False, replace=True,
     )
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _v2_identity(conn: sqlite3.Connection) -> None:
+    """Threads keyed by what their files say, in NFC; Meta's newer reaction
+    notices as events; downloads no longer told apart by their name alone."""
+    from . import conversations
+    from .dialects import thread_key
+    from .dialects.meta_dyi import SECTIONS, is_event
+
+    dirty: set[int] = set()
+    rows = conn.execute("SELECT id, platform, key, extra FROM threads ORDER BY id").fetchall()
+    sectioned = {r[0] for r in conn.execute(
+        "SELECT DISTINCT thread_id FROM thread_parts WHERE section IS NOT NULL"
+    )}
+    for tid, platform, key, extra in rows:
+        new_key = thread_key(key)
+        # A thread imported from outside Meta's folder layout was keyed by its
+        # folder's name; the file's own thread_path says which thread it is.
+        if tid not in sectioned and platform in ("facebook", "instagram") and extra:
+            try:
+                declared = json.loads(extra).get("thread_path")
+            except (ValueError, AttributeError):
+                declared = None
+            if isinstance(declared, str) and declared.strip("/ "):
+                head, _, last = declared.strip().strip("/").rpartition("/")
+                new_key = thread_key(last)
+                if head.rsplit("/", 1)[-1] in SECTIONS:
+                    conn.execute(
+                        "UPDATE thread_parts SET section = ? WHERE thread_id = ? "
+                        "AND section IS NULL", (head.rsplit("/", 1)[-1], tid),
+                    )
+        if new_key != key:
+            dirty |= _rekey_thread(conn, tid, platform, key, new_key)
+    # "NAME reacted 😢 to your message" lines were taken for text.
+    notices = [
+        (mid,) for mid, text in conn.execute(
+            "SELECT m.id, m.text FROM messages m JOIN threads t ON t.id = m.thread_id "
+            "WHERE m.kind = 'text' AND t.platform IN ('facebook', 'instagram') "
+            "AND m.text LIKE '% reacted % to your message%'"
+        ) if text and is_event(text)
+    ]
+    conn.executemany("UPDATE messages SET kind = 'system' WHERE id = ?", notices)
+    conn.execute("DROP INDEX IF EXISTS idx_downloads_name")
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_downloads_platform_name "
+                 "ON downloads (platform, name)")
+    for cid in sorted(dirty):
+        conversations.refresh_one(conn, cid)
+
+
+def _rekey_thread(
+    conn: sqlite3.Connection, tid: int, platform: str, old_key: str, new_key: str
+) -> set[int]:
+    """Give a thread its right key, joining it to the thread that already has
+    that key (each message once). Returns the conversations to refresh."""
+    from .fingerprint import _thread_prefix
+
+    prefix = _thread_prefix(platform, new_key)
+    cid = conn.execute("SELECT conversation_id FROM threads WHERE id = ?", (tid,)).fetchone()[0]
+    target = conn.execute(
+        "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",
+        (platform, new_key),
+    ).fetchone()
+    # The fingerprint starts with 4 bytes of the thread key; the rest holds.
+    messages = conn.execute(
+        "SELECT id, fingerprint FROM messages WHERE thread_id = ?", (tid,)
+    ).fetchall()
+    old_ref, new_ref = f"{platform}:{old_key}", f"{platform}:{new_key}"
+    for column in ("a", "b"):
+        conn.execute(
+            f"UPDATE OR IGNORE thread_links SET {column} = ? WHERE {column} = ?", (new_ref, old_ref)
+        )
+    conn.execute(
+        "UPDATE OR IGNORE imported_files SET file_key = ? || substr(file_key, ?) "
+        "WHERE thread_id = ? AND substr(file_key, 1, ?) = ?",
+        (new_ref, len(old_ref) + 1, tid, len(old_ref), old_ref),
+    )
+    if target is None:
+        conn.execute("UPDATE threads SET key = ? WHERE id = ?", (new_key, tid))
+        conn.executemany(
+            "UPDATE messages SET fingerprint = ? WHERE id = ?",
+            [(prefix + fp[4:], mid) for mid, fp in messages],
+        )
+        return {cid}
+    target_id, target_cid = target
+    for mid, fp in messages:
+        new_fp = prefix + fp[4:]
+        same = conn.execute("SELECT id FROM messages WHERE fingerprint = ?", (new_fp,)).fetchone()
+        if same is None:
+            conn.execute(
+                "UPDATE messages SET thread_id = ?, conversation_id = ?, position = NULL, "
+                "fingerprint = ? WHERE id = ?", (target_id, target_cid, new_fp, mid),
+            )
+            continue
+        keep = same[0]
+        conn.execute(
+            "INSERT OR IGNORE INTO message_downloads (message_id, download_id) "
+            "SELECT ?, download_id FROM message_downloads WHERE message_id = ?", (keep, mid),
+        )
+        conn.execute("UPDATE messages SET duplicate_of = ? WHERE duplicate_of = ?", (keep, mid))
+        conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rowid, text, extra_text) "
+            "SELECT 'delete', id, text, extra_text FROM messages WHERE id = ?", (mid,),
+        )
+        for table in ("message_downloads", "reactions", "attachments"):
+            conn.execute(f"DELETE FROM {table} WHERE message_id = ?", (mid,))
+        conn.execute("DELETE FROM messages WHERE id = ?", (mid,))
+    conn.execute(
+        "INSERT OR IGNORE INTO thread_parts (thread_id, download_id, section, title, messages) "
+        "SELECT ?, download_id, section, title, messages FROM thread_parts WHERE thread_id = ?",
+        (target_id, tid),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO participants (thread_id, name) "
+        "SELECT ?, name FROM participants WHERE thread_id = ?", (target_id, tid),
+    )
+    conn.execute("UPDATE OR IGNORE imported_files SET thread_id = ? WHERE thread_id = ?",
+                 (target_id, tid))
+    for table in ("thread_parts", "participants", "imported_files"):
+        conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (tid,))
+    conn.execute("DELETE FROM threads WHERE id = ?", (tid,))
+    return {cid, target_cid}
+
+
+_STEPS = ((2, _v2_identity),)

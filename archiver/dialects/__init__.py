@@ -10,6 +10,7 @@ here and its name to ``DIALECTS``.
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -65,6 +66,8 @@ class ReadContext:
     claimed: set[str] = field(default_factory=set)
     html_threads: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # The file being read, so that an error in a many-file thread names it.
+    current: str | None = None
 
     def warn(self, where: object, problem: str) -> None:
         self.warnings.append(f"{where}: {problem}")
@@ -126,6 +129,12 @@ def list_field(
     return value
 
 
+def thread_key(name: str) -> str:
+    """A thread's key as stored: NFC, so that a download unzipped on macOS
+    (NFD file names) and the same download read from its zip (NFC) agree."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
+
+
 def dialect_module(name: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{name}")
 
@@ -137,6 +146,7 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> list[ThreadSource]:
         module = dialect_module(name)
         for source in module.find_threads(tree, ctx):
             ctx.claimed.update(m.path for m in source.files)
+            source.key = thread_key(source.key)
             sources.append(source)
     return sources
 

@@ -57,6 +57,7 @@ from . import (
     list_field,
     sender_field,
     text_field,
+    thread_key,
 )
 from . import first_line as _first_line
 from .messenger_e2ee import attachment_kind
@@ -187,7 +188,7 @@ def _conversations(
                 prescan = _participants_by_conversation(tree, member)
             conv.take_participants(prescan[index] if index < len(prescan) else _ABSENT)
         sub = ThreadSource(
-            dialect=NAME, platform="instagram", key=conv.key(index), files=[member],
+            dialect=NAME, platform="instagram", key=thread_key(conv.key(index)), files=[member],
             folder=posix_parent(member.path), index=index,
         )
         yield sub, conv.info, conv.messages()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,6 +65,7 @@ MAPPED_KEYS = frozenset(
 )
 _EVENT_PATTERNS = re.compile(
     r"(?:^Reacted .{1,16} to your message\s*$"
+    r"|^.{1,200} reacted [^\sA-Za-z0-9][^A-Za-z0-9]{0,15} to your message\s*$"
     r"|^Liked a message\s*$"
     r"|^.+ (?:added|removed) .+ (?:to|from) the group\.$"
     r"|^.+ left the group\.$"
@@ -81,7 +84,7 @@ _EVENT_PATTERNS = re.compile(
 # Every event above holds one of these; a text without any is not an event,
 # and the literal search is several times cheaper than the patterns.
 _EVENT_HINTS = re.compile(
-    r"Reacted|Liked a message| the |nickname|sent an attachment|started a "
+    r"[Rr]eacted|Liked a message| the |nickname|sent an attachment|started a "
     r"|You are now connected|Say hi"
 )
 
@@ -121,14 +124,21 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
         folder, _, filename = member.path.rpartition("/")
         if "messages/" in folder and (t := _THREAD_FOLDER.match(member.path)):
             thread_folders.setdefault(t.group(1), []).append(member)
-        m = _PART.match(filename) if filename.lower() != "messages.json" else None
+        if filename.lower() == "messages.json":
+            # Instagram's pre-2021 file (a list, read by instagram_legacy), or a
+            # Facebook-shaped thread file that happens to bear that name.
+            if _looks_like_thread(tree, member):
+                folders.setdefault(folder, []).append((0, member))
+            continue
+        m = _PART.match(filename)
         if tree.single_file and not m and _looks_like_thread(tree, member):
             # A thread file the user named directly, whatever it is called.
-            stem = filename.rsplit(".", 1)[0]
-            yield ThreadSource(NAME, _platform_of(tree, member.path, ctx.platform_hint), stem,
-                               [member], None, folder)
+            declared = _declared_path(tree, [member])
+            key = declared[1] if declared else filename.rsplit(".", 1)[0]
+            yield ThreadSource(NAME, _platform_of(tree, member.path, ctx.platform_hint), key,
+                               [member], declared[0] if declared else None, folder)
             return
-        if not m or not folder:
+        if not m:
             continue
         if m.group(2).lower() == "html":
             html.setdefault(folder, []).append((int(m.group(1) or 0), member))
@@ -152,17 +162,67 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
                  f"missing?); its {len(files):,} file(s) were not imported")
     for folder in sorted(folders):
         parts = sorted(folders[folder], key=lambda p: p[0])
+        files = [member for _, member in parts]
         key = folder.rsplit("/", 1)[-1]
         parent = folder.rsplit("/", 2)
         section = parent[-2] if len(parent) >= 2 and parent[-2] in SECTIONS else None
+        if section is None:
+            # Not where Meta puts threads (loose part files, a renamed or bare
+            # thread folder): the file says which thread it belongs to.
+            declared = _declared_path(tree, files)
+            if declared:
+                section, key = declared
         yield ThreadSource(
             dialect=NAME,
             platform=_platform_of(tree, folder, ctx.platform_hint),
-            key=key,
+            key=key or tree.name,
             section=section,
-            files=[member for _, member in parts],
+            files=files,
             folder=folder,
         )
+
+
+# "thread_path": "inbox/name_123" (2020+) or "inbox/Name_abc" (2018).
+_THREAD_PATH = re.compile(rb'"thread_path"\s*:\s*"((?:[^"\\]|\\.){1,1000})"')
+_TAIL_BYTES = 64 * 1024
+
+
+def _declared_path(tree: DownloadTree, files: list[Member]) -> tuple[str | None, str] | None:
+    """(section, key) from the ``thread_path`` a thread's file declares, or None.
+
+    Meta writes it after the messages, so the end of the file is read (a zip
+    member is read through; this happens only for threads found outside
+    Meta's folder layout).
+    """
+    for member in files:
+        try:
+            with tree.open(member) as f:
+                head = f.read(8192)
+                found = _THREAD_PATH.search(head)
+                if found is None and member.size > len(head):
+                    if member.zip_name is None:
+                        f.seek(max(len(head), member.size - _TAIL_BYTES))
+                        tail = f.read()
+                    else:
+                        tail = head
+                        while chunk := f.read(1 << 20):
+                            tail = (tail + chunk)[-_TAIL_BYTES:]
+                    found = _THREAD_PATH.search(tail)
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error):
+            continue  # reading the thread will report it
+        if found is None:
+            continue
+        try:
+            path = repair(json.loads(b'"' + found.group(1) + b'"'))
+        except ValueError:
+            continue
+        if not isinstance(path, str):
+            continue
+        head_part, _, key = path.strip().strip("/").rpartition("/")
+        if key:
+            section = head_part.rsplit("/", 1)[-1]
+            return (section if section in SECTIONS else None), key
+    return None
 
 
 def _looks_like_thread(tree: DownloadTree, member: Member) -> bool:
@@ -186,12 +246,12 @@ def read_thread(
     # (a part is at most 10,000 messages, buffered anyway). Messages then arrive
     # in time order and can be numbered as they are written.
     for member in reversed(source.files):
+        label = ctx.current = member.label
         if member.size == 0:
             raise ReadError("the file is empty (0 bytes)")
         has_messages = False
         has_participants = False
         position = 0
-        label = member.label
         with tree.open(member) as f:
             try:
                 for key, value in iter_object(f, "messages", member.size, whole_list=True):
