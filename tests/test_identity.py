@@ -1,0 +1,204 @@
+"""Identity on real-shaped downloads: which thread a file belongs to, which
+download it came from, and Unicode normalisation of both."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archiver.text import mojibake
+from tests.conftest import db_rows, run, run_json, write_thread
+
+KEY = "anagomez_4815162342"
+
+
+def msg(ts: int, text: str, sender: str = "Ana Gómez") -> dict:
+    return {"sender_name": sender, "timestamp_ms": ts, "content": text}
+
+
+def two_part_download(root: Path) -> Path:
+    """A Facebook download whose one thread has two parts: message_1.json
+    (newest) and message_2.json (oldest), as Meta writes them."""
+    folder = root / "your_facebook_activity" / "messages" / "inbox" / KEY
+    write_thread(folder, [msg(4000, "four"), msg(3000, "three")], title="Ana Gómez",
+                 participants=("Ana Gómez", "Jordan Lee"), part=1)
+    write_thread(folder, [msg(2000, "two"), msg(1000, "one")], title="Ana Gómez",
+                 participants=("Ana Gómez", "Jordan Lee"), part=2)
+    return root
+
+
+def zipped(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w") as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(folder).as_posix())
+    return target
+
+
+def loose_copy(download: Path, part: int, folder: Path) -> Path:
+    """One part file copied alone into a folder with another name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = download / "your_facebook_activity/messages/inbox" / KEY / f"message_{part}.json"
+    return Path(shutil.copy(source, folder / source.name))
+
+
+def threads(archive: Path) -> list[tuple[str, str, int]]:
+    return db_rows(archive, "SELECT t.platform, t.key, COUNT(m.id) FROM threads t "
+                            "LEFT JOIN messages m ON m.thread_id = t.id GROUP BY t.id ORDER BY t.id")
+
+
+@pytest.mark.parametrize("order", ["loose first", "whole first", "zip then loose",
+                                   "two loose parts"])
+def test_any_subset_of_a_threads_files_is_one_thread(
+    tmp_path: Path, archive: Path, order: str
+) -> None:
+    download = two_part_download(tmp_path / "facebook-jordanlee-2025")
+    loose = loose_copy(download, 2, tmp_path / "Downloads" / "stray")
+    if order == "loose first":
+        steps = [[loose], [download]]
+    elif order == "whole first":
+        steps = [[download], [loose]]
+    elif order == "zip then loose":
+        steps = [[zipped(download, tmp_path / "facebook-jordanlee-2025.zip")], [loose]]
+    else:
+        other = loose_copy(download, 1, tmp_path / "elsewhere" / "copy")
+        steps = [[other], [loose], [download]]
+    for paths in steps:
+        code, _, err = run(archive, "import", *map(str, paths))
+        assert code == 0, err
+    assert threads(archive) == [("facebook", KEY, 4)]
+    shown = run_json(archive, "show", "Ana Gómez")
+    assert [m["text"] for m in shown["messages"]] == ["one", "two", "three", "four"]
+    assert db_rows(archive, "SELECT COUNT(*) FROM conversations WHERE message_count > 0") == [(1,)]
+
+
+def test_a_loose_part_gets_its_section_from_the_file(tmp_path: Path, archive: Path) -> None:
+    download = two_part_download(tmp_path / "dl")
+    loose = loose_copy(download, 1, tmp_path / "somewhere")
+    run(archive, "import", str(loose))
+    assert db_rows(archive, "SELECT section FROM thread_parts") == [("inbox",)]
+
+
+def test_a_thread_folder_imported_by_itself(tmp_path: Path, archive: Path) -> None:
+    download = two_part_download(tmp_path / "dl")
+    renamed = tmp_path / "ana chat (copy)"
+    shutil.copytree(download / "your_facebook_activity/messages/inbox" / KEY, renamed)
+    code, _, err = run(archive, "import", str(renamed))
+    assert code == 0, err
+    run(archive, "import", str(download))
+    assert threads(archive) == [("facebook", KEY, 4)]
+
+
+def test_a_broken_part_is_named_by_its_file(tmp_path: Path, archive: Path) -> None:
+    download = two_part_download(tmp_path / "dl")
+    broken = download / "your_facebook_activity/messages/inbox" / KEY / "message_2.json"
+    broken.write_text('{"participants": [], "messages": [{"sender_name": ', encoding="ascii")
+    code, _, err = run(archive, "import", str(download))
+    assert code == 1
+    [line] = [ln for ln in err.splitlines() if "message_2.json" in ln]
+    assert line.startswith(f"error: {broken}: is not valid JSON")
+    assert line.endswith("; the whole thread was left out")
+    assert threads(archive) == []
+
+
+def test_a_facebook_shaped_messages_json_is_a_thread(tmp_path: Path, archive: Path) -> None:
+    folder = tmp_path / "saved" / "zed_99"
+    folder.mkdir(parents=True)
+    data = {"participants": [{"name": "Zed"}, {"name": "Jordan Lee"}],
+            "messages": [msg(2000, "later", "Zed"), msg(1000, "first", "Zed")],
+            "title": "Zed", "thread_path": "inbox/zed_99"}
+    (folder / "messages.json").write_text(json.dumps(mojibake(data)), encoding="ascii")
+    for target in (folder / "messages.json", tmp_path / "saved"):
+        code, out, err = run(archive, "import", "--json", str(target))
+        assert code == 0, err
+        assert json.loads(out)["errors"] == []
+    assert threads(archive) == [("facebook", "zed_99", 2)]
+
+
+def test_newer_reaction_notices_are_events(tmp_path: Path, archive: Path) -> None:
+    folder = tmp_path / "dl" / "messages" / "inbox" / "sofia_1"
+    write_thread(folder, [
+        msg(3000, "Sofia Rossi reacted 😢 to your message ", "Sofia Rossi"),
+        msg(2000, "Reacted ❤ to your message", "Sofia Rossi"),
+        msg(1000, "I reacted badly to your message", "Sofia Rossi"),
+    ], title="Sofia Rossi")
+    run(archive, "import", str(tmp_path / "dl"))
+    assert db_rows(archive, "SELECT kind FROM messages ORDER BY timestamp_ms") == [
+        ("text",), ("system",), ("system",)]
+
+
+def test_nfd_and_nfc_names_give_one_archive(tmp_path: Path, archive: Path) -> None:
+    """A download unzipped on macOS has NFD file names; its zip has NFC ones."""
+    nfc, nfd = "café_42", unicodedata.normalize("NFD", "café_42")
+    assert nfc != nfd
+    unzipped = tmp_path / "unzipped"
+    folder = unzipped / "messages" / "inbox" / nfd
+    write_thread(folder, [msg(2000, "à bientôt", "Zoë"), msg(1000, "salut", "Zoë")],
+                 title=None, participants=("Zoë", "Jordan Lee"))
+    e2ee = unzipped / unicodedata.normalize("NFD", "Zoë Martin_4.json")
+    e2ee.write_text(json.dumps({
+        "participants": ["Zoë Martin", "Jordan Lee"], "threadName": "Zoë Martin",
+        "messages": [{"senderName": "Zoë Martin", "timestamp": 5000, "text": "coucou",
+                      "type": "text", "isUnsent": False, "media": [], "reactions": []}],
+    }, ensure_ascii=False), encoding="utf-8")
+    as_zip = tmp_path / "same.zip"
+    with zipfile.ZipFile(as_zip, "w") as zf:
+        for path in sorted(unzipped.rglob("*")):
+            if path.is_file():
+                zf.write(path, unicodedata.normalize("NFC", path.relative_to(unzipped).as_posix()))
+    for source in (unzipped, as_zip):
+        code, _, err = run(archive, "import", str(source))
+        assert code == 0, err
+    assert sorted(threads(archive)) == [("facebook", nfc, 2),
+                                        ("messenger", "Zoë Martin_4", 1)]
+    for key, in db_rows(archive, "SELECT key FROM threads"):
+        assert unicodedata.is_normalized("NFC", key)
+    # Texts are stored as the download has them.
+    assert db_rows(archive, "SELECT text FROM messages WHERE text = ?", ("à bientôt",)) == [
+        ("à bientôt",)]
+
+
+def test_an_upgrade_joins_a_thread_an_old_import_keyed_by_its_folder(
+    tmp_path: Path, archive: Path
+) -> None:
+    """The first release keyed a loose part file by its folder's name, which
+    split one thread in two; the upgrade joins them, each message once."""
+    import sqlite3
+
+    from archiver.fingerprint import _thread_prefix
+    from archiver.schema import open_archive
+
+    download = two_part_download(tmp_path / "dl")
+    run(archive, "import", str(loose_copy(download, 2, tmp_path / "stray")))
+    conn = sqlite3.connect(archive / "chatkeep.db")
+    old = _thread_prefix("facebook", "stray")
+    conn.execute("UPDATE threads SET key = 'stray'")
+    conn.execute("UPDATE thread_parts SET section = NULL")
+    conn.executemany("UPDATE messages SET fingerprint = ? WHERE id = ?", [
+        (old + fp[4:], mid) for mid, fp in conn.execute("SELECT id, fingerprint FROM messages")])
+    conn.commit()
+    conn.close()
+    run(archive, "import", str(download))
+    assert threads(archive) == [("facebook", "stray", 2), ("facebook", KEY, 4)]
+    sql(archive, "PRAGMA user_version = 1")
+    open_archive(archive).conn.close()
+    assert threads(archive) == [("facebook", KEY, 4)]
+    assert db_rows(archive, "SELECT COUNT(*), SUM(message_count) FROM conversations") == [(1, 4)]
+    # The two oldest messages are known to have come from both downloads.
+    assert db_rows(archive, "SELECT COUNT(*) FROM message_downloads") == [(6,)]
+    code, out, err = run(archive, "check")
+    assert code == 0, out + err
+
+
+def sql(archive: Path, statement: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(archive / "chatkeep.db")
+    conn.execute(statement)
+    conn.commit()
+    conn.close()

@@ -1,0 +1,67 @@
+"""An archive made by the first release, opened by this one, ends as if the
+same downloads had been imported fresh."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.schema import SCHEMA_VERSION, open_archive
+from tests.conftest import FIXTURES, SAMPLES, db_rows, run, run_json, without
+
+QUERIES = ("sofa", "cafe", "in:maya", "from:zoe", "has:photo", "is:system", "weekend OR crew",
+           "bartlomiej", "in:\"ana maria\" -hello")
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    archive = tmp_path_factory.mktemp("fresh") / "archive"
+    code, _, err = run(archive, "import", *sorted(str(p) for p in SAMPLES.iterdir() if p.is_dir()))
+    assert code == 0, err
+    return archive
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    archive = tmp_path_factory.mktemp("migrated") / "archive"
+    shutil.copytree(FIXTURES / "archive_v1", archive)
+    assert db_rows(archive, "PRAGMA user_version") == [(1,)]
+    open_archive(archive).conn.close()
+    return archive
+
+
+def comparable(archive: Path, *args: str) -> Any:
+    return without(run_json(archive, *args), "id", "imported", "conversation_id", "first_imported",
+                   "last_imported")
+
+
+def test_the_schema_is_current(migrated: Path) -> None:
+    assert db_rows(migrated, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_same_conversations_threads_and_counts(fresh: Path, migrated: Path) -> None:
+    assert comparable(migrated, "threads") == comparable(fresh, "threads")
+    key_sql = ("SELECT t.platform, t.key, t.title, COUNT(m.id) FROM threads t LEFT JOIN messages m "
+               "ON m.thread_id = t.id GROUP BY t.id ORDER BY t.platform, t.key")
+    assert db_rows(migrated, key_sql) == db_rows(fresh, key_sql)
+    assert comparable(migrated, "stats") == comparable(fresh, "stats")
+
+
+def test_same_messages(fresh: Path, migrated: Path) -> None:
+    sql = "SELECT fingerprint, kind, position, text FROM messages ORDER BY fingerprint"
+    assert db_rows(migrated, sql) == db_rows(fresh, sql)
+    for title in ("Maya Chen", "Zoë Martin", "Lukas"):
+        assert comparable(migrated, "show", title) == comparable(fresh, "show", title)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_same_search_answers(fresh: Path, migrated: Path, query: str) -> None:
+    assert comparable(migrated, "search", query) == comparable(fresh, "search", query)
+
+
+def test_check_passes_after_the_upgrade(migrated: Path) -> None:
+    code, out, err = run(migrated, "check")
+    assert code == 0, out + err
