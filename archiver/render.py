@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .views import MessageView
+from .views import Attachment, MessageView
 
 
 def describe_call(msg: MessageView) -> str:
@@ -14,6 +14,29 @@ def describe_call(msg: MessageView) -> str:
     hours, minutes = divmod(minutes, 60)
     length = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
     return f"Call, {length}"
+
+
+def attachment_text(a: Attachment) -> str:
+    """An attachment's original name and where its file is, or why there is none."""
+    if a.file:
+        return f"{a.label}  {a.file}"
+    if a.remote:
+        return f"{a.label} (missing: a remote link, {a.uri})"
+    return f"{a.label} (missing: {a.reason})"
+
+
+def human_size(size: int | None) -> str:
+    """A file size as people read it (``2.3 MB``)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return f"{size} bytes"
+    value = size / 1000
+    for unit in ("KB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 def display_sender(msg: MessageView, owners: set[str]) -> str:
@@ -37,8 +60,7 @@ def body_lines(msg: MessageView) -> list[str]:
         share = " ".join(p for p in (msg.share_text, msg.share_link) if p)
         lines.append(f"↗ {share}")
     for a in msg.attachments:
-        where = a.path or a.uri or a.name or ""
-        lines.append(f"[{a.kind}] {where}" + (" (missing)" if a.missing else ""))
+        lines.append(f"[{a.kind}] {attachment_text(a)}")
     if msg.reactions:
         lines.append("  " + "  ".join(f"{r} {actor}" for actor, r in msg.reactions))
     return lines

@@ -6,14 +6,17 @@ so that a conversation looks the same everywhere.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from . import crossapp
+from .dialects.messenger_e2ee import FAILED_MEDIA
 
 
 class ThreadNotFound(Exception):
@@ -74,17 +77,36 @@ class Conversation:
         }
 
 
+# Why an attachment has no file in the archive, in words a user can act on.
+REMOTE = "a remote link, never a file in the download"
+FAILED_DOWNLOAD = 'the download says "Failed to download media"'
+NOT_IN_DOWNLOAD = "not in the download"
+NOT_COPIED = "not copied (imported with --no-media)"
+GONE = "no longer in the archive folder (chatkeep check lists such files)"
+
+
 @dataclass
 class Attachment:
     kind: str
-    name: str | None
+    name: str | None  # the original file name, as the download gave it
     path: str | None  # archived copy (relative to the archive folder) or source
-    missing: bool
+    missing: bool  # the download did not hold the file
     uri: str | None = None
     remote: bool = False
+    size: int | None = None
+    file: str | None = None  # absolute path of the archived copy, when it is there
+    reason: str | None = None  # why there is no file, when there is none
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "path": self.path, "missing": self.missing}
+        return {
+            "kind": self.kind, "name": self.name, "path": self.path, "file": self.file,
+            "missing": self.missing, "missing_reason": self.reason, "size": self.size,
+        }
+
+    @property
+    def label(self) -> str:
+        """The name to show: the original file name, else what the download said."""
+        return self.name or (self.uri or "").rsplit("/", 1)[-1] or self.kind
 
 
 @dataclass
@@ -270,18 +292,49 @@ def messages_between(
         pair = (aliases.get(actor, actor), reaction)
         if pair not in by_id[target].reactions:
             by_id[target].reactions.append(pair)
-    for mid, kind, name, uri, source_path, present, remote, media_path in db.execute(
-        "SELECT message_id, kind, name, uri, source_path, present, remote, media_path "
+    folder = archive_folder(db)
+    for mid, kind, name, uri, present, remote, media_path, size in db.execute(
+        "SELECT message_id, kind, name, uri, present, remote, media_path, size "
         f"FROM attachments WHERE message_id IN ({marks}) ORDER BY id",
         ids,
     ):
         by_id[mid].attachments.append(
-            Attachment(
-                kind=kind, name=name, path=media_path or (uri if remote else None),
-                missing=not present and not remote, uri=uri, remote=bool(remote),
-            )
+            attachment(folder, kind, name, uri, bool(present), bool(remote), media_path, size)
         )
     return views
+
+
+def attachment(
+    folder: Path | None, kind: str, name: str | None, uri: str | None, present: bool,
+    remote: bool, media_path: str | None, size: int | None,
+) -> Attachment:
+    """An attachment row as the user sees it: where its file is, or why it has none."""
+    file = reason = None
+    if remote:
+        reason = REMOTE
+    elif uri == FAILED_MEDIA:
+        name, reason = None, FAILED_DOWNLOAD
+    elif not present:
+        reason = NOT_IN_DOWNLOAD
+    elif not media_path:
+        reason = NOT_COPIED
+    elif folder is not None and os.path.exists(folder / media_path):
+        file = str(folder / media_path)
+    else:
+        reason = GONE
+    return Attachment(
+        kind=kind, name=name, path=media_path or (uri if remote else None),
+        missing=not present and not remote, uri=uri, remote=remote, size=size,
+        file=file, reason=reason,
+    )
+
+
+def archive_folder(db: sqlite_utils.Database) -> Path | None:
+    """The archive folder of an open archive (where ``media/`` paths start)."""
+    for _seq, name, filename in db.execute("PRAGMA database_list"):
+        if name == "main" and filename:
+            return Path(filename).resolve().parent
+    return None
 
 
 def iter_messages(
