@@ -1,0 +1,144 @@
+"""Thumbnails: every picture format a download holds, decoded and drawn as half
+blocks; damaged and missing files give a reason instead of an error."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tui.thumbnails import (
+    CannotShow,
+    ThumbnailCache,
+    UnknownRenderer,
+    choose_renderer,
+    decode,
+    fit,
+    half_blocks,
+    make_picture,
+)
+
+RED = (220, 20, 20)
+BLUE = (20, 20, 220)
+
+
+def two_colours(size: tuple[int, int] = (64, 48)) -> Image.Image:
+    """Red on top, blue below: the drawing must keep the order."""
+    image = Image.new("RGB", size, RED)
+    image.paste(BLUE, (0, size[1] // 2, size[0], size[1]))
+    return image
+
+
+def near(color: object, rgb: tuple[int, int, int], slack: int = 40) -> bool:
+    triplet = color.get_truecolor()  # type: ignore[attr-defined]
+    return all(abs(a - b) <= slack for a, b in zip(triplet, rgb, strict=True))
+
+
+@pytest.mark.parametrize("fmt, suffix", [
+    ("JPEG", ".jpg"), ("PNG", ".png"), ("WEBP", ".webp"), ("HEIF", ".heic"),
+])
+def test_formats_decode_to_the_box_and_draw_in_order(
+    tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    path = tmp_path / f"photo{suffix}"
+    two_colours().save(path, fmt)
+    picture = make_picture(str(path), 16, 6, "blocks")
+    assert picture.error is None and picture.image is not None
+    # 64×48 fits 16 columns × 12 pixel rows as 16×12: six rows of 16 cells.
+    assert picture.image.size == (16, 12)
+    assert len(picture.rows) == 6 and {r.cell_length for r in picture.rows} == {16}
+    top = list(picture.rows[0])[0]
+    bottom = list(picture.rows[-1])[0]
+    assert top.text.startswith("▀") and near(top.style.color, RED) and near(top.style.bgcolor, RED)
+    assert near(bottom.style.color, BLUE) and near(bottom.style.bgcolor, BLUE)
+
+
+def test_gif_shows_its_first_frame(tmp_path: Path) -> None:
+    path = tmp_path / "clip.gif"
+    frames = [Image.new("RGB", (20, 20), RED), Image.new("RGB", (20, 20), BLUE)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    picture = make_picture(str(path), 10, 5, "blocks")
+    assert picture.error is None
+    assert all(near(seg.style.color, RED) for row in picture.rows for seg in row)
+
+
+def test_transparent_sticker_leaves_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "sticker.png"
+    image = Image.new("RGBA", (8, 8), (0, 0, 0, 0))
+    image.paste((*RED, 255), (0, 4, 8, 8))  # bottom half opaque
+    image.save(path)
+    rows = make_picture(str(path), 8, 4, "blocks").rows
+    assert rows[0].text == " " * 8  # all transparent
+    assert rows[-1].text == "▀" * 8
+
+
+def test_corrupt_and_missing_files_say_why(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jpg"
+    two_colours().save(broken, "JPEG")
+    broken.write_bytes(broken.read_bytes()[:200])  # cut short
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image at all")
+    assert "damaged" in (make_picture(str(broken), 16, 6, "blocks").error or "")
+    assert make_picture(str(junk), 16, 6, "blocks").error == "not a picture this reader can decode"
+    missing = make_picture(str(tmp_path / "gone.jpg"), 16, 6, "blocks")
+    assert missing.image is None and missing.error == "the file is not there"
+    with pytest.raises(CannotShow):
+        decode(tmp_path / "gone.jpg", (10, 10))
+
+
+def test_exif_rotation_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display
+    two_colours((40, 20)).save(path, "JPEG", exif=exif)
+    assert decode(path, (100, 100)).size == (20, 40)
+
+
+def test_fit_keeps_the_shape() -> None:
+    assert fit((400, 300), 32, 6) == (16, 12)
+    assert fit((1000, 100), 32, 6) == (32, 3)
+    assert fit((100, 1000), 32, 6) == (1, 12)
+
+
+def test_half_blocks_of_an_odd_height() -> None:
+    rows = half_blocks(Image.new("RGBA", (3, 3), (*RED, 255)))
+    assert [r.text for r in rows] == ["▀▀▀", "▀▀▀"]
+    assert list(rows[1])[0].style.bgcolor is None  # no pixel under the last row
+
+
+def test_cache_decodes_in_the_background_and_keeps_the_newest(tmp_path: Path) -> None:
+    paths = []
+    for n in range(3):
+        path = tmp_path / f"{n}.png"
+        two_colours((8 + n, 8)).save(path)
+        paths.append(str(path))
+    ready = threading.Event()
+    cache = ThumbnailCache(size=2, on_ready=ready.set)
+    assert cache.get(paths[0], 8, 4) is None  # queued, not waited for
+    assert ready.wait(10)
+    main_thread = threading.current_thread()
+    assert cache._thread is not None and cache._thread is not main_thread
+    first = cache.get(paths[0], 8, 4)
+    assert first is not None and first.rows
+    cache.picture(paths[1], 8, 4)
+    cache.picture(paths[2], 8, 4)
+    assert cache.pending == 0
+    assert cache.get(paths[0], 8, 4) is None  # evicted: the cache holds two
+
+
+def test_renderer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHATKEEP_IMAGES", raising=False)
+    assert choose_renderer("off") == "off"
+    assert choose_renderer("BLOCKS") == "blocks"
+    # Not a terminal (as under pytest): auto, kitty and sixel all draw half blocks.
+    assert choose_renderer(None) == "blocks"
+    assert choose_renderer("kitty") == "blocks"
+    monkeypatch.setenv("CHATKEEP_IMAGES", "off")
+    assert choose_renderer(None) == "off"
+    monkeypatch.setenv("CHATKEEP_IMAGES", "pictures")
+    with pytest.raises(UnknownRenderer, match="CHATKEEP_IMAGES is 'pictures'; use one of auto"):
+        choose_renderer(None)
+    with pytest.raises(UnknownRenderer, match="--images is 'x'"):
+        choose_renderer("x")
