@@ -49,8 +49,8 @@ def test_formats_decode_to_the_box_and_draw_in_order(
     # 64×48 fits 16 columns × 12 pixel rows as 16×12: six rows of 16 cells.
     assert picture.image.size == (16, 12)
     assert len(picture.rows) == 6 and {r.cell_length for r in picture.rows} == {16}
-    top = list(picture.rows[0])[0]
-    bottom = list(picture.rows[-1])[0]
+    top = next(iter(picture.rows[0]))
+    bottom = next(iter(picture.rows[-1]))
     assert top.text.startswith("▀") and near(top.style.color, RED) and near(top.style.bgcolor, RED)
     assert near(bottom.style.color, BLUE) and near(bottom.style.bgcolor, BLUE)
 
@@ -105,7 +105,7 @@ def test_fit_keeps_the_shape() -> None:
 def test_half_blocks_of_an_odd_height() -> None:
     rows = half_blocks(Image.new("RGBA", (3, 3), (*RED, 255)))
     assert [r.text for r in rows] == ["▀▀▀", "▀▀▀"]
-    assert list(rows[1])[0].style.bgcolor is None  # no pixel under the last row
+    assert next(iter(rows[1])).style.bgcolor is None  # no pixel under the last row
 
 
 def test_cache_decodes_in_the_background_and_keeps_the_newest(tmp_path: Path) -> None:

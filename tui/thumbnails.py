@@ -81,7 +81,7 @@ def choose_renderer(choice: str | None = None) -> str:
     try:
         import textual_image.renderable as probed
         import textual_image.widget  # noqa: F401  (measures the cell size now)
-    except Exception:  # a terminal that answers oddly: never fail to start
+    except Exception:  # noqa: BLE001  (a terminal that answers oddly: never fail to start)
         return "blocks"
     if choice != "auto":
         return choice
