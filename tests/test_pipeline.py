@@ -21,7 +21,7 @@ def _import_and_read(archive: Path, paths: list[str]) -> tuple[dict, list, list]
     report = json.loads(out)
     threads = run_json(archive, "threads")
     shows = [run_json(archive, "show", str(t["id"])) for t in threads]
-    return report, without(threads, "id"), without(shows, "id")
+    return report, without(threads, "id"), without(shows, "id", "file")
 
 
 def test_helper_process_reads_like_this_process(
