@@ -34,8 +34,9 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def comparable(archive: Path, *args: str) -> Any:
+    # "file" is an absolute path, so it names the archive's own folder.
     return without(run_json(archive, *args), "id", "imported", "conversation_id", "first_imported",
-                   "last_imported")
+                   "last_imported", "file")
 
 
 def test_the_schema_is_current(migrated: Path) -> None:
