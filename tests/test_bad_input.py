@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import sqlite3
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -331,21 +332,6 @@ def build_fifo(d: Path) -> None:
     os.mkfifo(d / THREAD)
 
 
-def build_unreadable_file(d: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root from reading "
-                    "(the broken link and folder-named-like-a-file cases cover unreadable files)")
-    path = write(d, THREAD, thread_json([message()]))
-    path.chmod(0)
-
-
-def build_unreadable_folder(d: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root from listing a folder")
-    write(d, THREAD, thread_json([message()]))
-    (d / "messages/inbox/odd_1").chmod(0)
-
-
 # -- the table -----------------------------------------------------------------------
 
 Build = str | Callable[[Path], list[Path] | None]
@@ -482,8 +468,6 @@ CASES: dict[str, tuple[Build, Expect]] = {
     "folder_named_like_a_thread_file": (build_folder_named_like_thread_file, rejected(
         f"{THREAD}: is a folder, not a file")),
     "fifo_named_like_a_thread_file": (build_fifo, rejected(f"{THREAD}: is not a regular file")),
-    "unreadable_file": (build_unreadable_file, rejected(f"{THREAD}: cannot be read (Permission")),
-    "unreadable_folder": (build_unreadable_folder, rejected("odd_1: cannot be read (Permission")),
     "encrypted_chat_empty_file": (build_e2ee_empty, ok(0, "Ana_1.json: is empty (0 bytes); skipped")),
 
     # Zips.
@@ -629,3 +613,105 @@ def test_guard_counts_depth_across_chunks() -> None:
         read_all(chunk, 6)  # {"a": [ … {"b": [[[ : six deep; the brackets in strings do not count
         with pytest.raises(TooDeep):
             read_all(chunk, 5)
+
+
+def test_a_thread_that_fails_after_rows_were_written_leaves_nothing(tmp_path: Path) -> None:
+    """The thread's oldest part holds more messages than one chunk of rows, so
+    rows are written before its newest part turns out broken: they must be
+    rolled back, and only the good thread remains."""
+    from archiver.pipeline import CHUNK
+
+    download = tmp_path / "download"
+    many = CHUNK + CHUNK // 2
+    write(download, "messages/inbox/odd_1/message_2.json",
+          thread_json([message(i) for i in reversed(range(many))]))
+    write(download, "messages/inbox/odd_1/message_1.json",
+          json.dumps(thread_json([message(many + 1)]))[:-20])
+    shutil.copytree(BAD / "good", download, dirs_exist_ok=True)
+    archive = tmp_path / "archive"
+
+    code, out, err = run(archive, "import", "--json", str(download))
+
+    assert code == 1, err
+    [error] = json.loads(out)["errors"]
+    assert error["path"].endswith("messages/inbox/odd_1")
+    assert "not valid JSON" in error["error"] and "whole thread was left out" in error["error"]
+    assert rows(archive, "SELECT COUNT(*) FROM messages") == [(GOOD_MESSAGES,)]
+    assert rows(archive, "SELECT COUNT(*) FROM messages_fts") == [(GOOD_MESSAGES,)]
+    assert rows(archive, "SELECT key FROM threads WHERE id IN "
+                         "(SELECT thread_id FROM messages)") == [("good_1",)]
+    assert check_archive(archive).ok
+
+
+# -- files the user running chatkeep may not read ---------------------------------
+# Root reads through any file mode, and tests run as root on CI: the import runs
+# in a forked child that first becomes an unprivileged user (nobody).
+
+NOBODY = 65534
+
+
+def import_unprivileged(archive: Path, download: Path) -> tuple[int, str, str]:
+    """`chatkeep import --json download` in a child process that, when this
+    runs as root, drops to uid/gid 65534 first; returns (exit, stdout, stderr)."""
+    # Everything the import needs is loaded before the child gives up root,
+    # which may no longer read the interpreter's own library folder.
+    run(download.parent / "warm-up", "import", "--json", str(BAD / "good"))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 0
+        try:
+            os.close(read_end)
+            try:
+                if os.geteuid() == 0:
+                    os.setgroups([])
+                    os.setgid(NOBODY)
+                    os.setuid(NOBODY)
+            except OSError as exc:
+                result: object = {"no_privilege_drop": str(exc)}
+            else:
+                result = run(archive, "import", "--json", str(download))
+            with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
+                json.dump(result, pipe)
+        except BaseException:  # noqa: BLE001 - report anything, then leave
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as pipe:
+        answer = pipe.read()
+    _pid, status = os.waitpid(pid, 0)
+    assert status == 0 and answer, "the unprivileged import crashed"
+    result = json.loads(answer)
+    if isinstance(result, dict):
+        pytest.skip(f"cannot drop root privileges here: {result['no_privilege_drop']}")
+    code, out, err = result
+    return code, out, err
+
+
+@pytest.mark.parametrize(("unreadable", "error"), [
+    (THREAD, f"{THREAD}: cannot be read (Permission"),
+    ("messages/inbox/odd_1", "odd_1: cannot be read (Permission"),
+])
+def test_unreadable_file_or_folder(unreadable: str, error: str) -> None:
+    work = Path(tempfile.mkdtemp(prefix="chatkeep-unreadable-"))  # not under root's 0700 tmp
+    try:
+        download = work / "download"
+        write(download, THREAD, thread_json([message()]))
+        shutil.copytree(BAD / "good", download, dirs_exist_ok=True)
+        if os.geteuid() == 0:
+            for path in (work, *work.rglob("*")):
+                os.chown(path, NOBODY, NOBODY)
+        (download / unreadable).chmod(0)
+
+        code, out, err = import_unprivileged(work / "archive", download)
+
+        assert "Traceback" not in err
+        assert code == 1, (out, err)
+        [line] = [f"{e['path']}: {e['error']}" for e in json.loads(out)["errors"]]
+        assert error in line
+        (download / unreadable).chmod(0o700)
+        assert rows(work / "archive", "SELECT COUNT(*) FROM messages") == [(GOOD_MESSAGES,)]
+        assert check_archive(work / "archive").ok
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

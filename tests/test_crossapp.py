@@ -366,3 +366,50 @@ def test_import_interrupted_before_linking_is_linked_by_the_next(
 
 def without_ids(value: Any) -> Any:
     return without(value, "id", "conversation", "file")  # "file" names the archive folder
+
+
+# -- the cutover rule's gap ----------------------------------------------------
+
+DAY = 86_400_000
+
+
+def cutover_downloads(tmp_path: Path, gap_days: int) -> list[Path]:
+    """A Facebook thread in e2ee_cutover, and the encrypted chat with the same
+    person that starts ``gap_days`` after it ends."""
+    fb = tmp_path / "facebook-jordanlee-2025"
+    (fb / "profile_information").mkdir(parents=True)
+    (fb / "profile_information" / "profile_information.json").write_text(
+        json.dumps({"profile_v2": {"name": {"full_name": "Jordan Lee"}}}), encoding="utf-8")
+    write_thread(
+        fb / "your_facebook_activity" / "messages" / "e2ee_cutover" / "beacosta_77",
+        [{"sender_name": "Bea Costa", "timestamp_ms": BASE + i * 60_000, "content": f"fb {i}"}
+         for i in (2, 1, 0)],
+        title="Bea Costa", participants=("Bea Costa", "Jordan Lee"),
+    )
+    secure = tmp_path / "messenger-secure-2025"
+    secure.mkdir()
+    start = BASE + 2 * 60_000 + gap_days * DAY
+    (secure / "Bea Costa_1.json").write_text(json.dumps({
+        "participants": ["Jordan Lee", "Bea Costa"], "threadName": "Bea Costa",
+        "messages": [{"isUnsent": False, "media": [], "reactions": [], "senderName": "Bea Costa",
+                      "text": f"e2ee {i}", "timestamp": start + i * 60_000, "type": "text"}
+                     for i in range(2)],
+    }), encoding="utf-8")
+    return [fb, secure]
+
+
+@pytest.mark.parametrize(("gap_days", "joined"), [(10, True), (170, True), (179, True),
+                                                  (181, False), (200, False)])
+def test_cutover_joins_within_180_days_only(
+    tmp_path: Path, archive: Path, gap_days: int, joined: bool
+) -> None:
+    import_(archive, *cutover_downloads(tmp_path, gap_days))
+    convs = run_json(archive, "threads")
+    if joined:
+        [conv] = convs  # type: ignore[misc]
+        assert conv["messages"] == 5 and conv["platforms"] == ["facebook", "messenger"]
+        [link] = run_json(archive, "why", str(conv["id"]))["links"]  # type: ignore[index]
+        assert link["rule"] == "cutover" and link["gap_days"] == gap_days
+    else:
+        assert sorted((c["platforms"][0], c["messages"]) for c in convs) == [  # type: ignore[index]
+            ("facebook", 3), ("messenger", 2)]

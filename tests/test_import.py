@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archiver.importer import HTML_SENTENCE, import_downloads
-from tests.conftest import db_rows, run, run_json, without, write_thread
+from tests.conftest import FIXTURES, db_rows, run, run_json, without, write_thread
 
 MSGVAULT_JSON = (
     "json_simple", "json_multifile", "json_group", "json_nontext", "json_with_media",
@@ -285,3 +285,43 @@ def test_event_notices_are_recognised(text: str, event: bool) -> None:
 
     assert is_event(text) is event
     assert is_event(text) is (_EVENT_PATTERNS.match(text) is not None)
+
+
+# -- tests/fixtures/download: a download written by hand -------------------------
+# It covers what the shared fixtures cover where they are absent: mojibake
+# repaired everywhere (text, names, reactions, unmapped lists), parts 1, 2 and
+# 10 read in the download's order, and an encrypted-chat file beside them.
+
+HANDWRITTEN = FIXTURES / "download"
+
+
+def test_handwritten_download_text_is_repaired(archive: Path) -> None:
+    report = run_json(archive, "import", str(HANDWRITTEN))
+    assert report["errors"] == [] and report["messages_added"] == 8
+    dana = run_json(archive, "show", "danadupont_4401")
+    texts = [m["text"] for m in dana["messages"]]
+    assert texts[-2:] == ["café time? ☕", "See you at the crêperie"]
+    assert dana["messages"][-2]["reactions"] == [{"actor": "Jordan Lee", "reaction": "❤"}]
+    secure = [c for c in run_json(archive, "threads") if c["platforms"] == ["messenger"]]
+    [chat] = secure
+    shown = run_json(archive, "show", str(chat["id"]))["messages"]
+    assert [(m["sender"], m["text"]) for m in shown] == [
+        ("Jordan Lee", "Ça va, Zoë?"), ("Dana Dupont", "Très bien 🙂"),
+    ]
+    assert shown[1]["reactions"] == [{"actor": "Jordan Lee", "reaction": "👍"}]
+
+
+def test_every_item_of_an_unmapped_list_is_repaired(archive: Path) -> None:
+    run_json(archive, "import", str(HANDWRITTEN))
+    [(raw,)] = db_rows(archive, "SELECT raw FROM messages WHERE raw LIKE '%magic_words%'")
+    assert json.loads(raw)["magic_words"] == ["café", "crème", "naïve"]
+
+
+def test_parts_are_read_in_the_download_order_even_where_times_tie(archive: Path) -> None:
+    """Part 10's newest message and part 2's oldest share a time: only reading
+    message_10, message_2, message_1 in that order (numbers, not text) puts
+    part ten's message first."""
+    run_json(archive, "import", str(HANDWRITTEN))
+    texts = [m["text"] for m in run_json(archive, "show", "danadupont_4401")["messages"]]
+    assert texts[:4] == ["part ten, first", "part ten, second", "part two, first",
+                         "part two, second"]

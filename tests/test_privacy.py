@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from archiver.schema import open_archive
+from archiver import search
+from archiver.schema import ArchiveError, open_archive
 from tests.conftest import run, run_json, write_thread
+from tui.app import ChatkeepReader
+from tui.components.reading_pane import ReadingPane
 
 T = 1600000000000
 
@@ -83,7 +86,6 @@ def test_import_with_the_network_unplugged(archive: Path, no_network: list[str])
 
 
 def test_search_with_the_network_unplugged(archive: Path, no_network: list[str]) -> None:
-    search = pytest.importorskip("archiver.search", reason="the search module is not there yet")
     db = open_archive(archive, readonly=True)
     try:
         hits = search.search(db, "cafe", tz="UTC")
@@ -98,7 +100,6 @@ def test_search_with_the_network_unplugged(archive: Path, no_network: list[str])
 def test_export_with_the_network_unplugged(
     archive: Path, tmp_path: Path, no_network: list[str]
 ) -> None:
-    pytest.importorskip("archiver.export", reason="the export module is not there yet")
     out = tmp_path / "out" / "ana.md"
     code, _out, err = run(archive, "export", "Ana", "-o", str(out), "--tz", "UTC")
     assert code == 0, err
@@ -107,20 +108,24 @@ def test_export_with_the_network_unplugged(
 
 
 def test_reader_with_the_network_unplugged(archive: Path, no_network: list[str]) -> None:
-    pytest.importorskip("textual", reason="Textual is not installed")
-    app_module = pytest.importorskip("tui.app", reason="the reader is not there yet")
-    app = app_module.ChatkeepReader(archive, tz="UTC")
+    app = ChatkeepReader(archive, tz="UTC")
+    found: list[str] = []
 
     async def main() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
+            await pilot.press("slash", *"hello")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            found.extend(hit.text for hit in app.screen.hits)
             await pilot.press("enter")
             await pilot.pause()
-            await pilot.press("slash", *"sea", "enter")
-            await pilot.pause()
-            await pilot.press("escape", "q")
+            # Opened at the hit: the oldest message, not the newest it opens at otherwise.
+            found.append(f"cursor {app.query_one(ReadingPane).cursor}")
+            await pilot.press("q")
 
     asyncio.run(main())
+    assert found == ["hello", "cursor 0"]
     assert no_network == []
 
 
@@ -181,8 +186,6 @@ def test_the_read_only_connection_cannot_write(archive: Path) -> None:
 
 
 def test_opening_read_only_never_creates_an_archive(tmp_path: Path) -> None:
-    from archiver.schema import ArchiveError
-
     with pytest.raises(ArchiveError):
         open_archive(tmp_path / "nothing", readonly=True)
     assert not (tmp_path / "nothing").exists()

@@ -556,3 +556,37 @@ def test_mark_matches_marks_what_search_matches(query: str, text: str, marked: l
     parts = mark_matches(query, text)
     assert "".join(piece for piece, _ in parts) == text
     assert [piece for piece, hit in parts if hit] == marked
+
+
+@pytest.fixture(scope="module")
+def boundary_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite_utils.Database]:
+    """Messages one second apart across new year, in UTC and in Tokyo (UTC+9)."""
+    root = tmp_path_factory.mktemp("bounds")
+    write_thread(root / "dl" / FB / "years_1", newest_first([
+        msg(ANA, "2024-01-01T00:00:00", "utc new year"),
+        msg(ANA, "2023-12-31T23:59:59", "utc old year"),
+        msg(ANA, "2023-12-31T15:00:00", "tokyo new year"),
+        msg(ANA, "2023-12-31T14:59:59", "tokyo old year"),
+    ]))
+    import_downloads(root / "archive", [root / "dl"])
+    db = open_archive(root / "archive", readonly=True)
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize(("tz", "old", "new"), [
+    ("UTC", {"utc old year", "tokyo new year", "tokyo old year"}, {"utc new year"}),
+    ("Asia/Tokyo", {"tokyo old year"}, {"tokyo new year", "utc old year", "utc new year"}),
+])
+def test_period_bounds_at_midnight(boundary_db, tz: str, old: set[str], new: set[str]) -> None:
+    """A period ends where the next begins: the first second of 2024 is in
+    on:2024, never in on:2023 or before:2024; the last of 2023 the reverse."""
+    def texts(query: str, driver: str | None) -> set[str]:
+        return {h.text for h in search(boundary_db, query, tz=tz, driver=driver)}
+
+    for driver in (None, *DRIVERS):
+        assert texts("on:2023", driver) == old, driver
+        assert texts("before:2024", driver) == old, driver
+        assert texts("on:2024", driver) == new, driver
+        assert texts("after:2023", driver) == new, driver
+        assert texts("on:2023-12-31 year", driver) == old, driver

@@ -553,6 +553,50 @@ def test_reads_while_an_import_holds_the_database(reader_archive: Path) -> None:
         writer.close()
 
 
+def test_the_readers_own_connection_refuses_writes(reader_archive: Path) -> None:
+    """Not only can open_archive open read-only: the reader does so, for the
+    list, the pane and everything else it reads with."""
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        assert app.db is not None and pane.db is app.db
+        conn = app.db.conn
+        with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+            conn.execute("UPDATE conversations SET title = 'changed'")
+        conn.execute("PRAGMA query_only = 0")  # the file itself is opened read-only
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("UPDATE conversations SET title = 'changed'")
+
+    drive(app, scenario)
+    conn = sqlite3.connect(reader_archive / "chatkeep.db")
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM conversations WHERE title = 'changed'"
+                            ).fetchone() == (0,)
+    finally:
+        conn.close()
+
+
+def test_the_reader_shows_times_and_days_in_its_zone(reader_archive: Path) -> None:
+    """Auckland is UTC+12 in September and UTC+13 in March: 06:00Z is 18:00
+    the same day, and the crew's 18:00Z on 1 March is the 2nd there."""
+    app = ChatkeepReader(reader_archive, tz="Pacific/Auckland")
+
+    async def scenario(pilot: Pilot) -> None:
+        prompts = [str(o.prompt) for o in app.query_one(ConversationList).options._options]
+        assert prompts[0].startswith("Crew\nFB  2021-03-02  3")
+        pane = await open_ana(pilot)
+        await pilot.press("g")
+        rows = pane.visible_text()
+        assert rows[0].strip("─ ") == "2020-09-08, Tuesday"
+        assert rows[2] == "18:00  Message number 0 about day 0"
+        await pilot.press("G")
+        rows = pane.visible_text()
+        assert rows[-1] == "23:08  The very last message"  # 11:08Z
+
+    drive(app, scenario)
+
+
 def test_browse_with_a_thread_that_names_nothing(
     reader_archive: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
