@@ -634,7 +634,7 @@ def test_a_thread_that_fails_after_rows_were_written_leaves_nothing(tmp_path: Pa
 
     assert code == 1, err
     [error] = json.loads(out)["errors"]
-    assert error["path"].endswith("messages/inbox/odd_1")
+    assert error["path"].endswith("messages/inbox/odd_1/message_1.json")  # the broken part
     assert "not valid JSON" in error["error"] and "whole thread was left out" in error["error"]
     assert rows(archive, "SELECT COUNT(*) FROM messages") == [(GOOD_MESSAGES,)]
     assert rows(archive, "SELECT COUNT(*) FROM messages_fts") == [(GOOD_MESSAGES,)]
