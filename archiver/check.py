@@ -21,13 +21,14 @@ that is rolled back.
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .media import file_sha256
-from .schema import DB_NAME, open_archive
+from .schema import DB_NAME, ArchiveError, NoArchive, open_archive
 from .sources import safe_relative
 
 MAX_LISTED = 20  # ids listed in one problem line
@@ -37,23 +38,40 @@ MAX_LISTED = 20  # ids listed in one problem line
 class CheckReport:
     archive: str
     problems: list[str] = field(default_factory=list)
-    messages: int = 0
+    # The command that fixes each problem, in step with ``problems``.
+    fixes: list[str] = field(default_factory=list)
+    messages: int = 0  # unique messages, as stats counts them
+    copies: int = 0  # another app's copy of a kept message (stats shows each once)
     media_files: int = 0
+
+    def add(self, problem: str, fix: str) -> None:
+        self.problems.append(problem)
+        self.fixes.append(fix)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def summary(self) -> str:
+        """``archive OK (N messages, …)`` or ``N problems (…)``: the counts are
+        those of ``stats``, with the other apps' copies named apart."""
         if self.ok:
-            return "archive OK"
-        n = len(self.problems)
-        return f"{n} problem{'s' if n != 1 else ''}"
+            head = "archive OK"
+        else:
+            n = len(self.problems)
+            head = f"{n} problem{'s' if n != 1 else ''}"
+        copies = (
+            f" and {self.copies:,} copies of them from another app's download"
+            if self.copies else ""
+        )
+        return (f"{head} ({self.messages:,} messages{copies}, "
+                f"{self.media_files:,} media files checked)")
 
     def as_json(self) -> dict[str, Any]:
         return {
             "archive": self.archive, "ok": self.ok, "problems": self.problems,
-            "messages": self.messages, "media_files": self.media_files,
+            "fixes": self.fixes, "messages": self.messages, "copies": self.copies,
+            "media_files": self.media_files,
         }
 
 
@@ -61,12 +79,17 @@ def check_archive(archive_dir: Path) -> CheckReport:
     """Check the archive in ``archive_dir``; raises ArchiveError when there is none."""
     archive_dir = Path(archive_dir)
     report = CheckReport(str(archive_dir))
+    fixes = _Fixes(archive_dir)
     try:
         db = open_archive(archive_dir, readonly=True)
-    except sqlite3.DatabaseError as exc:  # not even its header can be read
-        report.problems.append(f"database: {archive_dir / DB_NAME} cannot be opened ({exc})")
+    except NoArchive:
+        raise
+    except ArchiveError as exc:  # not even its header can be read
+        report.add(f"database: {archive_dir / DB_NAME} cannot be opened ({exc})",
+                   fixes.restore())
         return report
     conn = db.conn
+    fixes.conn = conn
     try:
         steps = (
             ("database", _database), ("full-text index", _fts), ("positions", _positions),
@@ -74,43 +97,89 @@ def check_archive(archive_dir: Path) -> CheckReport:
         )
         for name, step in steps:
             try:
-                step(conn, archive_dir, report)
+                step(conn, archive_dir, report, fixes)
             except sqlite3.DatabaseError as exc:  # a file too damaged to query
-                report.problems.append(f"{name}: cannot be checked ({exc})")
+                report.add(f"{name}: cannot be checked ({exc})", fixes.restore())
     finally:
         conn.close()
     return report
 
 
-def _database(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport) -> None:
+class _Fixes:
+    """The commands that fix each kind of problem, ready to paste."""
+
+    def __init__(self, archive_dir: Path) -> None:
+        self.archive_dir = archive_dir
+        self.conn: sqlite3.Connection | None = None
+        self._sources: str | None = None
+
+    def _chatkeep(self, *args: str) -> str:
+        return " ".join(["chatkeep", "--archive", shlex.quote(str(self.archive_dir)), *args])
+
+    def repair(self) -> str:
+        return self._chatkeep("check", "--repair")
+
+    def downloads(self, where: str = "", params: tuple[Any, ...] = ()) -> list[str]:
+        """Where the downloads (all, or those ``where`` selects) were imported from."""
+        if self.conn is None:
+            return []
+        rows = self.conn.execute(
+            f"SELECT DISTINCT d.source FROM downloads d {where} ORDER BY d.id", params
+        ).fetchall()
+        return [p for (source,) in rows if source for p in source.split(", ")]
+
+    def reimport(self, where: str = "", params: tuple[Any, ...] = ()) -> str:
+        paths = self.downloads(where, params) or ["PATH"]
+        return self._chatkeep("import", *(shlex.quote(p) for p in paths))
+
+    def restore(self) -> str:
+        """A database that cannot be trusted: a backup, or a new archive from
+        the same downloads (the old file is kept aside, never deleted)."""
+        db = shlex.quote(str(self.archive_dir / DB_NAME))
+        paths = " ".join(shlex.quote(p) for p in self.downloads()) or "PATH..."
+        return (f"restore {DB_NAME} from a backup, or rebuild it from your downloads: "
+                f"mv {db} {db}.damaged && chatkeep --archive "
+                f"{shlex.quote(str(self.archive_dir))} import {paths}")
+
+
+def _database(
+    conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes: _Fixes
+) -> None:
     rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
     if rows != ["ok"]:
-        report.problems.extend(f"database: {row}" for row in rows)
+        for row in rows:
+            report.add(f"database: {row}", fixes.restore())
     orphans: dict[tuple[str, str], int] = {}
     for table, _rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check"):
         orphans[(table, parent)] = orphans.get((table, parent), 0) + 1
     for (table, parent), n in sorted(orphans.items()):
-        report.problems.append(f"database: {n:,} rows of {table} refer to missing {parent} rows")
+        report.add(f"database: {n:,} rows of {table} refer to missing {parent} rows",
+                   fixes.restore())
 
 
-def _fts(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport) -> None:
-    report.messages = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+def _fts(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes: _Fixes) -> None:
+    total, copies = conn.execute(
+        "SELECT COUNT(*), COUNT(duplicate_of) FROM messages"
+    ).fetchone()
+    report.messages, report.copies = total - copies, copies
     # One docsize row per indexed message, keyed by the message's id.
     unindexed, ids = _found(conn, "SELECT id FROM messages EXCEPT SELECT id FROM messages_fts_docsize")
     if unindexed:
-        report.problems.append(
-            f"full-text index: {unindexed:,} messages are not in the search index (ids {ids})"
+        report.add(
+            f"full-text index: {unindexed:,} messages are not in the search index (ids {ids})",
+            fixes.repair(),
         )
     stale, ids = _found(conn, "SELECT id FROM messages_fts_docsize EXCEPT SELECT id FROM messages")
     if stale:
-        report.problems.append(
-            f"full-text index: holds {stale:,} entries for messages that do not exist (ids {ids})"
+        report.add(
+            f"full-text index: holds {stale:,} entries for messages that do not exist (ids {ids})",
+            fixes.repair(),
         )
     if not unindexed and not stale:
-        _fts_contents(archive_dir, report)
+        _fts_contents(archive_dir, report, fixes)
 
 
-def _fts_contents(archive_dir: Path, report: CheckReport) -> None:
+def _fts_contents(archive_dir: Path, report: CheckReport, fixes: _Fixes) -> None:
     """FTS5's own check of the index against every message's text."""
     db_path = archive_dir / DB_NAME
     if not os.access(db_path, os.W_OK):
@@ -129,9 +198,10 @@ def _fts_contents(archive_dir: Path, report: CheckReport) -> None:
         except sqlite3.DatabaseError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 return  # an import is writing; the id check stands
-            report.problems.append(
+            report.add(
                 "full-text index: does not match the text of the messages "
-                f"({exc}); searches may miss or invent results"
+                f"({exc}); searches may miss or invent results",
+                fixes.repair(),
             )
         finally:
             if conn.in_transaction:
@@ -140,24 +210,28 @@ def _fts_contents(archive_dir: Path, report: CheckReport) -> None:
         conn.close()
 
 
-def _positions(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport) -> None:
+def _positions(
+    conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes: _Fixes
+) -> None:
     unplaced, ids = _found(
         conn, "SELECT id FROM messages WHERE position IS NULL AND duplicate_of IS NULL"
     )
     if unplaced:
-        report.problems.append(
+        report.add(
             f"positions: {unplaced:,} messages have no place in their conversation (ids {ids}); "
-            "an import was interrupted: run it again"
+            "an import was interrupted: run it again",
+            fixes.repair(),
         )
     dirty = conn.execute("SELECT COUNT(*) FROM conversations WHERE dirty > 0").fetchone()[0]
     if dirty:
-        report.problems.append(
+        report.add(
             f"positions: {dirty:,} conversations were left half updated by an interrupted "
-            "import: run it again"
+            "import: run it again",
+            fixes.repair(),
         )
 
 
-def _media(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport) -> None:
+def _media(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes: _Fixes) -> None:
     rows = conn.execute(
         "SELECT media_path, sha256, COUNT(*) FROM attachments WHERE media_path IS NOT NULL "
         "GROUP BY media_path, sha256 ORDER BY media_path"
@@ -168,20 +242,28 @@ def _media(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport) -> 
         used_by = f"used by {uses:,} attachment{'s' if uses != 1 else ''}"
         rel = safe_relative(media_path)
         if rel is None or not rel.startswith("media/"):
-            report.problems.append(f"media: {media_path} points outside the archive's media folder")
+            report.add(f"media: {media_path} points outside the archive's media folder",
+                       fixes.restore())
             continue
         path = root / rel
+        held_by = (
+            "JOIN message_downloads md ON md.download_id = d.id "
+            "JOIN attachments a ON a.message_id = md.message_id WHERE a.media_path = ?"
+        )
         try:
             actual = file_sha256(path)
         except FileNotFoundError:
-            report.problems.append(f"media: {path} is missing ({used_by})")
+            report.add(f"media: {path} is missing ({used_by})",
+                       fixes.reimport(held_by, (media_path,)))
             continue
         except OSError as exc:
-            report.problems.append(f"media: {path} cannot be read ({exc.strerror}; {used_by})")
+            report.add(f"media: {path} cannot be read ({exc.strerror}; {used_by})",
+                       f"rm {shlex.quote(str(path))} && " + fixes.reimport(held_by, (media_path,)))
             continue
         if sha256 and actual != sha256:
-            report.problems.append(
-                f"media: {path} has changed: its SHA-256 is {actual}, not {sha256} ({used_by})"
+            report.add(
+                f"media: {path} has changed: its SHA-256 is {actual}, not {sha256} ({used_by})",
+                f"rm {shlex.quote(str(path))} && " + fixes.reimport(held_by, (media_path,)),
             )
 
 

@@ -19,10 +19,14 @@ _PLATFORM_ORDER = {"facebook": 0, "messenger": 1, "instagram": 2}
 
 
 def new_conversation(conn: sqlite3.Connection, title: str | None) -> int:
-    cur = conn.execute(
-        "INSERT INTO conversations (title, dirty) VALUES (?, 1)", (title,)
-    )
-    return int(cur.lastrowid or 0)
+    """A new conversation, with an id never used before: not even one that a
+    thread split off later would take back (see crossapp's stable ids)."""
+    (cid,) = conn.execute(
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM conversations), 0), "
+        "COALESCE((SELECT MAX(home_conversation_id) FROM threads), 0)) + 1"
+    ).fetchone()
+    conn.execute("INSERT INTO conversations (id, title, dirty) VALUES (?, ?, 1)", (cid, title))
+    return int(cid)
 
 
 def mark_dirty(

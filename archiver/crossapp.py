@@ -486,15 +486,9 @@ def _regroup(arc: _Archive, seeds: set[int]) -> None:
     old_members: dict[int, set[int]] = defaultdict(set)
     for tid in universe:
         old_members[arc.thread(tid).conversation_id].add(tid)
-    components.sort(key=lambda c: min(arc.thread(t).conversation_id for t in c))
-    taken: set[int] = set()
+    targets = _stable_ids(arc, components, universe)
     dirty: set[int] = set()
-    for comp in components:
-        current = sorted({arc.thread(t).conversation_id for t in comp})
-        target = next((c for c in current if c not in taken), None)
-        if target is None:
-            target = conversations.new_conversation(conn, None)
-        taken.add(target)
+    for comp, target in zip(components, targets, strict=True):
         changed = set(comp) != old_members.get(target, set())
         for t in comp:
             old_cid = arc.thread(t).conversation_id
@@ -509,6 +503,57 @@ def _regroup(arc: _Archive, seeds: set[int]) -> None:
         if (changed or len(comp) > 1) and _mark_duplicates(arc, comp):
             dirty.add(target)
     conversations.mark_dirty(conn, dirty)
+
+
+def _stable_ids(arc: _Archive, components: list[list[int]], universe: set[int]) -> list[int]:
+    """The conversation id each group of threads keeps: a joined conversation
+    takes the smallest id among its threads' own ids (``home_conversation_id``,
+    the id each had when it arrived) and their current ones, and a thread split
+    off gets its own id back, so ids never move while a conversation exists."""
+    conn = arc.conn
+    homes = {
+        tid: home for tid, home in conn.execute(
+            f"SELECT id, home_conversation_id FROM threads WHERE id IN "
+            f"({','.join('?' * len(universe))})", sorted(universe),
+        )
+    }
+
+    def candidates(comp: list[int]) -> list[int]:
+        own = sorted({homes[t] for t in comp if homes.get(t) is not None})
+        current = sorted({arc.thread(t).conversation_id for t in comp} - set(own))
+        return own + current
+
+    def used_elsewhere(cid: int) -> bool:
+        """Whether a thread outside this regrouping belongs to ``cid``."""
+        rows = conn.execute("SELECT id FROM threads WHERE conversation_id = ?", (cid,))
+        return any(r[0] not in universe for r in rows)
+
+    order = sorted(range(len(components)), key=lambda i: candidates(components[i])[:1] or [0])
+    taken: set[int] = set()
+    targets = [0] * len(components)
+    for i in order:
+        target = next(
+            (c for c in candidates(components[i]) if c not in taken and not used_elsewhere(c)),
+            None,
+        )
+        if target is None:
+            target = conversations.new_conversation(conn, None)
+        else:
+            conn.execute(
+                "INSERT OR IGNORE INTO conversations (id, dirty) VALUES (?, 1)", (target,)
+            )
+        taken.add(target)
+        targets[i] = target
+    # A thread whose own id went to another group (two threads that arrived in
+    # one conversation) takes the id it has now as its own.
+    owner_of = {target: i for i, target in enumerate(targets)}
+    for i, comp in enumerate(components):
+        for t in comp:
+            if owner_of.get(homes.get(t), i) != i or homes.get(t) is None:
+                conn.execute(
+                    "UPDATE threads SET home_conversation_id = ? WHERE id = ?", (targets[i], t)
+                )
+    return targets
 
 
 def _mark_duplicates(arc: _Archive, comp: list[int]) -> bool:

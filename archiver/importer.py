@@ -30,7 +30,7 @@ from .fingerprint import OccurrenceCounter, content_fingerprint, with_occurrence
 from .media import MediaStore
 from .records import ThreadInfo
 from .schema import ArchiveError, open_archive
-from .sources import DownloadTree, SourceError, group_paths, open_download
+from .sources import DownloadTree, SourceError, group_paths, open_download, safe_relative
 from .text import repair
 
 HTML_SENTENCE = (
@@ -65,6 +65,7 @@ class ImportReport:
     messages_already_present: int = 0
     media_copied: int = 0
     media_missing: int = 0
+    media_restored: int = 0  # copies in media/ that were missing or damaged, put back
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fatal: bool = False  # nothing importable at all
@@ -77,6 +78,7 @@ class ImportReport:
             "messages_already_present": self.messages_already_present,
             "media_copied": self.media_copied,
             "media_missing": self.media_missing,
+            "media_restored": self.media_restored,
             "errors": self.errors,
             "warnings": self.warnings,
         }
@@ -271,6 +273,7 @@ class _Writer:
         """Import one download; returns how many threads it held."""
         ctx = ReadContext(platform_hint=platform)
         report = self.report
+        errors_before = len(report.errors)
         sources = dialects.find_threads(tree, ctx)
         report.warnings.extend(tree.warnings)
         for path, problem in tree.errors:
@@ -300,6 +303,7 @@ class _Writer:
         # Keyed by what a source is, not by the object: sources come back from
         # the reading process as copies.
         signatures: dict[tuple[str, str, str], str] = {}
+        unchanged: list[int] = []
         for source in sources:
             if source.dialect == "instagram_legacy":
                 to_read.append(source)
@@ -310,9 +314,14 @@ class _Writer:
                 where = source.files[0].label if len(source.files) == 1 else source.folder
                 report.error(where, pipeline.describe(exc))
                 continue
-            if not self._unchanged(source, signature, download_id):
+            thread_id = self._unchanged(source, signature, download_id)
+            if thread_id is None:
                 signatures[(source.platform, source.key, source.folder)] = signature
                 to_read.append(source)
+            else:
+                unchanged.append(thread_id)
+        if unchanged and self.media is not None:
+            self._restore_media(tree, unchanged)
 
         owner_candidates: set[str] | None = None
         total = len(sources)
@@ -352,8 +361,61 @@ class _Writer:
         if owner:
             self._begin()
             self.conn.execute("UPDATE downloads SET owner = ? WHERE id = ?", (owner, download_id))
+        self._record_rejected(download_id, report.errors[errors_before:])
         self._commit()
         return total
+
+    def _record_rejected(self, download_id: int, errors: list[dict[str, str]]) -> None:
+        """What this import of the download could not read, for the audit
+        (replacing what an earlier import of it could not read)."""
+        self._begin()
+        self.conn.execute(
+            "DELETE FROM import_problems WHERE download_id = ? AND kind = 'rejected'",
+            (download_id,),
+        )
+        self.conn.executemany(
+            "INSERT INTO import_problems (download_id, kind, path, problem) "
+            "VALUES (?, 'rejected', ?, ?)",
+            [(download_id, e["path"], e["error"]) for e in errors],
+        )
+
+    def _restore_media(self, tree: DownloadTree, thread_ids: list[int]) -> None:
+        """Put back copies in ``media/`` that the unchanged threads use but that
+        are missing or have the wrong size, from this download's files."""
+        assert self.media is not None
+        members: dict[str, Any] | None = None
+        seen: set[str] = set()
+        for start in range(0, len(thread_ids), 500):
+            chunk = thread_ids[start:start + 500]
+            rows = self.conn.execute(
+                "SELECT DISTINCT a.media_path, a.sha256, a.size, a.source_path FROM attachments a "
+                "JOIN messages m ON m.id = a.message_id "
+                f"WHERE m.thread_id IN ({','.join('?' * len(chunk))}) "
+                "AND a.media_path IS NOT NULL AND a.source_path IS NOT NULL",
+                chunk,
+            ).fetchall()
+            for media_path, sha, size, source_path in rows:
+                if media_path in seen or safe_relative(media_path) != media_path:
+                    continue
+                seen.add(media_path)
+                dest = self.media.root / media_path
+                try:
+                    if dest.stat().st_size == size:
+                        continue
+                except OSError:
+                    pass
+                if members is None:
+                    members = {m.label: m for m in tree}
+                member = members.get(source_path)
+                if member is None:
+                    continue
+                try:
+                    if self.media.restore(tree, member, media_path, sha):
+                        self.report.media_restored += 1
+                except pipeline.READ_ERRORS as exc:
+                    self.report.warnings.append(
+                        f"{member.label}: could not be copied ({pipeline.describe(exc)})"
+                    )
 
     def _download_row(self, tree: DownloadTree, platform: str, dialect: str) -> int:
         self._begin()
@@ -371,24 +433,24 @@ class _Writer:
 
     # -- threads ------------------------------------------------------------
 
-    def _unchanged(self, source: ThreadSource, signature: str, download_id: int) -> bool:
-        """True (and the download noted as holding it) when an earlier import
-        took exactly these files for this thread."""
+    def _unchanged(self, source: ThreadSource, signature: str, download_id: int) -> int | None:
+        """The thread's id (and the download noted as holding it) when an
+        earlier import took exactly these files for this thread, else None."""
         self._begin()
         row = self.conn.execute(
             "SELECT id FROM threads WHERE platform = ? AND key = ?",
             (source.platform, source.key),
         ).fetchone()
         if row is None:
-            return False
+            return None
         done = self.conn.execute(
             "SELECT download_id FROM imported_files WHERE file_key = ? AND thread_id = ?",
             (signature, row[0]),
         ).fetchall()
         if not done:
-            return False
+            return None
         self._record_unchanged(row[0], download_id, [d[0] for d in done], source)
-        return True
+        return int(row[0])
 
     def _begin_thread(
         self, source: ThreadSource, download_id: int,
@@ -404,8 +466,9 @@ class _Writer:
         if row is None:
             cid = conversations.new_conversation(conn, None)
             cur = conn.execute(
-                "INSERT INTO threads (platform, key, conversation_id) VALUES (?, ?, ?)",
-                (source.platform, source.key, cid),
+                "INSERT INTO threads (platform, key, conversation_id, home_conversation_id) "
+                "VALUES (?, ?, ?, ?)",
+                (source.platform, source.key, cid, cid),
             )
             thread_id, fresh = int(cur.lastrowid or 0), True
         else:
@@ -501,6 +564,7 @@ class _Writer:
             )
         elif t.added:
             conversations.mark_dirty(conn, {t.cid})
+        self._record_read(t.thread_id, download_id, stats)
         if t.signature is not None:
             conn.execute(
                 "INSERT OR IGNORE INTO imported_files (file_key, thread_id, download_id) "
@@ -520,6 +584,31 @@ class _Writer:
             self.progress("messages", t.added + t.present, 0)
         if self.batch_messages >= BATCH_MESSAGES:
             self._commit()
+
+    def _record_read(
+        self, thread_id: int, download_id: int, stats: pipeline.ThreadStats
+    ) -> None:
+        """What the thread's files held and what was skipped, for the audit."""
+        conn = self.conn
+        conn.execute(
+            "DELETE FROM thread_files WHERE thread_id = ? AND download_id = ?",
+            (thread_id, download_id),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO thread_files (thread_id, download_id, path, messages) "
+            "VALUES (?, ?, ?, ?)",
+            [(thread_id, download_id, path, n) for path, n in stats.files.items()],
+        )
+        conn.execute(
+            "DELETE FROM import_problems WHERE thread_id = ? AND download_id = ? "
+            "AND kind = 'skipped'",
+            (thread_id, download_id),
+        )
+        conn.executemany(
+            "INSERT INTO import_problems (download_id, thread_id, kind, path, problem) "
+            "VALUES (?, ?, 'skipped', ?, ?)",
+            [(download_id, thread_id, where, why) for where, why in stats.skipped],
+        )
 
     def _abort_thread(
         self, t: _ThreadWrite, problem: str, stats: pipeline.ThreadStats, failed: str | None
@@ -560,6 +649,23 @@ class _Writer:
                 "INSERT OR IGNORE INTO imported_files (file_key, thread_id, download_id) "
                 "SELECT file_key, thread_id, ? FROM imported_files "
                 "WHERE thread_id = ? AND download_id = ?",
+                (download_id, thread_id, earlier[0]),
+            )
+            # The same files: they held what they held for the earlier download.
+            conn.execute(
+                "INSERT OR REPLACE INTO thread_files (thread_id, download_id, path, messages) "
+                "SELECT thread_id, ?, path, messages FROM thread_files "
+                "WHERE thread_id = ? AND download_id = ?",
+                (download_id, thread_id, earlier[0]),
+            )
+            conn.execute(
+                "DELETE FROM import_problems WHERE thread_id = ? AND download_id = ? "
+                "AND kind = 'skipped'", (thread_id, download_id),
+            )
+            conn.execute(
+                "INSERT INTO import_problems (download_id, thread_id, kind, path, problem) "
+                "SELECT ?, thread_id, kind, path, problem FROM import_problems "
+                "WHERE thread_id = ? AND download_id = ? AND kind = 'skipped'",
                 (download_id, thread_id, earlier[0]),
             )
             title = conn.execute(

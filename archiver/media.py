@@ -134,6 +134,30 @@ class MediaStore:
         return stored
 
 
+    def restore(self, tree: DownloadTree, member: Member, media_path: str, sha256: str) -> bool:
+        """Put ``member`` back at ``media_path`` (a copy that is missing or
+        damaged) when its content has the SHA-256 it was stored under."""
+        dest = self.root / media_path
+        dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.media_dir)
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out, tree.open(member) as src:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != sha256:
+                os.unlink(tmp_name)
+                return False
+            os.chmod(tmp_name, 0o600)
+            os.replace(tmp_name, dest)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+        return True
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

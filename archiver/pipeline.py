@@ -58,6 +58,9 @@ class ThreadStats:
     media_copied: int = 0
     media_missing: int = 0
     warnings: list[str] = field(default_factory=list)
+    # For the audit: message entries each file held, and those skipped (where, why).
+    files: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Preparer:
@@ -118,12 +121,19 @@ class Preparer:
             return
         if chunk:
             yield ("rows", chunk)
-        stats.warnings[:0] = self._drain()
+        stats.warnings[:0] = self._drain(stats)
         yield ("end", info, stats)
 
-    def _drain(self) -> list[str]:
-        warnings = list(self.ctx.warnings)
-        self.ctx.warnings.clear()
+    def _drain(self, stats: ThreadStats | None = None) -> list[str]:
+        """The warnings met so far; the thread's audit counts go to ``stats``
+        (or are dropped, for a thread that failed)."""
+        ctx = self.ctx
+        warnings = list(ctx.warnings)
+        ctx.warnings.clear()
+        if stats is not None:
+            stats.files, stats.skipped = dict(ctx.held), list(ctx.skipped)
+        ctx.held.clear()
+        ctx.skipped.clear()
         return warnings
 
     def _prepare(

@@ -68,9 +68,22 @@ class ReadContext:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     # The file being read, so that an error in a many-file thread names it.
     current: str | None = None
+    # What the thread being read held, for ``chatkeep audit``: message entries
+    # per file, and the entries skipped (where, why). Drained per thread.
+    held: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def warn(self, where: object, problem: str) -> None:
         self.warnings.append(f"{where}: {problem}")
+
+    def skip(self, where: object, problem: str) -> None:
+        """A message entry left out (a warning, and recorded for the audit)."""
+        self.warn(where, problem)
+        self.skipped.append((str(where), problem))
+
+    def file_read(self, label: str, entries: int) -> None:
+        """A file of the current thread was read whole: it held ``entries`` messages."""
+        self.held[label] = self.held.get(label, 0) + entries
 
 
 class DialectModule(Protocol):

@@ -322,6 +322,7 @@ class _Conversation:
                 if event == "end_array":
                     self.state = "keys"
                     self.read_keys()  # keys after the list, e.g. late participants
+                    self.ctx.file_read(self.member.label, self.position)
                     return
                 raw = stream.build(event, value)
                 where = Where(self.where, self.position)  # formatted only if a warning needs it
@@ -412,11 +413,11 @@ def parse_message(
     """Turn one conversation item into a record, or None (with a warning) when
     it has no usable ``created_at``. Odd values are kept raw and warned about."""
     if not isinstance(raw, dict):
-        ctx.warn(where, "is not an object; skipped: " + _snippet(raw))
+        ctx.skip(where, "is not an object; skipped: " + _snippet(raw))
         return None
     ts = _time_ms(raw.get("created_at"), where, ctx, stream)
     if ts is None:
-        ctx.warn(where, "has no usable 'created_at'; skipped: " + _snippet(raw))
+        ctx.skip(where, "has no usable 'created_at'; skipped: " + _snippet(raw))
         return None
     extra: dict[str, Any] = {k: repair_any(v) for k, v in raw.items() if k not in MAPPED_KEYS}
 

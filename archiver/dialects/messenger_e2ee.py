@@ -150,6 +150,7 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
         raise ReadError("is not UTF-8 text") from None
     if not has_messages and not has_participants:
         raise ReadError("is not an encrypted-chat thread (no 'participants' or 'messages')")
+    ctx.file_read(label, position)
     keyed.sort(key=lambda k: (k[0], k[1]))  # by time; the file's order breaks ties
     return [msg for _, _, msg in keyed]
 
@@ -194,7 +195,7 @@ def parse_message(
     that a file warns once for each rather than once per message.
     """
     if not isinstance(raw, dict):
-        ctx.warn(where, "is not an object; skipped")
+        ctx.skip(where, "is not an object; skipped")
         return None
     ts = _timestamp_ms(raw, where, ctx)
     if ts is None:
@@ -254,7 +255,7 @@ def _timestamp_ms(raw: dict[str, Any], where: object, ctx: ReadContext) -> int |
     if (isinstance(ts, (int, float)) and not isinstance(ts, bool)
             and MIN_MS <= ts <= MAX_MS):
         return int(ts)
-    ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
+    ctx.skip(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
     return None
 
 

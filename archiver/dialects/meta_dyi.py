@@ -251,12 +251,13 @@ def read_thread(
             raise ReadError("the file is empty (0 bytes)")
         has_messages = False
         has_participants = False
-        position = 0
+        position = entries = 0
         with tree.open(member) as f:
             try:
                 for key, value in iter_object(f, "messages", member.size, whole_list=True):
                     if key == WHOLE_LIST:  # a buffered part: read it backwards, in place
                         has_messages = has_messages or bool(value)
+                        entries = len(value)
                         for position in range(len(value) - 1, -1, -1):
                             msg = parse_message(value[position], Where(label, position), ctx)
                             if msg is not None:
@@ -265,6 +266,7 @@ def read_thread(
                         has_messages = True
                         msg = parse_message(value, Where(label, position), ctx)
                         position += 1
+                        entries = position
                         if msg is not None:
                             yield msg
                     elif key == "messages":
@@ -281,6 +283,7 @@ def read_thread(
                 raise ReadError("is not UTF-8 text") from None
         if not has_messages and not has_participants:
             raise ReadError("is not a message thread (no 'participants' or 'messages')")
+        ctx.file_read(label, entries)
 
 
 def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadContext) -> None:
@@ -352,7 +355,7 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
             kind = "system" if text and is_event(text) else "text"
             return Message(repair(sender), ts, kind, text)
     if not isinstance(raw, dict):
-        ctx.warn(where, "is not an object; skipped")
+        ctx.skip(where, "is not an object; skipped")
         return None
     ts = _timestamp_ms(raw, where, ctx)
     if ts is None:
@@ -460,7 +463,7 @@ def _timestamp_ms(raw: dict[str, Any], where: Where | str, ctx: ReadContext) -> 
     legacy = raw.get("timestamp")  # spring 2018: seconds
     if _usable_ms(legacy, 1000):
         return int(legacy * 1000)
-    ctx.warn(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
+    ctx.skip(where, "has no usable timestamp; skipped: " + json.dumps(raw, ensure_ascii=False)[:80])
     return None
 
 
