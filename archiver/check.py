@@ -274,3 +274,37 @@ def _found(conn: sqlite3.Connection, sql: str) -> tuple[int, str]:
         return 0, ""
     ids = [str(r[0]) for r in conn.execute(f"{sql} ORDER BY 1 LIMIT {MAX_LISTED}")]
     return count, ", ".join(ids) + (", …" if count > MAX_LISTED else "")
+
+
+def repair_archive(archive_dir: Path) -> list[str]:
+    """Fix what can be fixed inside the archive (``check --repair``): rebuild
+    the full-text index from the messages, and give every message its place
+    again. Returns what was done. Missing media come back by importing a
+    download that holds them; a damaged database from a backup."""
+    from . import conversations
+    from .importer import release_lock, take_lock
+
+    archive_dir = Path(archive_dir)
+    open_archive(archive_dir, readonly=True).conn.close()  # no archive: say so, create nothing
+    lock = take_lock(archive_dir)
+    try:
+        db = open_archive(archive_dir)
+        conn = db.conn
+        try:
+            done = []
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+            conn.execute(
+                "UPDATE conversations SET dirty = 1 WHERE dirty > 0 OR id IN (SELECT "
+                "conversation_id FROM messages WHERE position IS NULL AND duplicate_of IS NULL)"
+            )
+            conn.execute("COMMIT")
+            done.append("rebuilt the full-text index")
+            placed = conversations.refresh_conversations(db)
+            if placed:
+                done.append(f"put the messages of {placed:,} conversations in order")
+            return done
+        finally:
+            conn.close()
+    finally:
+        release_lock(lock)

@@ -104,11 +104,11 @@ def import_downloads(
     # The lock comes first: opening read-write may build an index that a
     # running import has deferred, and would then wait on its transactions.
     archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock = _take_lock(archive_dir)
+    lock = take_lock(archive_dir)
     try:
         db = open_archive(archive_dir)
     except BaseException:
-        _release_lock(lock)
+        release_lock(lock)
         raise
     writer: _Writer | None = None
     try:
@@ -139,7 +139,7 @@ def import_downloads(
             raise ArchiveFull(archive_dir) from None
         raise
     finally:
-        _release_lock(lock)
+        release_lock(lock)
         db.conn.close()
     return report
 
@@ -157,7 +157,7 @@ def _disk_full(exc: BaseException | None) -> bool:
     return False
 
 
-def _take_lock(archive_dir: Path) -> int:
+def take_lock(archive_dir: Path) -> int:
     fd = os.open(archive_dir / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -169,7 +169,7 @@ def _take_lock(archive_dir: Path) -> int:
     return fd
 
 
-def _release_lock(fd: int) -> None:
+def release_lock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
 

@@ -53,7 +53,7 @@ def media_file(archive: Path) -> Path:
 def test_a_whole_archive_passes(archive: Path) -> None:
     report = check_archive(archive)
     assert report.problems == []
-    assert report.ok and report.summary() == "archive OK"
+    assert report.ok and report.summary() == "archive OK (4 messages, 1 media files checked)"
     assert (report.messages, report.media_files) == (4, 1)
     code, out, err = run(archive, "check")
     assert (code, err) == (0, "")
@@ -72,10 +72,12 @@ def test_a_deleted_media_file(archive: Path) -> None:
     path.unlink()
     report = check_archive(archive)
     assert report.problems == [f"media: {path} is missing (used by 1 attachment)"]
+    download = archive.parent / "download"
     code, out, _err = run(archive, "check")
     assert code == 1
     assert out.splitlines() == [
         f"media: {path} is missing (used by 1 attachment)",
+        f"  fix: chatkeep --archive {archive} import {download}",
         "1 problem (4 messages, 1 media files checked)",
     ]
 
@@ -88,6 +90,9 @@ def test_a_tampered_media_file(archive: Path) -> None:
     assert check_archive(archive).problems == [
         (f"media: {path} has changed: its SHA-256 is {actual}, not {expected} "
         "(used by 1 attachment)")
+    ]
+    assert check_archive(archive).fixes == [
+        f"rm {path} && chatkeep --archive {archive} import {archive.parent / 'download'}"
     ]
 
 
@@ -147,6 +152,10 @@ def test_a_damaged_database_file(archive: Path) -> None:
     code, out, err = run(archive, "check")
     assert code == 1 and "Traceback" not in err
     assert out.splitlines()[0].startswith(f"database: {db} cannot be opened")
+    assert out.splitlines()[1] == (
+        f"  fix: restore chatkeep.db from a backup, or rebuild it from your downloads: "
+        f"mv {db} {db}.damaged && chatkeep --archive {archive} import PATH..."
+    )
 
 
 def test_a_damaged_page(archive: Path) -> None:
@@ -178,3 +187,43 @@ def test_json_output(archive: Path) -> None:
     data = json.loads(out)
     assert data["ok"] is False and len(data["problems"]) == 1
     assert data["messages"] == 4
+
+
+def test_every_problem_has_its_fix_and_the_fixes_work(archive: Path) -> None:
+    """Each fix printed by check, run as printed, leaves an archive that passes."""
+    import shlex
+
+    [(mid, text, extra)] = sql(archive, "SELECT id, text, extra_text FROM messages "
+                                        "WHERE text = 'hello'")
+    sql(archive, "INSERT INTO messages_fts (messages_fts, rowid, text, extra_text) "
+                 "VALUES ('delete', ?, ?, ?)", (mid, text, extra))
+    sql(archive, "UPDATE messages SET position = NULL WHERE id = ?", (mid,))
+    media_file(archive).unlink()
+    report = check_archive(archive)
+    assert len(report.problems) == 3 and len(report.fixes) == 3
+    assert sorted(set(report.fixes)) == [
+        f"chatkeep --archive {archive} check --repair",
+        f"chatkeep --archive {archive} import {archive.parent / 'download'}",
+    ]
+    for fix in sorted(set(report.fixes), reverse=True):  # the import, then the repair
+        code, _out, err = run(archive, *shlex.split(fix)[3:])
+        assert code == 0, err
+    assert check_archive(archive).ok
+    assert media_file(archive).read_bytes() == PHOTO
+
+
+def test_check_and_stats_count_the_same_messages(tmp_path: Path) -> None:
+    """Another app's copy of a message is counted apart, as stats shows it once."""
+    from tests.conftest import SAMPLES
+
+    archive = tmp_path / "archive"
+    run_json(archive, "import", *(str(p) for p in sorted(SAMPLES.glob("*-20*"))))
+    stats = run_json(archive, "stats")
+    report = check_archive(archive)
+    [(copies,)] = sql(archive, "SELECT COUNT(*) FROM messages WHERE duplicate_of IS NOT NULL")
+    assert copies > 0
+    assert (report.messages, report.copies) == (stats["messages"], copies)
+    code, out, _err = run(archive, "check")
+    assert code == 0
+    assert out == (f"archive OK ({stats['messages']:,} messages and {copies:,} copies of them "
+                   "from another app's download, 7 media files checked)\n")

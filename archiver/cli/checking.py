@@ -1,4 +1,4 @@
-"""``chatkeep check``: is the archive whole?"""
+"""``chatkeep check``: is the archive whole? And ``--repair`` for what it can fix."""
 
 from __future__ import annotations
 
@@ -7,29 +7,33 @@ import sys
 
 import click
 
-from ..check import check_archive
+from ..check import check_archive, repair_archive
 from ..schema import ArchiveError
+from .base import fail
 
 
 @click.command("check")
+@click.option("--repair", is_flag=True,
+              help="Rebuild the search index and the order of messages, then check again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
 @click.pass_context
-def check_cmd(ctx: click.Context, as_json: bool) -> None:
+def check_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """Check the archive: the database, the search index, message order and
-    the copied media. Exits with 1 when something is wrong."""
+    the copied media. Prints the command that fixes each problem, and exits
+    with 1 when something is wrong."""
     try:
+        if repair:
+            for step in repair_archive(ctx.obj["archive"]):
+                click.echo(f"Repaired: {step}.", err=as_json)
         report = check_archive(ctx.obj["archive"])
     except ArchiveError as exc:
-        click.echo(f"chatkeep: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
-        for problem in report.problems:
+        for problem, fix in zip(report.problems, report.fixes, strict=True):
             click.echo(problem)
-        click.echo(
-            f"{report.summary()} ({report.messages:,} messages, "
-            f"{report.media_files:,} media files checked)"
-        )
+            click.echo(f"  fix: {fix}")
+        click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
