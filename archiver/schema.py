@@ -633,23 +633,33 @@ def _rekey_thread(
 
 def _v3_audit(conn: sqlite3.Connection) -> None:
     """Ids that survive unlinking, and what each import read, for the audit."""
-    conn.execute("ALTER TABLE threads ADD COLUMN home_conversation_id INTEGER")
-    conn.execute("UPDATE threads SET home_conversation_id = conversation_id")
-    conn.execute("CREATE INDEX idx_threads_home_conversation_id ON threads (home_conversation_id)")
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(threads)")}
+    if "home_conversation_id" not in columns:
+        conn.execute("ALTER TABLE threads ADD COLUMN home_conversation_id INTEGER")
     conn.execute(
-        "CREATE TABLE thread_files ("
+        "UPDATE threads SET home_conversation_id = conversation_id "
+        "WHERE home_conversation_id IS NULL"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_threads_home_conversation_id "
+                 "ON threads (home_conversation_id)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS thread_files ("
         "thread_id INTEGER NOT NULL REFERENCES threads(id), "
         "download_id INTEGER NOT NULL REFERENCES downloads(id), "
         "path TEXT NOT NULL, messages INTEGER NOT NULL, "
         "PRIMARY KEY (thread_id, download_id, path))"
     )
     conn.execute(
-        "CREATE TABLE import_problems ("
+        "CREATE TABLE IF NOT EXISTS import_problems ("
         "id INTEGER PRIMARY KEY, download_id INTEGER REFERENCES downloads(id), "
         "thread_id INTEGER REFERENCES threads(id), kind TEXT NOT NULL, "
         "path TEXT NOT NULL, problem TEXT NOT NULL)"
     )
-    conn.execute("CREATE INDEX idx_import_problems_download_id ON import_problems (download_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_import_problems_download_id "
+                 "ON import_problems (download_id)")
+    # Rows of threads an earlier step joined into others.
+    conn.execute("DELETE FROM thread_files WHERE thread_id NOT IN (SELECT id FROM threads)")
+    conn.execute("DELETE FROM import_problems WHERE thread_id NOT IN (SELECT id FROM threads)")
 
 
 _STEPS = ((2, _v2_identity), (3, _v3_audit))
