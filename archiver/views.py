@@ -338,16 +338,110 @@ def archive_folder(db: sqlite_utils.Database) -> Path | None:
 
 
 def iter_messages(
-    db: sqlite_utils.Database, cid: int, *, page: int = 2000
+    db: sqlite_utils.Database, cid: int, *, page: int = 2000, first: int = 0,
+    last: int | None = None,
 ) -> Iterator[MessageView]:
-    """Every message of a conversation, oldest first, a page at a time."""
-    start = 0
-    while True:
-        batch = messages_between(db, cid, start, start + page - 1)
+    """Every message of a conversation (or those whose position is in
+    [first, last]), oldest first, a page at a time."""
+    start = first
+    while last is None or start <= last:
+        end = start + page - 1 if last is None else min(start + page - 1, last)
+        batch = messages_between(db, cid, start, end)
         yield from batch
-        if len(batch) < page:
+        if len(batch) < end - start + 1:
             return
         start += page
+
+
+def first_on_or_after(db: sqlite_utils.Database, conversation_id: int, ms: int) -> int | None:
+    """Position of the first message at or after ``ms`` (UTC milliseconds).
+
+    Positions are numbered in time order, so this is a binary search over the
+    (conversation_id, position) index: about 20 lookups for a million messages,
+    where ``MIN(position) … WHERE timestamp_ms >= ?`` reads every row after the
+    date (a fifth of a second for 400,000).
+    """
+    last = db.execute(
+        "SELECT MAX(position) FROM messages WHERE conversation_id = ?", (conversation_id,)
+    ).fetchone()[0]
+    if last is None:
+        return None
+    lo, hi = 0, int(last) + 1  # the answer is in [lo, hi]; hi means "none"
+    while lo < hi:
+        mid = (lo + hi) // 2
+        found = db.execute(
+            "SELECT timestamp_ms FROM messages WHERE conversation_id = ? AND position = ?",
+            (conversation_id, mid),
+        ).fetchone()
+        if found is None:  # positions being renumbered by an import: ask SQLite directly
+            return _first_on_or_after_by_scan(db, conversation_id, ms)
+        if found[0] >= ms:
+            hi = mid
+        else:
+            lo = mid + 1
+    return None if lo > last else lo
+
+
+def _first_on_or_after_by_scan(
+    db: sqlite_utils.Database, conversation_id: int, ms: int
+) -> int | None:
+    row = db.execute(
+        "SELECT MIN(position) FROM messages WHERE conversation_id = ? AND timestamp_ms >= ?",
+        (conversation_id, ms),
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def message_time(db: sqlite_utils.Database, cid: int, position: int) -> int | None:
+    """The time (UTC milliseconds) of the message at ``position``."""
+    row = db.execute(
+        "SELECT timestamp_ms FROM messages WHERE conversation_id = ? AND position = ?",
+        (cid, position),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def last_position(db: sqlite_utils.Database, cid: int) -> int | None:
+    row = db.execute(
+        "SELECT MAX(position) FROM messages WHERE conversation_id = ?", (cid,)
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def message_downloads(
+    db: sqlite_utils.Database, cid: int, ids: list[int]
+) -> dict[int, list[str]]:
+    """Which downloads held each message (by name, sorted), its copies seen in
+    another app's download included."""
+    found: dict[int, set[str]] = {i: set() for i in ids}
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    for mid, name in db.execute(
+        "SELECT md.message_id, d.name FROM message_downloads md "
+        f"JOIN downloads d ON d.id = md.download_id WHERE md.message_id IN ({marks}) "
+        "UNION ALL "
+        "SELECT m.duplicate_of, d.name FROM messages m "
+        "JOIN message_downloads md ON md.message_id = m.id "
+        "JOIN downloads d ON d.id = md.download_id "
+        "WHERE m.conversation_id = ? AND m.position IS NULL "
+        f"AND m.duplicate_of IN ({marks})",
+        [*ids, cid, *ids],
+    ):
+        found[mid].add(name)
+    return {mid: sorted(names) for mid, names in found.items()}
+
+
+def conversation_downloads(db: sqlite_utils.Database, cid: int) -> list[dict[str, Any]]:
+    """The downloads that held a conversation, in the order they were first imported."""
+    rows = db.execute(
+        "SELECT d.name, d.platform, d.dialect, d.owner, d.first_imported, d.last_imported "
+        "FROM downloads d WHERE d.id IN (SELECT tp.download_id FROM thread_parts tp "
+        "JOIN threads t ON t.id = tp.thread_id WHERE t.conversation_id = ?) ORDER BY d.id",
+        (cid,),
+    ).fetchall()
+    keys = ("name", "platform", "dialect", "owner", "first_imported", "last_imported")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def owners(db: sqlite_utils.Database) -> set[str]:

@@ -30,64 +30,31 @@ again into ``<name>_media/`` beside the Markdown file and linked relatively.
 from __future__ import annotations
 
 import functools
-import os
 import re
-import shutil
 import string
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
 
 import sqlite_utils
 
-from . import views
-from .render import describe_call
-from .timefmt import local, tz_name
-from .views import Attachment, Conversation, MessageView
-
-# How each app is named in the header ("messenger" is the separate download of
-# Messenger's end-to-end encrypted chats; Facebook's own chats are "Messenger"
-# to users, hence "Facebook Messenger").
-PLATFORM_NAMES = {
-    "facebook": "Facebook Messenger",
-    "instagram": "Instagram",
-    "messenger": "Messenger (encrypted chats)",
-}
-# Short names for the cross-app line: "Cross-app conversation (Facebook ↔ Instagram)".
-PLATFORM_SHORT_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "messenger": "Messenger"}
-FROZEN_SINCE = "December 2023"  # Meta's read-only switch for cross-app chats
-
-# English whatever the machine's locale, so that exports are the same everywhere.
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-IMAGE_KINDS = frozenset({"photo", "gif", "sticker", "image", "thumbnail"})
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".heic", ".heif", ".avif"}
+from ..render import describe_call
+from ..timefmt import local, tz_name
+from ..views import Attachment, Conversation, MessageView
+from .common import (
+    FROZEN_SINCE,
+    LINKABLE_SCHEMES,
+    PLATFORM_NAMES,
+    PLATFORM_SHORT_NAMES,
+    WEEKDAYS,
+    DateRange,
+    ExportResult,
+    MediaCopier,
+    atomic_text,
+    is_image,
+    media_dir_for,
+    select,
 )
-LINKABLE_SCHEMES = ("http://", "https://")
-
-# Messages read a page at a time: memory stays bounded by the page, and larger
-# pages mean fewer queries (each has a fixed cost in views.messages_between).
-EXPORT_PAGE = 10_000
-
-SLUG_MAX_BYTES = 80  # the title part of a file name, in UTF-8 bytes
-SLUG_FALLBACK = "conversation"
-
-ProgressFn = Callable[[], None]
-
-
-@dataclass
-class ExportResult:
-    """What :func:`export_markdown` wrote."""
-
-    path: Path
-    media_dir: Path
-    messages: int = 0
-    media_copied: int = 0
-    media_missing: int = 0
-
 
 # --------------------------------------------------------------------------- escaping
 #
@@ -223,47 +190,12 @@ def link_destination(target: str) -> str:
     return "".join(out)
 
 
-# --------------------------------------------------------------------------- file names
-
-
-def slugify(title: str) -> str:
-    """A file-name-safe form of a title.
-
-    Keeps letters (accented and non-Latin too), combining marks and digits, in
-    their case; every run of anything else (spaces, punctuation, ``/``, ``\\``,
-    control characters, emoji and other symbols) becomes one ``-``. At most
-    ``SLUG_MAX_BYTES`` bytes of UTF-8, cut between characters. Empty when
-    nothing is left.
-    """
-    kept: list[str] = []
-    dash = False
-    for ch in unicodedata.normalize("NFC", title):
-        if unicodedata.category(ch)[0] in "LMN":
-            if dash and kept:
-                kept.append("-")
-            dash = False
-            kept.append(ch)
-        else:
-            dash = True
-    slug = "".join(kept)
-    encoded = slug.encode("utf-8")
-    if len(encoded) > SLUG_MAX_BYTES:
-        slug = encoded[:SLUG_MAX_BYTES].decode("utf-8", errors="ignore").rstrip("-")
-    return slug
-
-
-def conversation_slug(conv: Conversation) -> str:
-    """The file name stem of a conversation's export: its slugified title and
-    ``-<id>``, so that equal titles never collide and reserved names (``CON``,
-    ``NUL``…) cannot occur."""
-    return f"{slugify(conv.title) or SLUG_FALLBACK}-{conv.id}"
-
-
 # --------------------------------------------------------------------------- header
 
 
-def render_header(conv: Conversation, tz: tzinfo) -> str:
-    """The title and the bullet list that open an export."""
+def render_header(conv: Conversation, tz: tzinfo, only: DateRange | None = None) -> str:
+    """The title and the bullet list that open an export (with ``only``, the
+    counts and dates are those of the messages exported)."""
     lines = [f"# {escape_inline(conv.title, heading=True)}", ""]
     platforms = ", ".join(PLATFORM_NAMES.get(p, p) for p in conv.platforms)
     lines.append(f"- Platforms: {escape_inline(platforms)}")
@@ -277,6 +209,8 @@ def render_header(conv: Conversation, tz: tzinfo) -> str:
     lines.append(
         f"- Messages: {conv.messages:,}{span} (times in {escape_inline(tz_name(tz))})"
     )
+    if only:
+        lines.append(f"- Only messages {escape_inline(only.describe())}")
     downloads = sorted({part.download for part in conv.parts})
     lines.append(f"- Downloads: {', '.join(escape_inline(d) for d in downloads)}".rstrip())
     if conv.cross_app:
@@ -296,42 +230,20 @@ def day_heading(day: date) -> str:
 # --------------------------------------------------------------------------- messages
 
 
-class _MediaCopier:
-    """Copies archived attachments into the export's media folder, once each
-    (file names are the archive's content-addressed ones), and says how to
-    link them."""
+class _MarkdownMedia:
+    """Copies attachments beside the file and says how Markdown links them."""
 
-    def __init__(self, archive_dir: Path, media_dir: Path, result: ExportResult) -> None:
-        self.archive_dir = archive_dir
-        self.media_dir = media_dir
-        self.link_prefix = link_destination(media_dir.name) + "/"
-        self.result = result
+    def __init__(self, copier: MediaCopier) -> None:
+        self.copier = copier
+        self.result = copier.result
+        self.link_prefix = link_destination(copier.media_dir.name) + "/"
 
     def copy(self, media_path: str) -> str | None:
-        """Copy one archived file; returns its link target, or None when the
-        archive does not hold it (any more)."""
-        rel = PurePosixPath(media_path)
-        if rel.is_absolute() or ".." in rel.parts or not rel.name:
-            return None  # not a path the importer writes: never read outside the archive
-        source = self.archive_dir.joinpath(*rel.parts)
-        if not source.is_file():
-            return None
-        dest = self.media_dir / rel.name
-        if not (dest.is_file() and dest.stat().st_size == source.stat().st_size):
-            self.media_dir.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.partial")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, dest)
-            self.result.media_copied += 1
-        return self.link_prefix + link_destination(rel.name)
+        name = self.copier.copy(media_path)
+        return None if name is None else self.link_prefix + link_destination(name)
 
 
-def _is_image(att: Attachment) -> bool:
-    suffix = PurePosixPath(att.path or att.uri or att.name or "").suffix.lower()
-    return att.kind in IMAGE_KINDS or suffix in IMAGE_EXTENSIONS
-
-
-def _attachment_line(att: Attachment, media: _MediaCopier) -> str:
+def _attachment_line(att: Attachment, media: _MarkdownMedia) -> str:
     kind = att.kind or "file"
     name = att.name or PurePosixPath(att.uri or "").name or kind
     label = escape_inline(f"{kind}: {name}")
@@ -342,7 +254,7 @@ def _attachment_line(att: Attachment, media: _MediaCopier) -> str:
         return escape_inline(f"{kind}: {att.path}")
     target = media.copy(att.path) if att.path and not att.missing else None
     if target is not None:
-        if _is_image(att):
+        if is_image(att):
             return f"![{escape_inline(kind)}]({target})"
         return f"[{label}]({target})"
     media.result.media_missing += 1
@@ -359,7 +271,7 @@ def _share_line(link: str | None, text: str | None) -> str:
     return "🔗 " + escape_inline(" ".join(p for p in (text, link) if p))
 
 
-def render_message(msg: MessageView, when: datetime, media: _MediaCopier) -> str:
+def render_message(msg: MessageView, when: datetime, media: _MarkdownMedia) -> str:
     """One message, sent at local time ``when``, as Markdown: a paragraph and,
     when it has reactions, a quote."""
     head = f"**{_escape_name(msg.sender)}** {when.hour:02d}:{when.minute:02d}"
@@ -397,8 +309,10 @@ def export_markdown(
     out_path: Path,
     *,
     tz: tzinfo,
+    span: DateRange | None = None,
 ) -> ExportResult:
-    """Write one conversation as Markdown to ``out_path``.
+    """Write one conversation (its messages inside ``span``) as Markdown to
+    ``out_path``.
 
     Attachments held by the archive (in ``archive_dir``) are copied into
     ``<stem>_media/`` beside ``out_path``. The file is written under a
@@ -406,49 +320,18 @@ def export_markdown(
     half a file. Raises :class:`views.ThreadNotFound` for an unknown id.
     """
     out_path = Path(out_path)
-    conv = views.get_conversation(db, conversation_id)
-    result = ExportResult(path=out_path, media_dir=out_path.with_name(f"{out_path.stem}_media"))
-    media = _MediaCopier(Path(archive_dir), result.media_dir, result)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.partial")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-            out.write(render_header(conv, tz))
-            day: date | None = None
-            for msg in views.iter_messages(db, conversation_id, page=EXPORT_PAGE):
-                when = local(msg.timestamp_ms, tz)
-                if when.date() != day:
-                    day = when.date()
-                    out.write("\n" + day_heading(day) + "\n")
-                # A blank line before each block, none at the end of the file.
-                out.write("\n" + render_message(msg, when, media))
-                result.messages += 1
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    chosen = select(db, conversation_id, tz, span)
+    result = ExportResult(path=out_path, media_dir=media_dir_for(out_path))
+    media = _MarkdownMedia(MediaCopier(Path(archive_dir), result.media_dir, result))
+    with atomic_text(out_path) as out:
+        out.write(render_header(chosen.conv, tz, chosen.range))
+        day: date | None = None
+        for msg in chosen.messages(db):
+            when = local(msg.timestamp_ms, tz)
+            if when.date() != day:
+                day = when.date()
+                out.write("\n" + day_heading(day) + "\n")
+            # A blank line before each block, none at the end of the file.
+            out.write("\n" + render_message(msg, when, media))
+            result.messages += 1
     return result
-
-
-def export_all(
-    db: sqlite_utils.Database,
-    archive_dir: Path,
-    out_dir: Path,
-    *,
-    tz: tzinfo,
-    progress: ProgressFn | None = None,
-) -> list[Path]:
-    """Export every conversation into ``out_dir``, one file each, named by
-    :func:`conversation_slug`, in the order of their ids. ``progress`` is
-    called once per conversation written (see ``progress.counting_progress``)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    convs = sorted(views.list_conversations(db, with_parts=False), key=lambda c: c.id)
-    for conv in convs:
-        path = out_dir / f"{conversation_slug(conv)}.md"
-        export_markdown(db, archive_dir, conv.id, path, tz=tz)
-        written.append(path)
-        if progress is not None:
-            progress()
-    return written

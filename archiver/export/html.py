@@ -1,0 +1,437 @@
+"""HTML: a conversation as a chat page for a browser, to read, print or send.
+
+The page is self-contained: styles are inline, attachments are copied into
+``<name>_media/`` beside it (as the Markdown export does) and linked
+relatively, and a Content-Security-Policy forbids fetching anything else, so
+opening it makes no request outside the export folder. It needs no
+JavaScript. The owner's messages are on the right, everyone else's on the
+left; light and dark follow the system; a print stylesheet keeps bubbles whole.
+
+The markup lives in ``templates/`` (Jinja2 with autoescape: every value is
+escaped unless it is markup we built, so no message text can become a tag, a
+script or a ``javascript:`` link; only http(s) targets become links).
+
+Streaming: the template is rendered with ``generate()`` over an iterator of
+days, each an iterator of messages read a page at a time from the archive, so
+memory does not grow with the conversation. A conversation of more than
+``SPLIT_OVER`` messages is written as several linked pages of about
+``PAGE_MESSAGES`` messages each (``<name>.html``, ``<name>_page2.html``…),
+cut at the start of a day where a day is smaller than a page, so that each
+opens quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+import sqlite_utils
+from markupsafe import Markup
+
+from .. import crossapp, views
+from ..render import describe_call
+from ..timefmt import local, tz_name
+from ..views import Attachment, Conversation, MessageView
+from .common import (
+    AUDIO_EXTENSIONS,
+    FROZEN_SINCE,
+    LINKABLE_SCHEMES,
+    PLATFORM_NAMES,
+    PLATFORM_SHORT_NAMES,
+    VIDEO_EXTENSIONS,
+    WEEKDAYS,
+    DateRange,
+    ExportResult,
+    MediaCopier,
+    Selection,
+    attachment_name,
+    attachment_suffix,
+    is_image,
+    media_dir_for,
+    select,
+)
+
+SPLIT_OVER = 10_000  # a conversation with more messages is split into pages…
+PAGE_MESSAGES = 5_000  # …of about this many messages each
+
+INDEX_NAME = "index.html"
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("archiver.export", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+# --------------------------------------------------------------------------- what the templates see
+
+
+@dataclass(slots=True)
+class Media:
+    """An attachment as the page shows it. ``shape`` is image, video, audio,
+    file (a copied file to link), remote (an http(s) link), or missing/text
+    (only its ``label`` is shown)."""
+
+    kind: str
+    shape: str
+    label: str
+    href: str | None = None
+
+
+@dataclass(slots=True)
+class Share:
+    label: str
+    href: str | None
+
+
+@dataclass(slots=True)
+class Bubble:
+    """One message and what the template needs beyond it."""
+
+    msg: MessageView
+    time: str
+    iso: str
+    side: str  # "me" | "them"
+    show_name: bool
+    event: bool
+    call: str | None
+    share: Share | None
+    media: list[Media]
+
+
+@dataclass(slots=True)
+class Day:
+    label: str
+    iso: str
+    anchor: str
+    bubbles: Iterator[Bubble]
+
+
+@dataclass
+class PageLink:
+    number: int
+    href: str
+    first: int  # positions [first, last]
+    last: int
+    dates: str
+    messages: int
+
+
+@dataclass
+class PagePlace:
+    number: int
+    previous: PageLink | None
+    next: PageLink | None
+
+
+@dataclass
+class Banner:
+    title: str
+    text: str
+
+
+def banner_for(conv: Conversation) -> Banner | None:
+    """What the header says about a cross-app or frozen conversation."""
+    if conv.cross_app:
+        apps = " ↔ ".join(PLATFORM_SHORT_NAMES.get(p, p) for p in conv.platforms)
+        frozen = f", read-only since {FROZEN_SINCE}" if conv.frozen else ""
+        text = (
+            "From 2020 a Facebook account and an Instagram account could message each other. "
+            f"In mid-{FROZEN_SINCE} Meta ended these cross-app chats: the conversations "
+            "became read-only and were moved to neither app, so neither Facebook nor "
+            "Instagram shows them in full any more. chatkeep found this conversation in "
+            "more than one download and joined it here, each message once."
+        )
+        return Banner(f"Cross-app conversation ({apps}){frozen}", text)
+    if conv.frozen:
+        return Banner(
+            f"Read-only since {FROZEN_SINCE}",
+            f"Meta made this conversation read-only in mid-{FROZEN_SINCE}.",
+        )
+    return None
+
+
+def platforms_label(platforms: list[str]) -> str:
+    return ", ".join(PLATFORM_NAMES.get(p, p) for p in platforms)
+
+
+def dates_label(first_ms: int | None, last_ms: int | None, tz: tzinfo) -> str:
+    if first_ms is None or last_ms is None:
+        return ""
+    first = local(first_ms, tz).strftime("%Y-%m-%d")
+    last = local(last_ms, tz).strftime("%Y-%m-%d")
+    return first if first == last else f"{first} → {last}"
+
+
+def href(path: str) -> str:
+    """A relative link to a file in the export folder (percent-encoded)."""
+    return quote(path, safe="/")
+
+
+def owner_names(db: sqlite_utils.Database) -> frozenset[str]:
+    """The names the owner's messages carry (raw, and as views show them)."""
+    raw = views.owners(db)
+    aliases = crossapp.owner_aliases(db)
+    return frozenset(raw | {aliases.get(name, name) for name in raw})
+
+
+class _Pages:
+    """Turns messages into the days and bubbles of one page."""
+
+    def __init__(
+        self, tz: tzinfo, owners: frozenset[str], media: MediaCopier, messages: Iterator[MessageView]
+    ) -> None:
+        self.tz = tz
+        self.owners = owners
+        self.copier = media
+        self.media_prefix = href(media.media_dir.name) + "/"
+        self.messages = messages
+        self.pending: MessageView | None = next(messages, None)
+        self.written = 0
+
+    def days(self, stop_position: int) -> Iterator[Day]:
+        """The days of messages up to ``stop_position`` (inclusive)."""
+        while self.pending is not None and self.pending.position <= stop_position:
+            when = local(self.pending.timestamp_ms, self.tz).date()
+            yield Day(
+                label=f"{WEEKDAYS[when.weekday()]}, {when.isoformat()}",
+                iso=when.isoformat(), anchor=f"d{when.isoformat()}",
+                bubbles=self._bubbles(when, stop_position),
+            )
+
+    def _bubbles(self, day: date, stop_position: int) -> Iterator[Bubble]:
+        previous: str | None = None
+        tz = self.tz
+        while (msg := self.pending) is not None and msg.position <= stop_position:
+            when = local(msg.timestamp_ms, tz)
+            if when.date() != day:
+                return
+            self.pending = next(self.messages, None)
+            self.written += 1
+            event = msg.kind == "system" and not msg.unsent and not msg.attachments
+            yield Bubble(
+                msg=msg,
+                time=f"{when.hour:02d}:{when.minute:02d}",
+                iso=when.isoformat(timespec="seconds"),
+                side="me" if msg.sender in self.owners else "them",
+                show_name=not event and msg.sender != previous,
+                event=event,
+                call=describe_call(msg) if msg.kind == "call" and not msg.unsent else None,
+                share=_share(msg) if msg.share_link or msg.share_text else None,
+                media=[self._media(att) for att in msg.attachments] if msg.attachments else [],
+            )
+            previous = None if event else msg.sender
+
+    def _media(self, att: Attachment) -> Media:
+        kind = att.kind or "file"
+        name = attachment_name(att)
+        if att.remote and att.path:
+            # Linked, never embedded: showing it would fetch it from the network.
+            if att.path.startswith(LINKABLE_SCHEMES):
+                return Media(kind, "remote", f"{kind}: {name}", att.path)
+            return Media(kind, "text", f"{kind}: {att.path}")
+        copied = self.copier.copy(att.path) if att.path and not att.missing else None
+        if copied is None:
+            self.copier.result.media_missing += 1
+            if att.missing or att.path:
+                return Media(kind, "missing", f"{kind} missing: {name}")
+            return Media(kind, "missing", f"{kind} not copied into the archive: {name}")
+        target = self.media_prefix + href(copied)
+        suffix = attachment_suffix(att)
+        if kind == "video" or (kind == "file" and suffix in VIDEO_EXTENSIONS):
+            shape = "video"
+        elif kind == "audio" or (kind == "file" and suffix in AUDIO_EXTENSIONS):
+            shape = "audio"
+        elif is_image(att):
+            shape = "image"
+        else:
+            shape = "file"
+        return Media(kind, shape, f"{kind}: {name}", target)
+
+
+def _share(msg: MessageView) -> Share:
+    link, text = msg.share_link, msg.share_text
+    if link and link.startswith(LINKABLE_SCHEMES):
+        return Share(" ".join((text or link).split()) or link, link)
+    return Share(" ".join(p for p in (text, link) if p), None)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def page_file(out_path: Path, number: int) -> Path:
+    """Page 1 is the file asked for; page N is ``<stem>_pageN.html`` beside it
+    (a slug never holds ``_``, so no other conversation's file can be named so)."""
+    if number == 1:
+        return out_path
+    return out_path.with_name(f"{out_path.stem}_page{number}{out_path.suffix}")
+
+
+def plan_pages(
+    db: sqlite_utils.Database, chosen: Selection, out_path: Path, tz: tzinfo
+) -> list[PageLink]:
+    """Where each page starts and ends. One page up to ``SPLIT_OVER``
+    messages; beyond, pages of about ``PAGE_MESSAGES``, each starting at the
+    first message of a day unless that day alone is larger than a page.
+    Costs a few index look-ups per page, never a scan."""
+    cid = chosen.conv.id
+    starts = [chosen.first]
+    if chosen.conv.messages > SPLIT_OVER:
+        while starts[-1] + PAGE_MESSAGES <= chosen.last:
+            nominal = starts[-1] + PAGE_MESSAGES
+            ms = views.message_time(db, cid, nominal)
+            start = nominal
+            if ms is not None:
+                when = local(ms, tz)
+                midnight = when.replace(hour=0, minute=0, second=0, microsecond=0)
+                day_start = views.first_on_or_after(db, cid, int(midnight.timestamp() * 1000))
+                if day_start is not None and day_start > starts[-1]:
+                    start = day_start
+            if chosen.last - start < PAGE_MESSAGES // 5:
+                break  # a small rest joins the last page
+            starts.append(start)
+    pages = []
+    for number, first in enumerate(starts, 1):
+        last = starts[number] - 1 if number < len(starts) else chosen.last
+        pages.append(PageLink(
+            number=number, href=href(page_file(out_path, number).name), first=first, last=last,
+            dates=dates_label(views.message_time(db, cid, first),
+                              views.message_time(db, cid, last), tz),
+            messages=last - first + 1,
+        ))
+    return pages
+
+
+def _remove_stale_pages(out_path: Path, count: int) -> None:
+    """Pages an earlier, longer export of the same file left behind."""
+    pattern = re.compile(re.escape(out_path.stem) + r"_page(\d+)" + re.escape(out_path.suffix))
+    if not out_path.parent.is_dir():
+        return
+    for path in out_path.parent.iterdir():
+        m = pattern.fullmatch(path.name)
+        if m and int(m[1]) > count:
+            path.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_html(
+    db: sqlite_utils.Database,
+    archive_dir: Path,
+    conversation_id: int,
+    out_path: Path,
+    *,
+    tz: tzinfo,
+    span: DateRange | None = None,
+    index_href: str | None = None,
+    insights: Markup | None = None,
+) -> ExportResult:
+    """Write one conversation (its messages inside ``span``) as an HTML page,
+    or several linked pages when it is long.
+
+    Attachments are copied into ``<stem>_media/`` beside ``out_path``. Every
+    page is written under a temporary name and renamed when all are complete.
+    ``index_href`` links the footer back to an ``index.html``; ``insights``
+    is safe markup for the header (charts). Raises
+    :class:`views.ThreadNotFound` for an unknown id.
+    """
+    out_path = Path(out_path)
+    chosen = select(db, conversation_id, tz, span)
+    result = ExportResult(path=out_path, media_dir=media_dir_for(out_path))
+    copier = MediaCopier(Path(archive_dir), result.media_dir, result)
+    conv = chosen.conv
+    pages = plan_pages(db, chosen, out_path, tz) if not chosen.empty else []
+    source = _Pages(tz, owner_names(db), copier, chosen.messages(db))
+    template = _ENV.get_template("conversation.html.j2")
+    common: dict[str, Any] = {
+        "conv": conv,
+        "platforms": platforms_label(conv.platforms),
+        "span_dates": dates_label(conv.first_ms, conv.last_ms, tz),
+        "tz": tz_name(tz),
+        "only": chosen.range.describe() if chosen.range else "",
+        "downloads": sorted({part.download for part in conv.parts}),
+        "banner": banner_for(conv),
+        "insights": insights,
+        "pages": pages,
+        "index_href": index_href,
+    }
+    written: list[tuple[Path, Path]] = []
+    try:
+        for number, page in enumerate(pages or [None], 1):  # an empty selection: one page
+            path = page_file(out_path, number)
+            tmp = path.with_name(f".{path.name}.partial")
+            place = PagePlace(
+                number=number,
+                previous=pages[number - 2] if number > 1 else None,
+                next=pages[number] if number < len(pages) else None,
+            )
+            stop = page.last if page is not None else -1
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written.append((tmp, path))
+            with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+                out.writelines(template.generate(common, page=place, days=source.days(stop)))
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    _remove_stale_pages(out_path, len(written))
+    result.messages = source.written
+    result.pages = [path for _, path in written]
+    return result
+
+
+@dataclass
+class IndexRow:
+    conv: Conversation
+    href: str
+    platforms: str
+    dates: str
+
+
+def write_index(
+    db: sqlite_utils.Database,
+    out_dir: Path,
+    listed: list[tuple[Conversation, Path]],
+    *,
+    tz: tzinfo,
+    span: DateRange | None = None,
+    insights: Markup | None = None,
+) -> Path:
+    """``index.html`` in ``out_dir``: every exported conversation (title,
+    platforms, marks, count, dates and a link), most recent first."""
+    rows = [
+        IndexRow(conv, href(path.name), platforms_label(conv.platforms),
+                 dates_label(conv.first_ms, conv.last_ms, tz))
+        for conv, path in sorted(
+            listed, key=lambda item: (-(item[0].last_ms or 0), item[0].title, item[0].id)
+        )
+    ]
+    path = Path(out_dir) / INDEX_NAME
+    tmp = path.with_name(f".{path.name}.partial")
+    template = _ENV.get_template("index.html.j2")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+            out.writelines(template.generate(
+                rows=rows, total=sum(r.conv.messages for r in rows), tz=tz_name(tz),
+                only=span.describe() if span else "", insights=insights,
+                frozen_since=FROZEN_SINCE,
+            ))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+

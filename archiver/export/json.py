@@ -1,0 +1,120 @@
+"""JSON: a conversation for programs, streamed.
+
+The document holds everything ``show --json`` has, and where it came from::
+
+    {"format": "chatkeep-export", "version": 1,
+     "thread": {...as in show --json...},
+     "time_zone": "Europe/Lisbon",
+     "selection": {"after": null, "before": null, "messages": N, "first": TIME, "last": TIME},
+     "downloads": [{"name", "platform", "dialect", "owner", "first_imported", "last_imported"}],
+     "messages": [{...as in show --json..., "downloads": [NAME, ...],
+                   "attachments": [{..., "uri", "remote", "file"}]}]}
+
+``downloads`` of a message names every download that held it (a cross-app
+message, kept once, names the Facebook and the Instagram download). An
+attachment's ``uri`` is where the download had it, ``path`` its copy in the
+archive, ``file`` its copy beside the export (relative to the JSON file's
+folder, null when there is none). Messages are written one at a time as they
+are read, so a million of them take the memory of one page.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .. import views
+from ..timefmt import tz_name
+from ..views import MessageView
+from .common import (
+    EXPORT_PAGE,
+    DateRange,
+    ExportResult,
+    MediaCopier,
+    atomic_text,
+    media_dir_for,
+    select,
+)
+
+FORMAT_NAME = "chatkeep-export"
+FORMAT_VERSION = 1
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> dict[str, Any]:
+    """One message: ``show --json``'s fields, its downloads, and its files."""
+    data = msg.as_json()
+    data["downloads"] = downloads
+    attachments = []
+    for att, shown in zip(msg.attachments, data["attachments"], strict=True):
+        copied = None
+        if att.path and not att.missing and not att.remote:
+            copied = media.copy(att.path)
+        if copied is None and not att.remote:
+            media.result.media_missing += 1
+        shown["uri"] = att.uri
+        shown["remote"] = att.remote
+        shown["file"] = f"{media.media_dir.name}/{copied}" if copied else None
+        attachments.append(shown)
+    data["attachments"] = attachments
+    return data
+
+
+def export_json(
+    db: sqlite_utils.Database,
+    archive_dir: Path,
+    conversation_id: int,
+    out_path: Path,
+    *,
+    tz: tzinfo,
+    span: DateRange | None = None,
+) -> ExportResult:
+    """Write one conversation (its messages inside ``span``) as one JSON document."""
+    out_path = Path(out_path)
+    chosen = select(db, conversation_id, tz, span)
+    result = ExportResult(path=out_path, media_dir=media_dir_for(out_path))
+    media = MediaCopier(Path(archive_dir), result.media_dir, result)
+    shown = chosen.conv
+    selection = {
+        "after": chosen.range.after_text, "before": chosen.range.before_text,
+        "messages": shown.messages, "first": views.iso(shown.first_ms),
+        "last": views.iso(shown.last_ms),
+    }
+    with atomic_text(out_path) as out:
+        out.write(
+            f'{{"format": "{FORMAT_NAME}", "version": {FORMAT_VERSION},\n'
+            f' "thread": {_dumps(chosen.full.as_json())},\n'
+            f' "time_zone": {_dumps(tz_name(tz))},\n'
+            f' "selection": {_dumps(selection)},\n'
+            f' "downloads": {_dumps(views.conversation_downloads(db, conversation_id))},\n'
+            ' "messages": ['
+        )
+        page: list[MessageView] = []
+        for msg in chosen.messages(db):
+            page.append(msg)
+            if len(page) == EXPORT_PAGE:
+                _write_page(db, conversation_id, page, media, out, result)
+                page = []
+        _write_page(db, conversation_id, page, media, out, result)
+        out.write("\n]}\n")
+    return result
+
+
+def _write_page(
+    db: sqlite_utils.Database, cid: int, page: list[MessageView], media: MediaCopier,
+    out: Any, result: ExportResult,
+) -> None:
+    if not page:
+        return
+    downloads = views.message_downloads(db, cid, [m.id for m in page])
+    for msg in page:
+        out.write(("," if result.messages else "") + "\n  "
+                  + _dumps(message_json(msg, downloads.get(msg.id, []), media)))
+        result.messages += 1
