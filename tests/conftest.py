@@ -80,3 +80,14 @@ def without(value: Any, *keys: str) -> Any:
     if isinstance(value, list):
         return [without(v, *keys) for v in value]
     return value
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo downloads (sample_exports/: Facebook, Instagram, encrypted
+    chats) imported into an archive, once per test module."""
+    archive = tmp_path_factory.mktemp("demo") / "archive"
+    code, _out, err = run(archive, "import", *(str(p) for p in sorted(SAMPLES.iterdir())
+                                              if p.is_dir()))
+    assert code == 0, err
+    return archive

@@ -8,22 +8,33 @@ import click
 
 from .base import conversation_id, fail, open_ro, zone_option
 
+FORMAT_CHOICES = ("md", "html", "json", "txt")
+
 
 @click.command("export")
 @click.argument("thread", required=False)
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path),
-    help="File to write (default: <title>-<id>.md in the current folder); "
+    help="File to write (default: <title>-<id>.<format> in the current folder); "
          "with --all, the folder to write into (required).",
 )
 @click.option("--all", "export_every", is_flag=True, help="Export every conversation.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="md", show_default=True,
+    help="Markdown, an HTML page for browsers, JSON for programs, or plain text as show prints.",
+)
+@click.option("--after", metavar="DATE",
+              help="Only messages after this day, month or year (as in search: after:2023).")
+@click.option("--before", metavar="DATE",
+              help="Only messages before this day, month or year (as in search).")
 @click.option("--tz", help="Time zone for times (IANA name; default: this machine's).")
 @click.pass_context
 def export_cmd(
     ctx: click.Context, thread: str | None, output: Path | None, export_every: bool,
-    tz: str | None,
+    fmt: str, after: str | None, before: str | None, tz: str | None,
 ) -> None:
-    """Write a conversation as Markdown, with its attachments in <name>_media/."""
+    """Write a conversation as Markdown, HTML, JSON or text; attachments are
+    copied into <name>_media/ beside it (Markdown, HTML and JSON)."""
     from .. import export, views
     from ..progress import counting_progress
 
@@ -35,7 +46,14 @@ def export_cmd(
         fail("--all needs a folder to write into: --all -o DIR")
     if export_every and output is not None and output.exists() and not output.is_dir():
         fail(f"{output} is a file; --all -o needs a folder")
+    try:
+        span = export.DateRange.parse(after, before)
+    except export.BadDate as exc:
+        fail(str(exc))
     zone = zone_option(tz)
+    lo, hi = span.bounds_ms(zone)
+    if lo is not None and hi is not None and lo >= hi:
+        fail(f"no day is both after {after} and before {before}")
     db = open_ro(ctx)
     archive_dir = ctx.obj["archive"]
     try:
@@ -43,19 +61,28 @@ def export_cmd(
             assert output is not None
             total = len(views.list_conversations(db, with_parts=False))
             with counting_progress("Exporting", total) as advance:
-                paths = export.export_all(db, archive_dir, output, tz=zone, progress=advance)
-            click.echo(f"Wrote {len(paths):,} conversation{'s' * (len(paths) != 1)} to {output}")
+                paths = export.export_all(db, archive_dir, output, tz=zone, fmt=fmt, span=span,
+                                          progress=advance)
+            index = " (and index.html)" if fmt == "html" else ""
+            click.echo(f"Wrote {len(paths):,} conversation{'s' * (len(paths) != 1)} "
+                       f"to {output}{index}")
             return
         assert thread is not None
         cid = conversation_id(db, thread)
-        name = f"{export.conversation_slug(views.get_conversation(db, cid))}.md"
+        if span and export.select(db, cid, zone, span).empty:
+            fail(f"no message of '{views.get_conversation(db, cid).title}' is "
+                 f"{span.describe()}; nothing written", 1)
+        slug = export.conversation_slug(views.get_conversation(db, cid))
+        name = f"{slug}{export.EXTENSIONS[fmt]}"
         if output is None:
             output = Path.cwd() / name
         elif output.is_dir():
             output = output / name
-        result = export.export_markdown(db, archive_dir, cid, output, tz=zone)
+        result = export.export_conversation(db, archive_dir, cid, output, fmt=fmt, tz=zone,
+                                            span=span)
     except OSError as exc:
         fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", 1)
     media = f", {result.media_copied:,} media files copied" if result.media_copied else ""
     missing = f", {result.media_missing:,} missing" if result.media_missing else ""
-    click.echo(f"Wrote {result.path} ({result.messages:,} messages{media}{missing})")
+    pages = f", {len(result.pages)} pages" if len(result.pages) > 1 else ""
+    click.echo(f"Wrote {result.path} ({result.messages:,} messages{pages}{media}{missing})")

@@ -56,19 +56,12 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
             out.write(("," if i else "") + "\n  " + json.dumps(msg.as_json(), ensure_ascii=False))
         out.write("\n]}\n")
         return
-    from ..render import message_lines
+    from ..export import select
+    from ..export.text import conversation_lines
 
     zone = zone_option(tz)
-    me = views.owners(db)
-    click.echo(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
-    day = None
-    for msg in views.iter_messages(db, cid):
-        when = local(msg.timestamp_ms, zone)
-        if when.date() != day:
-            day = when.date()
-            click.echo(f"\n── {when.strftime('%Y-%m-%d, %A')} ──")
-        for line in message_lines(msg, when, me):
-            click.echo(line)
+    for line in conversation_lines(db, select(db, cid, zone), zone, views.owners(db)):
+        click.echo(line)
 
 
 @main.command()

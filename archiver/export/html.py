@@ -189,7 +189,8 @@ class _Pages:
     """Turns messages into the days and bubbles of one page."""
 
     def __init__(
-        self, tz: tzinfo, owners: frozenset[str], media: MediaCopier, messages: Iterator[MessageView]
+        self, tz: tzinfo, owners: frozenset[str], media: MediaCopier,
+        messages: Iterator[MessageView],
     ) -> None:
         self.tz = tz
         self.owners = owners

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from archiver import views
 from archiver.schema import open_archive
+from archiver.views import _first_on_or_after_by_scan, first_on_or_after
 from tests.tui.conftest import DAYS, PER_DAY, START, ms
-from tui.positions import _first_on_or_after_by_scan, first_on_or_after, place_of_message
+from tui.positions import place_of_message
 
 
 def test_first_on_or_after_matches_a_scan(reader_archive: Path) -> None:

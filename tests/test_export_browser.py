@@ -1,0 +1,216 @@
+"""HTML exports in a real browser: Debian's Chromium, headless, driven by
+Playwright (never a browser Playwright downloads). One browser for the module.
+
+Each page must load without console errors, request nothing outside its
+export folder, and lay the owner's bubbles out on the right and everyone
+else's on the left, on a phone and on a desktop.
+
+Skipped where ``/usr/bin/chromium`` is missing, except on CI (``CI`` set),
+where ``.ci/run`` installs it, so that a missing browser fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver import views
+from archiver.export import export_all, export_html
+from archiver.schema import open_archive
+from tests.test_export import (
+    ANA,
+    FOLDER,
+    LISBON,
+    every_kind_files,
+    every_kind_messages,
+    import_thread,
+    only_conversation,
+)
+from tests.test_export_hostile import HOSTILE_SENDER, HOSTILE_TITLE, OTHER, hostile_messages
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs it with apt-get")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def ana(tmp_path: Path) -> Path:
+    """An archive with one conversation of every message kind (as test_export's)."""
+    return import_thread(tmp_path, every_kind_messages(), title=ANA, folder=FOLDER,
+                         files=every_kind_files())
+
+
+class Visit:
+    """One page opened in a fresh context, with what it logged and requested."""
+
+    def __init__(self, browser: Any, path: Path, viewport: dict[str, int], **options: Any) -> None:
+        self.context = browser.new_context(viewport=viewport, **options)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: m.type in ("error", "warning")
+                     and self.errors.append(f"{m.type}: {m.text}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(path.as_uri())
+        # Bring every lazy image into view, then let them load.
+        self.page.evaluate(
+            "async () => { for (const el of document.querySelectorAll('img, .msg:last-child')) {"
+            " el.scrollIntoView(); await new Promise(r => requestAnimationFrame(r)); } }"
+        )
+        self.page.wait_for_load_state("load")
+
+    def close(self) -> None:
+        self.context.close()
+
+    def assert_clean(self, folder: Path) -> None:
+        assert self.errors == []
+        inside = folder.resolve().as_uri() + "/"
+        outside = [u for u in self.requests if not u.startswith(inside)]
+        assert outside == []
+
+
+BUBBLES = """() => {
+  const main = document.querySelector('main').getBoundingClientRect();
+  return [...document.querySelectorAll('.msg')].map(m => {
+    const b = m.querySelector('.bubble').getBoundingClientRect();
+    return {me: m.classList.contains('me'), left: b.left - main.left,
+            right: main.right - b.right, width: b.width, main: main.width};
+  });
+}"""
+
+
+def assert_sides(visit: Visit) -> None:
+    bubbles = visit.page.evaluate(BUBBLES)
+    mine = [b for b in bubbles if b["me"]]
+    theirs = [b for b in bubbles if not b["me"]]
+    assert mine and theirs
+    for b in mine:
+        assert abs(b["right"]) <= 1 and b["left"] > 1, b
+    for b in theirs:
+        assert abs(b["left"]) <= 1 and b["right"] > 1, b
+    assert all(b["width"] <= b["main"] * 0.9 for b in bubbles)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_demo_conversation_in_the_browser(
+    browser: Any, demo_archive: Path, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    db = open_archive(demo_archive, readonly=True)
+    [maya] = [c.id for c in views.list_conversations(db) if c.title == "Weekend crew"
+              and c.platforms == ["facebook"]]
+    out = tmp_path / "export" / "crew.html"
+    export_html(db, demo_archive, maya, out, tz=LISBON)
+    visit = Visit(browser, out, viewport)
+    try:
+        visit.assert_clean(out.parent)
+        assert_sides(visit)
+        images = visit.page.evaluate(
+            "() => [...document.images].map(i => [i.getAttribute('src'), i.naturalWidth])")
+        assert images and all(width > 0 for _, width in images)  # every image loaded
+        assert visit.page.locator(".missing").count() == 1  # named, not a broken image
+        assert any(u.startswith((out.parent / "crew_media").as_uri()) for u in visit.requests)
+    finally:
+        visit.close()
+
+
+def test_every_kind_dark_and_print(browser: Any, ana: Path, tmp_path: Path) -> None:
+    db = open_archive(ana, readonly=True)
+    out = tmp_path / "export" / "ana.html"
+    export_html(db, ana, only_conversation(ana), out, tz=LISBON)
+    visit = Visit(browser, out, PHONE, color_scheme="dark")
+    try:
+        visit.assert_clean(out.parent)
+        page = visit.page
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(18, 20, 23)"
+        assert page.locator("video").count() == 1 and page.locator("img").count() == 3
+        # The policy in the page refuses anything from the network.
+        blocked = page.evaluate("""() => new Promise(resolve => {
+            document.addEventListener('securitypolicyviolation', e => resolve(e.blockedURI));
+            const img = document.createElement('img');
+            img.src = 'https://example.invalid/x.png';
+            document.body.append(img);
+        })""")
+        assert blocked == "https://example.invalid/x.png"
+        page.emulate_media(media="print")
+        assert page.evaluate(
+            "getComputedStyle(document.querySelector('.msg')).breakInside") == "avoid"
+        assert page.evaluate(
+            "getComputedStyle(document.querySelector('nav.pages') || document.body).display"
+        ) in ("none", "block")
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+            "rgb(255, 255, 255)")
+    finally:
+        visit.close()
+
+
+def test_index_and_pages_of_every_conversation(
+    browser: Any, demo_archive: Path, tmp_path: Path
+) -> None:
+    db = open_archive(demo_archive, readonly=True)
+    out = tmp_path / "all"
+    paths = export_all(db, demo_archive, out, tz=LISBON, fmt="html")
+    visit = Visit(browser, out / "index.html", DESKTOP)
+    try:
+        visit.assert_clean(out)
+        links = visit.page.locator("td.title a")
+        assert links.count() == len(paths)
+        links.first.click()
+        visit.page.wait_for_load_state("load")
+        assert visit.page.url == paths_by_recent(db, out)[0].as_uri()
+        assert visit.page.locator("article.msg").count() > 0
+        visit.assert_clean(out)
+    finally:
+        visit.close()
+
+
+def paths_by_recent(db: Any, out: Path) -> list[Path]:
+    from archiver.export import conversation_slug
+
+    return [out / f"{conversation_slug(c)}.html" for c in views.list_conversations(db)]
+
+
+def test_hostile_text_never_runs_or_links(browser: Any, tmp_path: Path) -> None:
+    messages = hostile_messages()
+    messages.append({"sender_name": OTHER, "timestamp_ms": messages[-1]["timestamp_ms"] + 60_000,
+                     "content": "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2"
+                                "</script>",
+                     "share": {"link": "javascript:window.pwned=3", "share_text": "click"}})
+    archive = import_thread(tmp_path, messages, title=HOSTILE_TITLE, folder="evil_666",
+                            participants=(HOSTILE_SENDER, OTHER))
+    db = open_archive(archive, readonly=True)
+    out = tmp_path / "export" / "evil.html"
+    export_html(db, archive, only_conversation(archive), out, tz=LISBON)
+    visit = Visit(browser, out, DESKTOP)
+    try:
+        visit.assert_clean(out.parent)
+        page = visit.page
+        page.locator(".share").last.click()
+        assert page.evaluate("typeof window.pwned") == "undefined"
+        assert page.locator("script, img, iframe, details summary:not(nav *)").count() == 0
+        hrefs = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
+        assert all(not h.startswith("javascript:") for h in hrefs)
+        assert page.locator("article.msg, .event").count() == len(messages)
+    finally:
+        visit.close()
