@@ -110,14 +110,14 @@ def test_json_attachments_point_at_their_copies(ana: Path, tmp_path: Path) -> No
     export_json(db, ana, only_conversation(ana), out, tz=LISBON)
     doc = json.loads(out.read_text(encoding="utf-8"))
     atts = [a for m in doc["messages"] for a in m["attachments"]]
-    copied = [a["file"] for a in atts if a["file"]]
+    copied = [a["export_file"] for a in atts if a["export_file"]]
     assert len(copied) == 4  # photo, sticker, video, the photo again
     assert all((out.parent / f).is_file() for f in copied)
     assert (out.parent / copied[0]).read_bytes() == PHOTO
     missing = [a for a in atts if a["missing"]]
-    assert [a["name"] for a in missing] == ["gone.jpg"] and missing[0]["file"] is None
+    assert [a["name"] for a in missing] == ["gone.jpg"] and missing[0]["export_file"] is None
     [remote] = [a for a in atts if a["remote"]]
-    assert remote["file"] is None and remote["path"].startswith("https://")
+    assert remote["export_file"] is None and remote["path"].startswith("https://")
 
 
 def test_json_names_both_downloads_of_a_cross_app_message(

@@ -244,9 +244,9 @@ class _Pages:
         copied = self.copier.copy(att.path) if att.path and not att.missing else None
         if copied is None:
             self.copier.result.media_missing += 1
-            if att.missing or att.path:
-                return Media(kind, "missing", f"{kind} missing: {name}")
-            return Media(kind, "missing", f"{kind} not copied into the archive: {name}")
+            if att.reason:
+                return Media(kind, "missing", f"{kind} missing: {name} ({att.reason})")
+            return Media(kind, "missing", f"{kind} missing: {name}")
         target = self.media_prefix + href(copied)
         suffix = attachment_suffix(att)
         if kind == "video" or (kind == "file" and suffix in VIDEO_EXTENSIONS):

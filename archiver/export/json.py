@@ -8,13 +8,13 @@ The document holds everything ``show --json`` has, and where it came from::
      "selection": {"after": null, "before": null, "messages": N, "first": TIME, "last": TIME},
      "downloads": [{"name", "platform", "dialect", "owner", "first_imported", "last_imported"}],
      "messages": [{...as in show --json..., "downloads": [NAME, ...],
-                   "attachments": [{..., "uri", "remote", "file"}]}]}
+                   "attachments": [{..., "uri", "remote", "export_file"}]}]}
 
 ``downloads`` of a message names every download that held it (a cross-app
 message, kept once, names the Facebook and the Instagram download). An
-attachment's ``uri`` is where the download had it, ``path`` its copy in the
-archive, ``file`` its copy beside the export (relative to the JSON file's
-folder, null when there is none). Messages are written one at a time as they
+attachment's ``uri`` is where the download had it, ``path`` and ``file`` its
+copy in the archive (as in ``show --json``), ``export_file`` its copy beside
+the export (relative to the JSON file's folder, null when there is none). Messages are written one at a time as they
 are read, so a million of them take the memory of one page.
 """
 
@@ -61,7 +61,7 @@ def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> 
             media.result.media_missing += 1
         shown["uri"] = att.uri
         shown["remote"] = att.remote
-        shown["file"] = f"{media.media_dir.name}/{copied}" if copied else None
+        shown["export_file"] = f"{media.media_dir.name}/{copied}" if copied else None
         attachments.append(shown)
     data["attachments"] = attachments
     return data
