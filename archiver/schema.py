@@ -50,7 +50,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -392,6 +392,10 @@ MESSAGE_INDEXES = {
     "idx_messages_kind_timestamp_ms": "messages (kind, timestamp_ms)",
     # the few messages that are another app's copy of a kept one
     "idx_messages_duplicate_of": "messages (duplicate_of) WHERE duplicate_of IS NOT NULL",
+    # insights: every per-conversation figure (and reply pairs, by position)
+    # read from the index alone, kept messages only (schema 4)
+    "idx_messages_conversation_id_position_timestamp_ms_sender":
+        "messages (conversation_id, position, timestamp_ms, sender) WHERE duplicate_of IS NULL",
 }
 UNIQUE_INDEXES = {"idx_messages_fingerprint"}
 BULK_DEFERRED = tuple(MESSAGE_INDEXES)
@@ -662,4 +666,9 @@ def _v3_audit(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM import_problems WHERE thread_id NOT IN (SELECT id FROM threads)")
 
 
-_STEPS = ((2, _v2_identity), (3, _v3_audit))
+def _v4_insights_index(conn: sqlite3.Connection) -> None:
+    """The covering index insights read conversations from."""
+    ensure_indexes(conn)
+
+
+_STEPS = ((2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index))

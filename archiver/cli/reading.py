@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from .. import views
 from ..timefmt import local
-from .base import archive_dir, conversation_id, main, open_ro, print_json, zone_option
+from .base import (
+    archive_dir,
+    conversation_id,
+    fail,
+    main,
+    open_ro,
+    print_json,
+    zone_option,
+)
 
 
 @main.command()
@@ -65,14 +74,40 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
 
 
 @main.command()
+@click.argument("thread", required=False)
+@click.option("--after", metavar="DATE", help="Only messages after DATE (as search's after:).")
+@click.option("--before", metavar="DATE", help="Only messages before DATE (as search's before:).")
+@click.option("--tz", help="Time zone for dates and hours (IANA name; default: this machine's).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
-    """What the archive holds, per platform and download."""
+def stats(ctx: click.Context, thread: str | None, after: str | None, before: str | None,
+          tz: str | None, as_json: bool) -> None:
+    """What the archive (or one conversation) holds, and how it looks over
+    the years: per month and year, per person, weekday and hour, streaks,
+    media, reactions and reply times."""
+    from ..insights import BadPeriod, insights, period_bounds
+
     db = open_ro(ctx)
+    zone = zone_option(tz)
+    try:
+        start, end = period_bounds(after, before, zone)
+    except BadPeriod as exc:
+        fail(str(exc))
+    cid = conversation_id(db, thread) if thread is not None else None
+    found = insights(db, cid, tz=zone, start_ms=start, end_ms=end)
+    if cid is not None:
+        conv = views.get_conversation(db, cid)
+        if as_json:
+            print_json({"conversation": conv.as_json(), **found.as_json()})
+            return
+        click.echo(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
+        _print_insights(found, zone, after, before)
+        return
     data = views.stats(db)
     if as_json:
-        print_json(data)
+        # The archive's own figures stay as they were; the period, when given,
+        # narrows the message figures.
+        print_json({**data, **found.as_json()})
         return
     click.echo(f"Archive: {archive_dir(ctx)}")
     click.echo(
@@ -89,3 +124,18 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         owner = f", owner {d['owner']}" if d["owner"] else ""
         click.echo(f"  {d['name']} ({d['platform']}{owner}): {d['messages']:,} messages, "
                    f"{d['threads']:,} threads, imported {d['imported']}")
+    _print_insights(found, zone, after, before)
+
+
+def _print_insights(figures: Any, zone: Any, after: str | None, before: str | None) -> None:
+    from rich.console import Console
+
+    from ..charts import report
+
+    period = " ".join(f"{name} {value}" for name, value in (("after", after), ("before", before))
+                      if value)
+    console = Console(highlight=False)
+    console.print()
+    if period:
+        console.print(f"{figures.messages:,} messages {period}", style="bold")
+    console.print(report(figures, zone))
