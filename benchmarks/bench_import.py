@@ -1,13 +1,14 @@
-"""Import benchmark: floor, import, ratio, peak memory, re-import.
+"""Import benchmark: chatkeep against the naive importer and the floor.
 
-    python benchmarks/bench_import.py [--messages 1000000] [--repeat 3] [--keep DIR]
+    python benchmarks/bench_import.py [--messages 1000000] [--repeat 3] [--download DIR]
 
 Generates a Facebook download (benchmarks/generate.py) unless one is given
-with --download, measures the floor (one ijson C pass over every part file),
-then imports it into a fresh archive in a child process (wall time and peak
-RSS from wait4), imports it again (the re-import), and prints a table. Also
-imports a generated old-Instagram messages.json of the same size for its peak
-memory. Medians over --repeat runs.
+with --download. Each round, on that same download: the floor (one ijson C
+pass over every part file), the naive importer (benchmarks/naive.py, in a
+child process), chatkeep's import into a fresh archive (a child process: wall
+time, and peak RSS of the largest process from wait4) and the re-import.
+Prints medians over --repeat rounds, and the two ratios from the same rounds.
+Also imports a generated old-Instagram messages.json of the same size.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from floor import measure_floor
 from generate import generate_facebook, generate_instagram_legacy
 
 CHATKEEP = [sys.executable, "-m", "archiver"]
+NAIVE = [sys.executable, str(Path(__file__).resolve().parent / "naive.py")]
 
 
 def timed_child(args: list[str]) -> tuple[float, float]:
@@ -60,24 +62,33 @@ def main() -> None:
         if download is None:
             download = work / "facebook"
             generate_facebook(download, opts.messages, seed=0)
-        floors, imports, peaks, reimports = [], [], [], []
+        floors, naives, imports, peaks, reimports = [], [], [], [], []
+        to_naive, to_floor = [], []
         for _ in range(opts.repeat):
             floors.append(measure_floor(download)[0])
+            naive_db = work / "naive.db"
+            naive_db.unlink(missing_ok=True)
+            naives.append(timed_child([*NAIVE, str(download), str(naive_db)])[0])
             archive = work / "archive"
             shutil.rmtree(archive, ignore_errors=True)
             seconds, peak = timed_child(import_args(archive, download))
             imports.append(seconds)
             peaks.append(peak)
             reimports.append(timed_child(import_args(archive, download))[0])
+            to_naive.append(seconds / naives[-1])
+            to_floor.append(seconds / floors[-1])
         floor = statistics.median(floors)
+        naive = statistics.median(naives)
         first = statistics.median(imports)
         again = statistics.median(reimports)
         rows = [
             ("messages", f"{opts.messages:,}" if opts.download is None else str(download)),
             ("floor (ijson C pass)", f"{floor:.2f} s"),
-            ("import with FTS", f"{first:.2f} s"),
-            ("ratio to floor", f"{first / floor:.1f}x"),
-            ("peak memory (import)", f"{max(peaks):.0f} MB"),
+            ("naive importer (naive.py)", f"{naive:.2f} s"),
+            ("chatkeep import with FTS", f"{first:.2f} s"),
+            ("chatkeep / naive", f"{statistics.median(to_naive):.2f}x (goal <= 0.7x)"),
+            ("chatkeep / floor", f"{statistics.median(to_floor):.1f}x (goal <= 5x)"),
+            ("peak memory (largest process)", f"{max(peaks):.0f} MB"),
             ("re-import", f"{again:.2f} s ({100 * again / first:.0f}% of first)"),
         ]
         if not opts.skip_instagram:
