@@ -489,7 +489,8 @@ class _Writer:
     def _write_rows(self, t: _ThreadWrite, rows: list[tuple[Any, ...]], download_id: int) -> None:
         conn = self.conn
         msg_rows: list[tuple[Any, ...]] = []
-        link_rows: list[tuple[int, int]] = []
+        plain_rows: list[tuple[Any, ...]] = []
+        first_id = self.next_id
         reaction_rows: list[tuple[Any, ...]] = []
         attachment_rows: list[tuple[Any, ...]] = []
         thread_id, cid = t.thread_id, t.cid
@@ -516,17 +517,27 @@ class _Writer:
             t.last_ts = ts
             if t.first_ts is None:
                 t.first_ts = ts
-            msg_rows.append(
-                (mid, thread_id, cid, t.added if t.numbering else None, fp, *columns)
-            )
-            link_rows.append((mid, download_id))
+            if columns[4:] == _PLAIN_TAIL:
+                # Most messages: the rest of the columns hold their defaults,
+                # and binding fewer values is a good part of an insert's cost.
+                plain_rows.append((mid, thread_id, cid, t.added if t.numbering else None, fp,
+                                   *columns[:4]))
+            else:
+                msg_rows.append(
+                    (mid, thread_id, cid, t.added if t.numbering else None, fp, *columns)
+                )
             if reactions:
                 reaction_rows.extend((mid, *r) for r in reactions)
             if attachments:
                 attachment_rows.extend((mid, *a) for a in attachments)
             t.added += 1
-        conn.executemany(_INSERT_MESSAGE, msg_rows)
-        conn.executemany(_INSERT_LINK, link_rows)
+        if plain_rows:
+            conn.executemany(_INSERT_PLAIN_MESSAGE, plain_rows)
+        if msg_rows:
+            conn.executemany(_INSERT_MESSAGE, msg_rows)
+        if self.next_id > first_id:
+            # The new messages have the ids first_id … next_id - 1, all of them.
+            conn.execute(_INSERT_LINKS, (download_id, first_id, self.next_id))
         if reaction_rows:
             conn.executemany(_INSERT_REACTION, reaction_rows)
         if attachment_rows:
@@ -683,7 +694,17 @@ _INSERT_MESSAGE = (
     "timestamp_ms, kind, text, extra_text, unsent, edited, share_link, share_text, call_seconds, "
     "call_missed, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_LINK = "INSERT INTO message_downloads (message_id, download_id) VALUES (?, ?)"
+_INSERT_PLAIN_MESSAGE = (
+    "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, sender, "
+    "timestamp_ms, kind, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# The columns after (sender, timestamp_ms, kind, text) of a plain message: the
+# schema's defaults, so _INSERT_PLAIN_MESSAGE leaves them out.
+_PLAIN_TAIL = (None, 0, 0, None, None, None, None, None)
+_INSERT_LINKS = (
+    "INSERT INTO message_downloads (message_id, download_id) "
+    "SELECT id, ? FROM messages WHERE id >= ? AND id < ?"
+)
 _INSERT_REACTION = (
     "INSERT INTO reactions (message_id, actor, reaction, timestamp_ms) VALUES (?, ?, ?, ?)"
 )

@@ -1,25 +1,44 @@
-"""Streaming a JSON object whose one big member is a list.
+"""Reading a JSON object whose one big member is a list.
 
 Meta's thread files are ``{"participants": …, "messages": [ … ], "title": …}``;
 the list can be huge while the rest is small, and the small keys may come after
-the list. :func:`iter_object` yields both without ever holding the whole list:
-files up to ``BUFFERED_LIMIT`` bytes go through ijson's C ``kvitems`` (fastest;
-a Meta part file holds at most 10,000 messages, a few MB), larger ones through
-an event stream that builds one list item at a time.
+the list. :func:`iter_object` yields both. A file up to ``WHOLE_LIMIT`` bytes (a
+Meta part file holds at most 10,000 messages, a few MB) is read whole and
+decoded by msgspec's C parser, the fastest way from bytes to Python objects;
+a larger file streams through ijson's C parser, which builds one list item at
+a time. Both are guarded: nesting deeper than ``MAX_DEPTH`` and one value
+longer than ``MAX_VALUE`` are refused before a parser sees them, so time stays
+linear and memory bounded whatever the file holds.
+
+Numbers that no 64-bit column holds (``NaN``, ``Infinity``, ``1e400``) make
+msgspec fail; a whole file holding them is decoded again by the standard
+library, which keeps each such token as :class:`RawNumber` text. Anything else
+msgspec refuses goes through ijson, whose error messages name the problem.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import math
 import re
 import warnings
 from collections.abc import Iterator
 from typing import IO, Any
 
 import ijson
+import msgspec
 from ijson.common import ObjectBuilder
 
 BOM = b"\xef\xbb\xbf"
-BUFFERED_LIMIT = 24 * 1024 * 1024
+# Files up to this size are read whole (their bytes and objects together stay
+# well inside an import's 100 MB); larger ones stream.
+WHOLE_LIMIT = 8 * 1024 * 1024
+# ijson re-reads a token that spans its buffer: a large buffer keeps a long
+# string's cost linear (with 64 KB, a 32 MB string takes minutes).
+STREAM_BUFFER = 1024 * 1024
+# The longest single value read; a file holding a longer one is refused.
+MAX_VALUE = 64 * 1024 * 1024
 
 if ijson.backend != "yajl2_c":  # pragma: no cover - depends on the install
     warnings.warn(
@@ -43,33 +62,58 @@ class TooDeep(ijson.JSONError):
     """The file nests arrays or objects deeper than :data:`MAX_DEPTH`."""
 
 
+class TooLong(ValueError):
+    """The file holds one value longer than :data:`MAX_VALUE` bytes."""
+
+
+class RawNumber(str):
+    """A number no column can hold (``NaN``, ``Infinity``, ``1e400``), kept as
+    the text the file has it."""
+
+    __slots__ = ()
+
+
 class DepthGuard:
-    """A file wrapper that stops a JSON text nesting deeper than ``max_depth``.
+    """A file wrapper that stops a JSON text nesting deeper than ``max_depth``,
+    or holding one string longer than ``max_value`` bytes.
 
     ijson builds a prefix string for every event, so a few hundred thousand
     nested brackets cost it time and memory quadratic in the depth (tens of GB
     for ``[[[…]]]`` 100,000 deep), and the readers' recursive helpers would
     overflow the stack. This counts the depth of each chunk before ijson sees
     it, at C speed: escapes and string contents are dropped (a regex,
-    ``translate`` and ``split``) and only the brackets left are counted.
+    ``translate`` and ``split``) and only the brackets left are counted. The
+    string still open at the end of a chunk is measured on the way.
     """
 
-    __slots__ = ("_depth", "_f", "_in_string", "_max", "_skip_first")
+    __slots__ = ("_depth", "_f", "_in_string", "_max", "_max_value", "_run", "_skip_first")
 
-    def __init__(self, f: IO[bytes], max_depth: int = MAX_DEPTH) -> None:
+    def __init__(
+        self, f: IO[bytes] | None, max_depth: int = MAX_DEPTH, max_value: int | None = None
+    ) -> None:
         self._f = f
         self._max = max_depth
+        self._max_value = MAX_VALUE if max_value is None else max_value
         self._depth = 0
         self._in_string = False
+        self._run = 0  # bytes of the string still open
         self._skip_first = False  # the chunk before ended in the middle of an escape
 
     def read(self, n: int = -1) -> bytes:
+        assert self._f is not None
         data = self._f.read(n)
         if data:
             self._scan(data)
         return data
 
+    def scan_all(self, data: bytes, chunk: int = 256 * 1024) -> None:
+        """Check a whole document held in memory (in slices, which is faster)."""
+        for start in range(0, len(data), chunk):
+            self._scan(data[start:start + chunk])
+
     def _scan(self, data: bytes) -> None:
+        was_in_string = self._in_string
+        size = len(data)
         if self._skip_first:
             data = data[1:]
             self._skip_first = False
@@ -78,7 +122,9 @@ class DepthGuard:
             if run % 2:  # the last backslash escapes the next chunk's first byte
                 data = data[:-1]
                 self._skip_first = True
-        if b"\\" in data:
+        # Only an escaped backslash or quote can hide a quote from the count
+        # below; Meta's \u00XX escapes, everywhere in its files, cannot.
+        if b"\\\\" in data or b'\\"' in data:
             data = _ESCAPE.sub(b"", data)
         s = data.translate(None, _NOT_STRUCTURE)
         if self._in_string or b'"' in s:
@@ -87,10 +133,24 @@ class DepthGuard:
             s = b"".join(parts[1::2] if self._in_string else parts[0::2])
             if len(parts) % 2 == 0:
                 self._in_string = not self._in_string
+            if was_in_string:  # the string open before runs on to this chunk's first quote
+                end = data.find(b'"')
+                self._run += size if end < 0 else end
+                self._check_run()
+            if self._in_string and len(parts) > 1:  # a string opens and runs on
+                self._run = len(data) - data.rfind(b'"')
+                self._check_run()
         opens = s.count(b"[") + s.count(b"{")
         if self._depth + opens > self._max:
             self._check_closely(s)
         self._depth = max(0, self._depth + 2 * opens - len(s))
+
+    def _check_run(self) -> None:
+        if self._run > self._max_value:
+            raise TooLong(
+                f"holds a value longer than {self._max_value // (1024 * 1024)} MB, "
+                "more than any message needs; the file was not read"
+            )
 
     def _check_closely(self, s: bytes) -> None:
         # Balanced groups inside the chunk are removed a level or two a pass;
@@ -131,33 +191,112 @@ def skip_bom(f: IO[bytes]) -> IO[bytes]:
     return f
 
 
+
 def iter_object(
-    f: IO[bytes], list_key: str, size: int, *, buffered_limit: int | None = None,
+    f: IO[bytes], list_key: str, size: int, *, whole_limit: int | None = None,
     whole_list: bool = False,
 ) -> Iterator[tuple[str, Any]]:
     """Yield ``("item", value)`` for each element of the top-level ``list_key``
     and ``(key, value)`` for every other top-level key, in file order.
 
-    ``whole_list`` lets a buffered file hand over its list at once as ``(WHOLE_LIST, list)``
-    (the fast path: no per-item generator step); large files still stream
-    ``("item", value)`` one by one.
+    ``whole_list`` lets a file read whole hand over its list at once as
+    ``(WHOLE_LIST, list)`` (the fast path: no per-item generator step); large
+    files still stream ``("item", value)`` one by one.
 
     Raises ijson's errors on malformed JSON (TooDeep, one of them, when it nests
-    deeper than MAX_DEPTH) and NotAnObject when the top level is not an object.
+    deeper than MAX_DEPTH), TooLong, and NotAnObject when the top level is not
+    an object.
     """
     skip_bom(f)
-    limit = BUFFERED_LIMIT if buffered_limit is None else buffered_limit
+    limit = WHOLE_LIMIT if whole_limit is None else whole_limit
     if size <= limit:
-        yield from _iter_buffered(f, list_key, whole_list)
-    else:
-        yield from _iter_streamed(DepthGuard(f), list_key)
+        data = f.read(limit + 1)
+        if len(data) <= limit:
+            yield from _iter_whole(data, list_key, whole_list)
+            return
+        f = _Prefixed(data, f)  # the file is longer than it said
+    yield from _iter_streamed(DepthGuard(f), list_key)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` followed by the rest of ``f``, as one file."""
+
+    def __init__(self, head: bytes, f: IO[bytes]) -> None:
+        self._head = head
+        self._f = f
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n < 0:
+                out, self._head = self._head + self._f.read(), b""
+            else:
+                out, self._head = self._head[:n], self._head[n:]
+            return out
+        return self._f.read(n)
+
+
+_DECODER = msgspec.json.Decoder()
+
+
+def _iter_whole(data: bytes, list_key: str, whole_list: bool) -> Iterator[tuple[str, Any]]:
+    """A file held in memory: checked by the guard, decoded at C speed."""
+    DepthGuard(None).scan_all(data)
+    try:
+        doc = _DECODER.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        doc = _decode_leniently(data)
+        if doc is None:  # let ijson say what is wrong with it
+            yield from _iter_buffered(io.BytesIO(data), list_key, whole_list)
+            return
+    if type(doc) is not dict or data.count(f'"{list_key}"'.encode()) > 1:
+        # Not an object (ijson says what it is), or a file that repeats its
+        # list's key: ijson yields both lists, as it always did.
+        yield from _iter_buffered(io.BytesIO(data), list_key, whole_list)
+        return
+    for key, value in doc.items():
+        if key == list_key and type(value) is list:
+            if whole_list:
+                yield WHOLE_LIST, value
+            else:
+                for item in value:
+                    yield "item", item
+        else:
+            yield key, value
+
+
+def _decode_leniently(data: bytes) -> Any:
+    """The document with its odd numbers as RawNumber text; None when it has
+    none, or some other fault."""
+    odd = 0
+
+    def raw(text: str) -> RawNumber:
+        nonlocal odd
+        odd += 1
+        return RawNumber(text)
+
+    def number(text: str) -> float | RawNumber:
+        value = float(text)
+        return value if math.isfinite(value) else raw(text)
+
+    def integer(text: str) -> int | RawNumber:
+        value = int(text) if len(text) < 4000 else None
+        return value if value is not None and -(1 << 63) <= value < (1 << 63) else raw(text)
+
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_constant=raw, parse_float=number,
+                         parse_int=integer)
+    except (ValueError, RecursionError):
+        return None
+    return doc if odd else None
 
 
 def _iter_buffered(
     f: IO[bytes], list_key: str, whole_list: bool
 ) -> Iterator[tuple[str, Any]]:
+    """ijson's ``kvitems`` over a file held in memory (already guarded): the
+    files msgspec refuses, so that ijson's messages say what is wrong."""
     seen_any = False
-    for key, value in ijson.kvitems(DepthGuard(f), "", use_float=True):
+    for key, value in ijson.kvitems(f, "", use_float=True, buf_size=STREAM_BUFFER):
         seen_any = True
         if key == list_key and isinstance(value, list):
             if whole_list:
@@ -174,7 +313,6 @@ def _iter_buffered(
 def _check_top_level_is_object(f: IO[bytes]) -> None:
     # kvitems yields nothing for an empty object, a list or a scalar; tell them apart.
     f.seek(0)
-    skip_bom(f)
     for _prefix, event, _value in ijson.parse(f):
         if event != "start_map":
             raise NotAnObject("the file's top level is not a JSON object")
@@ -182,8 +320,8 @@ def _check_top_level_is_object(f: IO[bytes]) -> None:
     raise NotAnObject("the file is empty")
 
 
-def _iter_streamed(f: IO[bytes], list_key: str) -> Iterator[tuple[str, Any]]:
-    events = ijson.parse(f, use_float=True)
+def _iter_streamed(f: IO[bytes] | DepthGuard, list_key: str) -> Iterator[tuple[str, Any]]:
+    events = ijson.parse(f, use_float=True, buf_size=STREAM_BUFFER)
     first = next(events, None)
     if first is None:
         raise NotAnObject("the file is empty")

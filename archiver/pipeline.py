@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import dialects
-from .dialects import ReadContext, ReadError, ThreadSource
+from .dialects import ReadContext, ReadError, ThreadSource, meta_dyi
 from .fingerprint import attachment_names
 from .media import OUTSIDE, MediaIndex, MediaStore
 from .records import Attachment, Message, ThreadInfo
@@ -76,6 +76,12 @@ class Preparer:
         for source in sources:
             if source.dialect == "instagram_legacy":
                 yield from self._legacy(source)
+            elif source.dialect == meta_dyi.NAME:
+                info = ThreadInfo()
+                yield from self._thread(
+                    source, info, meta_dyi.read_thread(self.tree, source, info, self.ctx,
+                                                       plain=True)
+                )
             else:
                 info = ThreadInfo()
                 yield from self._thread(
@@ -101,7 +107,8 @@ class Preparer:
             yield ("error", str(exc), stats)
 
     def _thread(
-        self, source: ThreadSource, info: ThreadInfo, messages: Iterator[Message]
+        self, source: ThreadSource, info: ThreadInfo,
+        messages: Iterator[Message | meta_dyi.PlainMessage],
     ) -> Iterator[Event]:
         yield ("begin", source)
         stats = ThreadStats()
@@ -109,7 +116,12 @@ class Preparer:
         self.ctx.current = None
         try:
             for msg in messages:
-                chunk.append(self._prepare(msg, source, stats))
+                if type(msg) is tuple:  # a plain text message (meta_dyi.PlainMessage)
+                    sender, ts, kind, text, edited = msg
+                    chunk.append(("", (sender, ts, kind, text, None, 0, int(edited), None, None,
+                                       None, None, None), None, None))
+                else:
+                    chunk.append(self._prepare(msg, source, stats))
                 if len(chunk) >= CHUNK:
                     yield ("rows", chunk)
                     chunk = []

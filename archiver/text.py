@@ -10,7 +10,17 @@ as literal characters.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+INT64 = range(-(1 << 63), 1 << 63)
+
+
+class OddNumbers:
+    """How many numbers :func:`repair_any` turned into text so far: a reader
+    compares the count before and after a message to warn about it."""
+
+    seen = 0
 
 
 def repair(s: str) -> str:
@@ -24,13 +34,24 @@ def repair(s: str) -> str:
 
 
 def repair_any(value: Any) -> Any:
-    """Repair every string inside a JSON value (dict keys included)."""
+    """Repair every string inside a JSON value (dict keys included). Numbers no
+    column holds (beyond 64 bits, infinite, NaN) become their text, counted in
+    :class:`OddNumbers`."""
     if isinstance(value, str):
+        if type(value) is not str:  # jsonstream.RawNumber: the file's own text
+            OddNumbers.seen += 1
+            return str(value)
         return repair(value)
     if isinstance(value, list):
         return [repair_any(v) for v in value]
     if isinstance(value, dict):
         return {repair(k) if isinstance(k, str) else k: repair_any(v) for k, v in value.items()}
+    if type(value) is int and value not in INT64:
+        OddNumbers.seen += 1
+        return str(value)
+    if type(value) is float and not math.isfinite(value):
+        OddNumbers.seen += 1
+        return repr(value)  # "inf", "-inf", "nan": the parser kept no text
     return value
 
 

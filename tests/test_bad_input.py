@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from archiver.check import check_archive
+from archiver.dialects import ODD_NUMBER
 from archiver.importer import HTML_SENTENCE
 from tests.conftest import FIXTURES, run
 
@@ -161,6 +162,30 @@ def build_huge_single_line(d: Path) -> None:
     # 20,000 messages and one of 5 MB, all on one line (no newline anywhere).
     messages = [message(i) for i in range(20_000)] + [message(20_000, content="x" * 5_000_000)]
     write(d, THREAD, json.dumps(thread_json(messages), separators=(",", ":")))
+
+def build_odd_numbers(d: Path) -> None:
+    # Numbers msgspec, ijson and SQLite refuse, written as the file has them.
+    write(d, THREAD, json.dumps(thread_json([message(content="kept"),
+                                             message(1, content="also kept")]))
+          .replace('"content": "kept"', '"content": "kept", "big": 100000000000000000000000000000, '
+                   '"two_to_63": 9223372036854775808, "nan": NaN, '
+                   '"deep": {"inf": 1e400, "neg": -Infinity}, "call_duration": 1e400')
+          .replace('"content": "also kept"',
+                   '"content": "also kept", "big": -9223372036854775809'))
+
+
+def build_big_integers(d: Path) -> None:
+    # No NaN or infinity: msgspec reads the file, the integers arrive as Python ints.
+    write(d, THREAD, json.dumps(thread_json([message(
+        big=10**30, nested={"n": 2**64, "m": 2**62})])))
+
+
+def build_e2ee_odd_numbers(d: Path) -> None:
+    data = {"participants": ["Ana", "Jordan Lee"], "threadName": "Ana",
+            "messages": [{"senderName": "Ana", "timestamp": T, "text": "hi", "type": "text",
+                          "n": "@"}]}
+    write(d, "Ana_1.json", json.dumps(data).replace('"@"', "NaN"))
+
 
 
 def build_deep_content(d: Path) -> None:
@@ -346,9 +371,23 @@ CASES: dict[str, tuple[Build, Expect]] = {
     "top_level_list": ("top_level_list", rejected(f"{THREAD}: the file's top level is not a JSON")),
     "messages_not_list": ("messages_not_list", rejected(f"{THREAD}: 'messages' is not a list")),
     "not_a_thread": ("not_a_thread", rejected(f"{THREAD}: is not a message thread")),
-    "integer_overflow": ("integer_overflow", rejected(f"{THREAD}: is not valid JSON (parse error: "
-                                                      "integer overflow)")),
-    "nan_literal": ("nan_literal", rejected(f"{THREAD}: is not valid JSON")),
+    # Numbers no column holds: the thread is read; a time among them is no time.
+    "integer_overflow": ("integer_overflow", ok(
+        0, f"{THREAD} message 0: has no usable timestamp; skipped")),
+    "nan_literal": ("nan_literal", ok(0, f"{THREAD} message 0: has no usable timestamp; skipped")),
+    "numbers_out_of_range": (build_odd_numbers, ok(
+        2, f"{THREAD} message 0: {ODD_NUMBER}", f"{THREAD} message 1: {ODD_NUMBER}",
+        check=lambda a: [json.loads(m[4]) for m in odd_messages(a)] == [
+            {"big": "100000000000000000000000000000", "two_to_63": "9223372036854775808",
+             "nan": "NaN", "deep": {"inf": "1e400", "neg": "-Infinity"},
+             "call_duration": "1e400"},
+            {"big": "-9223372036854775809"},
+        ] and [m[3] for m in odd_messages(a)] == ["kept", "also kept"])),
+    "numbers_out_of_range_without_nan": (build_big_integers, ok(
+        1, f"{THREAD} message 0: {ODD_NUMBER}",
+        check=expect_raw(big=str(10**30), nested={"n": "18446744073709551616", "m": 2**62}))),
+    "numbers_out_of_range_in_an_encrypted_chat": (build_e2ee_odd_numbers, ok(
+        1, f"Ana_1.json message 0: {ODD_NUMBER}", check=expect_raw(n="NaN"))),
     "deep_nesting_in_content": (build_deep_content, rejected(
         f"{THREAD}: is not valid JSON (its values nest more than 256 levels deep)")),
     "deep_nesting_in_thread_key": (build_deep_thread_key, rejected(
@@ -615,6 +654,44 @@ def test_guard_counts_depth_across_chunks() -> None:
             read_all(chunk, 5)
 
 
+@pytest.mark.parametrize("whole_limit", [64 * 1024, 8 * 1024 * 1024])
+def test_one_value_longer_than_the_cap_refuses_its_file(
+    whole_limit: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap on one value, lowered to 1 MB so the input stays small: a file
+    streamed (larger than the whole-file limit) or read whole."""
+    from archiver import jsonstream
+
+    monkeypatch.setattr(jsonstream, "MAX_VALUE", 1024 * 1024)
+    monkeypatch.setattr(jsonstream, "WHOLE_LIMIT", whole_limit)
+    download = tmp_path / "download"
+    write(download, THREAD, json.dumps(thread_json([message(content="x" * 1_500_000)])))
+    under = "messages/inbox/under_1/message_1.json"
+    write(download, under, json.dumps(thread_json([message(content="y" * 900_000), message(1)])))
+    shutil.copytree(BAD / "good", download, dirs_exist_ok=True)
+    archive = tmp_path / "archive"
+
+    code, out, err = run(archive, "import", "--json", str(download))
+
+    assert code == 1, err
+    report = json.loads(out)
+    refused = "holds a value longer than 1 MB, more than any message needs; the file was not read"
+    assert [(Path(e["path"]).as_posix().endswith(THREAD), e["error"])
+            for e in report["errors"]] == [(True, refused)]
+    texts = [r[0] for r in rows(archive, "SELECT text FROM messages ORDER BY timestamp_ms, id")]
+    assert len(texts) == GOOD_MESSAGES + 2
+    assert "y" * 900_000 in texts
+    assert check_archive(archive).ok
+
+
+def test_guard_measures_a_string_across_chunks() -> None:
+    from archiver.jsonstream import DepthGuard, TooLong
+
+    guard = DepthGuard(None, max_value=100)
+    guard.scan_all(b'{"a": "' + b"x" * 60, chunk=7)
+    guard.scan_all(b"x" * 30 + b'", "b": "' + b"y" * 90, chunk=11)  # a new string, 90 long
+    with pytest.raises(TooLong):
+        guard.scan_all(b"y" * 20, chunk=5)
 def test_a_thread_that_fails_after_rows_were_written_leaves_nothing(tmp_path: Path) -> None:
     """The thread's oldest part holds more messages than one chunk of rows, so
     rows are written before its newest part turns out broken: they must be

@@ -105,7 +105,7 @@ def sender_field(
     """A message's sender, or "Unknown sender" (the odd value kept raw, and a
     warning) when it has none."""
     sender = raw.get(key)
-    if isinstance(sender, str) and sender.strip():
+    if type(sender) is str and sender.strip():  # not a RawNumber: a number is no name
         return repair(sender)
     if sender is not None:
         extra[key] = repair_any(sender)
@@ -121,11 +121,14 @@ def text_field(
     text = raw.get(key)
     if text is None:
         return None
-    if not isinstance(text, str):
+    if type(text) is not str:  # a RawNumber is a number, not text
         extra[key] = repair_any(text)
         ctx.warn(where, f"'{key}' is not text; kept raw")
         return None
     return repair(text)
+
+
+ODD_NUMBER = "holds a number no column can hold (NaN, infinite, or beyond 64 bits); kept as text"
 
 
 def list_field(

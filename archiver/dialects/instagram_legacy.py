@@ -44,7 +44,7 @@ import ijson
 from dateutil.parser import isoparse
 from ijson.common import ObjectBuilder
 
-from ..jsonstream import DepthGuard, skip_bom
+from ..jsonstream import STREAM_BUFFER, DepthGuard, skip_bom
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
@@ -208,7 +208,9 @@ class _Stream:
 
     def __post_init__(self) -> None:
         # The guard stops absurd nesting before ijson spends memory on it.
-        self.events = ijson.parse(DepthGuard(skip_bom(self.f)), use_float=True)
+        self.events = ijson.parse(
+            DepthGuard(skip_bom(self.f)), use_float=True, buf_size=STREAM_BUFFER
+        )
 
     def next_or_none(self) -> tuple[str, str, Any] | None:
         return next(self.events, None)

@@ -29,10 +29,11 @@ import ijson
 from ..jsonstream import BOM, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
-from ..text import repair, repair_any
+from ..text import OddNumbers, repair, repair_any
 from . import (
     MAX_MS,
     MIN_MS,
+    ODD_NUMBER,
     ReadContext,
     ReadError,
     ThreadSource,
@@ -200,6 +201,7 @@ def parse_message(
     ts = _timestamp_ms(raw, where, ctx)
     if ts is None:
         return None
+    odd_before = OddNumbers.seen
     extra: dict[str, Any] = {k: repair_any(v) for k, v in raw.items() if k not in MAPPED_KEYS}
 
     sender = sender_field(raw, "senderName", extra, where, ctx)
@@ -243,6 +245,8 @@ def parse_message(
     else:
         msg.kind = "text"
     msg.extra = extra or None
+    if OddNumbers.seen != odd_before:
+        ctx.warn(where, ODD_NUMBER)
     return msg
 
 

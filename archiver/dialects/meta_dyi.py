@@ -20,10 +20,11 @@ import ijson
 from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member
-from ..text import repair, repair_any
+from ..text import OddNumbers, repair, repair_any
 from . import (
     MAX_MS,
     MIN_MS,
+    ODD_NUMBER,
     ReadContext,
     ReadError,
     ThreadSource,
@@ -239,8 +240,12 @@ def _looks_like_thread(tree: DownloadTree, member: Member) -> bool:
 
 
 def read_thread(
-    tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext
-) -> Iterator[Message]:
+    tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext,
+    *, plain: bool = False,
+) -> Iterator[Message | PlainMessage]:
+    """The thread's messages, oldest first. With ``plain``, a plain text
+    message comes as a :data:`PlainMessage` tuple instead of a record (the
+    import's fast path: most messages are plain)."""
     # Oldest first: the last part holds the oldest messages, and each file runs
     # newest first, so parts are read backwards and each file's list reversed
     # (a part is at most 10,000 messages, buffered anyway). Messages then arrive
@@ -259,7 +264,11 @@ def read_thread(
                         has_messages = has_messages or bool(value)
                         entries = len(value)
                         for position in range(len(value) - 1, -1, -1):
-                            msg = parse_message(value[position], Where(label, position), ctx)
+                            raw = value[position]
+                            if plain and (row := plain_message(raw)) is not None:
+                                yield row
+                                continue
+                            msg = parse_message(raw, Where(label, position), ctx)
                             if msg is not None:
                                 yield msg
                     elif key == "item":
@@ -334,32 +343,47 @@ _PLAIN_KEYS = frozenset(
 )
 
 
+PlainMessage = tuple[str, int, str, "str | None", bool]
+
+
+def plain_message(raw: Any) -> PlainMessage | None:
+    """``(sender, timestamp_ms, kind, text, edited)`` of a plain text message,
+    the commonest kind by far, mapped without the general checks and without
+    building a record; None for any other message."""
+    if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
+        return None
+    sender = raw.get("sender_name")
+    ts = raw.get("timestamp_ms")
+    text = raw.get("content")
+    if (type(sender) is str and sender and type(ts) is int and MIN_MS <= ts <= MAX_MS
+            and (text is None or type(text) is str)
+            and raw.get("type") in (None, "Generic")
+            and raw.get("is_geoblocked_for_viewer", False) is False
+            and raw.get("is_unsent_image_by_messenger_kid_parent", False) is False):
+        if text is not None and not text.isascii():
+            text = repair(text)
+        if not sender.isascii():
+            sender = repair(sender)
+        if text and text.endswith("(edited)") and len(text) > 8:
+            return sender, ts, "text", text[:-8].rstrip(), True
+        return sender, ts, "system" if text and is_event(text) else "text", text, False
+    return None
+
+
 def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | None:
     """Turn one message object into a record, or None (with a warning) when it
     has no usable timestamp. Odd values are kept raw and warned about."""
-    if type(raw) is dict and raw.keys() <= _PLAIN_KEYS:
-        # Most messages are plain text: map them without the general checks.
-        sender = raw.get("sender_name")
-        ts = raw.get("timestamp_ms")
-        text = raw.get("content")
-        mtype = raw.get("type")
-        if (type(sender) is str and sender and type(ts) is int and MIN_MS <= ts <= MAX_MS
-                and (text is None or type(text) is str)
-                and mtype in (None, "Generic")
-                and raw.get("is_geoblocked_for_viewer", False) is False
-                and raw.get("is_unsent_image_by_messenger_kid_parent", False) is False):
-            if text is not None:
-                text = repair(text)
-            if text and text.endswith("(edited)") and len(text) > 8:
-                return Message(repair(sender), ts, "text", text[:-8].rstrip(), edited=True)
-            kind = "system" if text and is_event(text) else "text"
-            return Message(repair(sender), ts, kind, text)
+    plain = plain_message(raw)
+    if plain is not None:
+        sender, ts, kind, text, edited = plain
+        return Message(sender, ts, kind, text, edited=edited)
     if not isinstance(raw, dict):
         ctx.skip(where, "is not an object; skipped")
         return None
     ts = _timestamp_ms(raw, where, ctx)
     if ts is None:
         return None
+    odd_before = OddNumbers.seen
     extra: dict[str, Any] = {
         k: repair_any(v) for k, v in raw.items()
         if k not in MAPPED_KEYS and not (v is False and k in _QUIET_WHEN_FALSE)
@@ -426,16 +450,16 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
         missed = raw.get("missed")
         msg.call_missed = bool(missed) if missed is not None else msg.call_seconds == 0
     if call is not None and not seconds:
-        extra["call_duration"] = call
+        extra["call_duration"] = repair_any(call)
         ctx.warn(where, "'call_duration' is not a number of seconds; kept raw")
     if raw.get("missed") is not None and msg.call_seconds is None:
-        extra["missed"] = raw["missed"]
+        extra["missed"] = repair_any(raw["missed"])
     if isinstance(mtype, str) and mtype not in ("Generic", "Share", "Call"):
         extra["type"] = mtype
 
     unsent = raw.get("is_unsent")
     if unsent is not None and not isinstance(unsent, bool):
-        extra["is_unsent"] = unsent
+        extra["is_unsent"] = repair_any(unsent)
         ctx.warn(where, "'is_unsent' is not true or false; kept raw")
     msg.unsent = unsent is True
 
@@ -445,6 +469,8 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
 
     msg.kind = _kind(msg, mtype, "users" in raw, isinstance(share, dict))
     msg.extra = extra or None
+    if OddNumbers.seen != odd_before:
+        ctx.warn(where, ODD_NUMBER)
     return msg
 
 
