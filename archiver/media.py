@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from .sources import DownloadTree, Member, safe_relative
 
@@ -164,3 +166,52 @@ def file_sha256(path: Path) -> str:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def media_duration(path: str | Path) -> float | None:
+    """Seconds of a video or audio file, when its header says so cheaply
+    (MP4/MOV/M4A/3GP ``mvhd``, WAV); None otherwise or when unreadable."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+                import wave
+
+                f.seek(0)
+                with wave.open(f) as w:
+                    return w.getnframes() / float(w.getframerate() or 1)
+            f.seek(0)
+            return _mp4_duration(f, os.fstat(f.fileno()).st_size)
+    except (OSError, EOFError, ValueError, struct.error):
+        return None
+
+
+def _mp4_duration(f: BinaryIO, end: int) -> float | None:
+    """The ``moov/mvhd`` duration of an ISO media file, walking boxes by seeking."""
+    at = 0
+    limit = 64  # boxes looked at, so a hostile file cannot keep us busy
+    while at + 8 <= end and limit:
+        limit -= 1
+        f.seek(at)
+        size, kind = struct.unpack(">I4s", f.read(8))
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", f.read(8))[0]
+            header = 16
+        elif size == 0:
+            size = end - at
+        if size < header:
+            return None
+        if kind == b"moov":
+            end, at = at + size, at + header  # look inside
+            continue
+        if kind == b"mvhd":
+            version = f.read(1)[0]
+            f.read(3)
+            if version == 1:
+                _, _, scale, duration = struct.unpack(">QQIQ", f.read(28))
+            else:
+                _, _, scale, duration = struct.unpack(">IIII", f.read(16))
+            return duration / scale if scale else None
+        at += size
+    return None

@@ -46,10 +46,10 @@ def test_chatkeep_without_a_command_opens_the_reader(tmp_path, monkeypatch) -> N
     monkeypatch.setattr(tui.app, "run_reader", lambda archive, **kw: opened.append((archive, kw)))
     result = CliRunner().invoke(tui.cli.main, ["--archive", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert opened == [(tmp_path, {"thread": None, "tz": None})]
+    assert opened == [(tmp_path, {"thread": None, "tz": None, "images": None})]
     result = CliRunner().invoke(tui.cli.main, ["--archive", str(tmp_path), "browse", "Ana",
                                                "--tz", "UTC"])
-    assert opened[-1] == (tmp_path, {"thread": "Ana", "tz": "UTC"})
+    assert opened[-1] == (tmp_path, {"thread": "Ana", "tz": "UTC", "images": None})
 
 
 def test_commands_other_than_the_reader_never_load_textual(tmp_path) -> None:

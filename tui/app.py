@@ -33,8 +33,9 @@ from .components.help_screen import HelpScreen
 from .components.no_archive import NoArchiveScreen
 from .components.reading_pane import ReadingPane
 from .components.search_screen import SearchScreen
-from .messages import ConversationChosen, CursorMoved
+from .messages import ConversationChosen, CursorMoved, PicturesReady
 from .positions import first_on_or_after, place_of_message
+from .thumbnails import ThumbnailCache, UnknownRenderer, choose_renderer
 
 EMPTY_ARCHIVE = (
     "The archive is empty.\n\nImport a Facebook, Messenger or Instagram download:\n\n"
@@ -69,9 +70,16 @@ class ChatkeepReader(App[None]):
 
     def __init__(
         self, archive_dir: Path | str, *, thread: int | str | None = None,
-        tz: str | tzinfo | None = None,
+        tz: str | tzinfo | None = None, images: str = "blocks",
     ) -> None:
         super().__init__()
+        # The renderer (tui.thumbnails): run_reader resolves "auto" before the
+        # app starts; the default draws half blocks, the same on every terminal.
+        self.images = images
+        self.thumbnails: ThumbnailCache | None = (
+            None if images == "off"
+            else ThumbnailCache(images, on_ready=lambda: self.post_message(PicturesReady()))
+        )
         self.archive_dir = Path(archive_dir)
         self.tz: tzinfo = tz if isinstance(tz, tzinfo) else resolve_tz(tz)
         self.thread = thread
@@ -101,7 +109,8 @@ class ChatkeepReader(App[None]):
                 with Horizontal(id="pane-header"):
                     yield Label("", id="pane-title")
                     yield Label("", id="pane-position")
-                yield ReadingPane(self.db, self.tz, self.owners, id="pane")
+                yield ReadingPane(self.db, self.tz, self.owners, id="pane",
+                                  thumbnails=self.thumbnails)
                 yield Static(EMPTY_ARCHIVE if not self.conversations else CHOOSE,
                              id="placeholder")
         yield Footer()
@@ -177,6 +186,13 @@ class ChatkeepReader(App[None]):
     def _chosen(self, message: ConversationChosen) -> None:
         self.pane.mark(None)  # chosen from the list: no search to show
         self.open_conversation(message.conversation_id)
+
+    @on(PicturesReady)
+    def _pictures_ready(self) -> None:
+        if self.db is not None:
+            self.pane.refresh_pictures()
+        for widget in self.screen.query(".pictures"):
+            widget.refresh()
 
     @on(CursorMoved)
     def _cursor_moved(self, message: CursorMoved) -> None:
@@ -359,11 +375,14 @@ class ChatkeepReader(App[None]):
             self.push_screen(HelpScreen())
 
 
-def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = None) -> None:
-    """Run the reader on ``archive_dir`` (``chatkeep browse``)."""
+def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = None,
+               images: str | None = None) -> None:
+    """Run the reader on ``archive_dir`` (``chatkeep browse``); ``images`` is
+    ``--images`` (else ``$CHATKEEP_IMAGES``, else auto)."""
     try:
         zone = resolve_tz(tz)
-    except UnknownZone as exc:
+        renderer = choose_renderer(images)
+    except (UnknownZone, UnknownRenderer) as exc:
         print(f"chatkeep: {exc}", file=sys.stderr)
         sys.exit(2)
     if thread is not None:
@@ -381,9 +400,9 @@ def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = No
                 sys.exit(2)
             finally:
                 db.conn.close()
-            ChatkeepReader(archive_dir, thread=thread_id, tz=zone).run()
+            ChatkeepReader(archive_dir, thread=thread_id, tz=zone, images=renderer).run()
             return
-    ChatkeepReader(archive_dir, tz=zone).run()
+    ChatkeepReader(archive_dir, tz=zone, images=renderer).run()
 
 
 __all__ = ["ChatkeepReader", "run_reader"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 import sqlite_utils
@@ -33,7 +33,7 @@ from textual.strip import Strip
 
 from archiver.views import MessageView, messages_between
 
-from .message_lines import Block
+from .message_lines import Block, PictureRow
 
 PAGE_SIZE = 200
 CACHED_PAGES = 48
@@ -51,6 +51,8 @@ class Page:
     starts: list[int]  # first row of each message's block, within the page
     body_starts: list[int]  # first row of each message's body, within the page
     owner: list[int]  # for each row, the index of its message within the page
+    # Rows that show a picture (drawn when the pane paints them), by row in the page.
+    pictures: dict[int, PictureRow] = field(default_factory=dict)
 
     @property
     def height(self) -> int:
@@ -62,6 +64,7 @@ class Row:
     strip: Strip
     position: int  # the message this row belongs to
     in_body: bool  # False for its day separator and sender rows
+    picture: PictureRow | None = None  # the picture row it shows, if any
 
 
 class ConversationLayout:
@@ -161,7 +164,7 @@ class ConversationLayout:
             if within < laid.height:
                 i = laid.owner[within]
                 return Row(laid.rows[within], page * self.page_size + i,
-                           within >= laid.body_starts[i])
+                           within >= laid.body_starts[i], laid.pictures.get(within))
         return None
 
     # -- pages --------------------------------------------------------------
@@ -183,6 +186,8 @@ class ConversationLayout:
             block = self._lay_out(msg, prev)
             laid.starts.append(len(laid.rows))
             laid.body_starts.append(len(laid.rows) + block.body_start)
+            for at, picture in block.pictures.items():
+                laid.pictures[len(laid.rows) + at] = picture
             laid.rows.extend(block.rows)
             laid.owner.extend([i] * block.height)
             prev = msg

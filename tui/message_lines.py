@@ -7,13 +7,20 @@ A message's *block* is, top to bottom: a day separator when its local date
 differs from the previous message's, a sender line when the sender changes (or
 after a pause, a day change or an event), then its *body*: the time in a gutter
 and the text wrapped to the width, followed by shares, calls, attachments
-(with their archived path) and reactions (with who reacted).
+and reactions (with who reacted).
+
+An attachment shows its original file name and size, then the absolute path
+of its copy in the archive (or why there is none). A photo, GIF or sticker is
+followed by ``THUMB_ROWS`` picture rows: blank here, with a
+:class:`PictureRow` saying which row of which picture the pane draws there
+(pictures are decoded in the background, so laying out never waits for one).
+A video, audio file or other file is a card: name, kind, size, duration.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from rich.cells import chop_cells
@@ -23,9 +30,13 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from archiver.render import describe_call, display_sender
+from archiver.media import media_duration
+from archiver.render import describe_call, display_sender, human_size
 from archiver.timefmt import local
-from archiver.views import MessageView
+from archiver.views import Attachment, MessageView
+
+from .emoji import narrow
+from .thumbnails import PICTURE_KINDS, THUMB_COLUMNS, THUMB_ROWS
 
 GUTTER = 7  # "14:03  "
 # A pause longer than this between two messages of one sender repeats the name.
@@ -65,12 +76,24 @@ PLAIN_STYLES = LineStyles(
 )
 
 
+@dataclass(frozen=True)
+class PictureRow:
+    """Row ``line`` of the picture of ``file``, drawn ``columns`` × ``rows`` cells."""
+
+    file: str
+    line: int
+    columns: int
+    rows: int
+    indent: int
+
+
 @dataclass
 class Block:
     """One message laid out: its rows, and where its body starts among them."""
 
     rows: list[Strip]
     body_start: int
+    pictures: dict[int, PictureRow] = field(default_factory=dict)  # by row in the block
 
     @property
     def height(self) -> int:
@@ -83,7 +106,9 @@ class MessageLayout:
     def __init__(
         self, console: Console, width: int, tz: tzinfo, owners: set[str], styles: LineStyles,
         marker: Callable[[str], list[tuple[str, bool]]] | None = None,
+        pictures: bool = True,
     ) -> None:
+        self.pictures = pictures  # thumbnails of photos, GIFs and stickers (else names only)
         self.marker = marker  # cuts a text into (piece, is a search match)
         self.console = console
         self.width = max(width, GUTTER + 10)
@@ -108,13 +133,14 @@ class MessageLayout:
         ):
             owner = msg.sender in self.owners
             name = Text(
-                display_sender(msg, self.owners),
+                narrow(display_sender(msg, self.owners)),
                 style=self.styles.owner if owner else self.styles.sender,
             )
             rows.extend(self._wrap(name, indent=0))
         body_start = len(rows)
-        rows.extend(self._body(msg, when))
-        return Block(rows, body_start)
+        body, pictures = self._body(msg, when)
+        rows.extend(body)
+        return Block(rows, body_start, {body_start + at: p for at, p in pictures.items()})
 
     def _day_row(self, when: datetime) -> Strip:
         label = f" {when.strftime('%Y-%m-%d, %A')} "
@@ -122,11 +148,11 @@ class MessageLayout:
         line = "─" * side + label + "─" * (self.width - side - len(label))
         return self._row(Text(line[: self.width], style=self.styles.day))
 
-    def _body(self, msg: MessageView, when: datetime) -> list[Strip]:
+    def _body(self, msg: MessageView, when: datetime) -> tuple[list[Strip], dict[int, PictureRow]]:
         s = self.styles
         parts: list[Text] = []
         if msg.kind == "system":
-            parts.append(Text(f"· {msg.text or ''}", style=s.event))
+            parts.append(Text(f"· {narrow(msg.text or '')}", style=s.event))
         elif msg.unsent:
             parts.append(Text("(unsent a message)", style=s.note))
         elif msg.kind == "call":
@@ -140,43 +166,96 @@ class MessageLayout:
         if msg.share_link or msg.share_text:
             share = Text("↗ ", style=s.share)
             if msg.share_text:
-                share.append(msg.share_text + (" " if msg.share_link else ""), style=s.text)
+                share.append(narrow(msg.share_text) + (" " if msg.share_link else ""), style=s.text)
             if msg.share_link:
                 share.append(msg.share_link, style=s.share)
             parts.append(share)
-        folded: set[int] = set()  # paths are cut anywhere, not moved to a row of their own
-        for a in msg.attachments:
-            where = a.path or a.uri or a.name or ""
-            row = Text(f"{ATTACHMENT_ICONS.get(a.kind, '▤')} {a.kind} {where}", style=s.attachment)
-            if a.missing:
-                row.append(" (missing)", style=s.missing)
-            folded.add(len(parts))
-            parts.append(row)
-        if msg.reactions:
-            parts.append(
-                Text("  ".join(f"{r} {actor}" for actor, r in msg.reactions), style=s.reaction)
-            )
-        if not parts:
-            parts.append(Text(""))
         rows: list[Strip] = []
-        for i, part in enumerate(parts):
+        for part in parts:
             for line in part.split("\n", allow_blank=True):
-                if i in folded:
-                    rows.extend(self._fold(line, indent=GUTTER))
-                else:
-                    rows.extend(self._wrap(line, indent=GUTTER))
+                rows.extend(self._wrap(line, indent=GUTTER))
+        pictures: dict[int, PictureRow] = {}
+        for a in msg.attachments:
+            rows.extend(self._attachment(a, rows, pictures))
+        if msg.reactions:
+            reactions = "  ".join(f"{narrow(r)} {narrow(actor)}" for actor, r in msg.reactions)
+            rows.extend(self._wrap(Text(reactions, style=s.reaction), indent=GUTTER))
+        if not rows:
+            rows.append(self._row(Text(""), GUTTER))
         stamp = Segment(f"{when.strftime('%H:%M')}  ", s.event if msg.kind == "system" else s.time)
         first = list(rows[0])
         rows[0] = Strip([stamp, *first[1:]], rows[0].cell_length)
+        return rows, pictures
+
+    def _attachment(
+        self, a: Attachment, above: list[Strip], pictures: dict[int, PictureRow]
+    ) -> list[Strip]:
+        """An attachment's rows: name, size and file (or why there is none),
+        then its thumbnail rows or, for video, audio and files, a card."""
+        s = self.styles
+        icon = ATTACHMENT_ICONS.get(a.kind, "▤")
+        if a.file is None:
+            head = Text(f"{icon} {a.kind} ", style=s.attachment)
+            head.append(narrow(a.label), style=s.attachment)
+            head.append(f" · missing: {a.reason}", style=s.missing)
+            rows = self._wrap(head, indent=GUTTER)
+            if a.remote and a.uri:
+                rows.extend(self._fold(Text(a.uri, style=s.share), indent=GUTTER))
+            return rows
+        if a.kind not in PICTURE_KINDS:
+            return self._card(a, icon)
+        head = Text(f"{icon} {a.kind} ", style=s.attachment)
+        head.append(narrow(a.label), style=s.attachment)
+        if a.size is not None:
+            head.append(f" · {human_size(a.size)}", style=s.time)
+        rows = self._wrap(head, indent=GUTTER)
+        rows.extend(self._fold(Text(shown_path(a.file), style=s.time), indent=GUTTER))
+        if self.pictures:
+            columns = max(1, min(THUMB_COLUMNS, self.width - GUTTER))
+            start = len(above) + len(rows)
+            blank = self._row(Text(""), GUTTER)
+            for line in range(THUMB_ROWS):
+                pictures[start + line] = PictureRow(a.file, line, columns, THUMB_ROWS, GUTTER)
+                rows.append(blank)
+        return rows
+
+    def _card(self, a: Attachment, icon: str) -> list[Strip]:
+        """A framed card for a file the terminal cannot show: ``o`` opens it."""
+        s = self.styles
+        inner = max(8, min(self.width - GUTTER - 4, 60))
+        facts = [a.kind]
+        if a.size is not None:
+            facts.append(human_size(a.size))
+        if a.kind in ("video", "audio"):
+            seconds = media_duration(a.file) if a.file else None
+            if seconds is not None:
+                facts.append(_clock(seconds))
+        facts.append("o opens it")
+        lines: list[Text] = []
+        name = Text(f"{icon} ", style=s.attachment)
+        name.append(narrow(a.label), style=s.attachment + Style(bold=True))
+        lines.extend(name.wrap(self.console, inner, overflow="fold"))
+        lines.extend(Text(" · ".join(facts), style=s.text).wrap(self.console, inner))
+        path = Text(shown_path(a.file or ""), style=s.time)
+        lines.extend(path.divide(_fold_offsets(path.plain, inner)))
+        frame = s.time
+        rows = [self._row(Text("╭" + "─" * (inner + 2) + "╮", style=frame), GUTTER)]
+        for line in lines:
+            line.rstrip()
+            text = Text("│ ", style=frame)
+            text.append_text(line)
+            text.append(" " * max(0, inner - line.cell_len) + " │", style=frame)
+            rows.append(self._row(text, GUTTER))
+        rows.append(self._row(Text("╰" + "─" * (inner + 2) + "╯", style=frame), GUTTER))
         return rows
 
     def _text(self, plain: str) -> Text:
         """A message's text, with the words of the search being shown marked."""
         if self.marker is None:
-            return Text(plain, style=self.styles.text)
+            return Text(narrow(plain), style=self.styles.text)
         text = Text(style=self.styles.text)
         for piece, hit in self.marker(plain):
-            text.append(piece, style=self.styles.match if hit else None)
+            text.append(narrow(piece), style=self.styles.match if hit else None)
         return text
 
     def _wrap(self, text: Text, *, indent: int) -> list[Strip]:
@@ -186,12 +265,8 @@ class MessageLayout:
         return [self._row(line, indent) for line in text.wrap(self.console, width, overflow="fold")]
 
     def _fold(self, text: Text, *, indent: int) -> list[Strip]:
-        width = self.width - indent
-        offsets: list[int] = []
-        at = 0
-        for piece in chop_cells(text.plain, width)[:-1]:
-            at += len(piece)
-            offsets.append(at)
+        """Rows of ``text`` cut anywhere (paths and links have no words)."""
+        offsets = _fold_offsets(text.plain, self.width - indent)
         return [self._row(line, indent) for line in text.divide(offsets)]
 
     def _row(self, text: Text, indent: int = 0) -> Strip:
@@ -204,3 +279,24 @@ class MessageLayout:
         rendered = Segment.apply_style(text.render(self.console), base)
         segments.extend(seg for seg in rendered if seg.text != "\n")
         return Strip(segments).adjust_cell_length(self.width)
+
+
+def shown_path(file: str) -> str:
+    """How a file's absolute path is written on screen (tests replace it, so
+    that screenshots do not depend on where the test archive was made)."""
+    return file
+
+
+def _fold_offsets(plain: str, width: int) -> list[int]:
+    offsets: list[int] = []
+    at = 0
+    for piece in chop_cells(plain, width)[:-1]:
+        at += len(piece)
+        offsets.append(at)
+    return offsets
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -37,3 +37,7 @@ class HitChosen(Message):
 
     hits: list[Any]
     index: int
+
+
+class PicturesReady(Message):
+    """The thumbnail thread decoded more pictures: repaint what shows them."""

@@ -17,6 +17,9 @@ from .. import views
 from ..schema import ArchiveError, default_archive_dir, open_archive
 from ..timefmt import UnknownZone, resolve_tz
 
+# The reader's picture renderers (tui.thumbnails.MODES); plain chatkeep opens the reader.
+IMAGE_CHOICES = ("auto", "kitty", "sixel", "blocks", "off")
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"chatkeep: {message}", err=True)
@@ -57,15 +60,20 @@ def conversation_id(db: Any, ref: str) -> int:
     "--archive", "archive", type=click.Path(file_okay=False, path_type=Path),
     help="Archive folder (default: $CHATKEEP_ARCHIVE, else your user data folder).",
 )
+@click.option(
+    "--images", type=click.Choice(IMAGE_CHOICES, case_sensitive=False),
+    help="How the reader draws pictures (default: $CHATKEEP_IMAGES, else auto).",
+)
 @click.version_option(package_name="chatkeep")
 @click.pass_context
-def main(ctx: click.Context, archive: Path | None) -> None:
+def main(ctx: click.Context, archive: Path | None, images: str | None) -> None:
     """Keep your Facebook, Messenger and Instagram conversations.
 
     Run without a command to open the reader.
     """
     ctx.ensure_object(dict)
     ctx.obj["archive"] = archive or default_archive_dir()
+    ctx.obj["images"] = images
     if ctx.invoked_subcommand is None:
         # The reader registers "browse" (tui.cli); the engine alone has no face.
         browse = main.get_command(ctx, "browse")

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import struct
+import wave
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +22,7 @@ from typing import Any
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
 import pytest
+from PIL import Image, ImageDraw
 
 from archiver.importer import import_downloads
 from tests.conftest import write_thread
@@ -35,7 +39,19 @@ LONG_TEXT = (
     "it over several rows, even on a wide terminal, because nobody writes like this "
     "except people who have a great deal to say about the weather and the sea."
 )
-PHOTO = "your_facebook_activity/messages/inbox/anamariagonzalez_10001/photos/sunset.jpg"
+ANA_FOLDER = "your_facebook_activity/messages/inbox/anamariagonzalez_10001"
+PHOTO = f"{ANA_FOLDER}/photos/sunset.jpg"
+# Message number → (its attachment field, file name under ANA_FOLDER or a link).
+MEDIA: dict[int, tuple[str, str]] = {
+    21: ("gifs", "gifs/wave.gif"),
+    22: ("sticker", "stickers/smile.png"),
+    23: ("videos", "videos/boat trip.mp4"),
+    24: ("audio_files", "audio/voice note.wav"),
+    25: ("files", "files/menu.pdf"),
+    26: ("photos", "photos/lost_in_the_download.jpg"),
+    27: ("photos", "https://scontent.example.com/v/expired_photo_n.jpg"),
+}
+SNOW = "Snow again ❄️ and sun ☀️ on the hats"
 
 
 def ms(when: datetime) -> int:
@@ -65,6 +81,10 @@ def ana_messages() -> list[dict[str, Any]]:
             if n == 20:
                 del msg["content"]
                 msg["photos"] = [{"uri": PHOTO, "creation_timestamp": ms(when) // 1000}]
+            if n in MEDIA:
+                field, name = MEDIA[n]
+                uri = name if name.startswith("https:") else f"{ANA_FOLDER}/{name}"
+                msg[field] = {"uri": uri} if field == "sticker" else [{"uri": uri}]
             if n == 30:
                 msg["content"] = "Look at this"
                 msg["share"] = {"link": "https://example.com/boats", "share_text": "Boats"}
@@ -87,6 +107,44 @@ def ana_messages() -> list[dict[str, Any]]:
     return out
 
 
+def picture(size: tuple[int, int] = (96, 64)) -> Image.Image:
+    """A sunset: sky above, sea below, a sun in the middle (the same bytes every run)."""
+    image = Image.new("RGB", size, (250, 150, 60))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.rectangle((0, height * 2 // 3, width, height), fill=(20, 60, 140))
+    draw.ellipse((width // 2 - 10, height // 3, width // 2 + 10, height // 3 + 20),
+                 fill=(255, 230, 80))
+    return image
+
+
+def mp4_header(seconds: int) -> bytes:
+    """The smallest MP4 a player's header reader accepts: ftyp, then moov/mvhd."""
+    mvhd = struct.pack(">I4sB3xIIII", 108, b"mvhd", 0, 0, 0, 1000, seconds * 1000) + bytes(80)
+    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
+    return struct.pack(">I4s4sI", 16, b"ftyp", b"isom", 0) + moov
+
+
+def write_media(folder: Path) -> None:
+    """The files of the long conversation's attachments (one is left out)."""
+    for sub in ("photos", "gifs", "stickers", "videos", "audio", "files"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    picture().save(folder / "photos" / "sunset.jpg", "JPEG", quality=90)
+    frames = [picture((40, 40)), Image.new("RGB", (40, 40), (20, 160, 60))]
+    frames[0].save(folder / "gifs" / "wave.gif", save_all=True, append_images=frames[1:],
+                   duration=200, loop=0)
+    sticker = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    ImageDraw.Draw(sticker).ellipse((2, 2, 30, 30), fill=(255, 210, 0, 255))
+    sticker.save(folder / "stickers" / "smile.png")
+    (folder / "videos" / "boat trip.mp4").write_bytes(mp4_header(42))
+    with wave.open(str(folder / "audio" / "voice note.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(bytes(8000 * 3))  # three seconds of silence
+    (folder / "files" / "menu.pdf").write_bytes(b"%PDF-1.4\n% a menu\n%%EOF\n")
+
+
 def build_archive(root: Path) -> Path:
     """Write the downloads under ``root`` and import them; returns the archive folder."""
     fb = root / "facebook-jordanlee-2025"
@@ -98,9 +156,7 @@ def build_archive(root: Path) -> Path:
     ana = ana_messages()
     write_thread(inbox / "anamariagonzalez_10001", list(reversed(ana)), title=ANA,
                  participants=(ANA, OWNER))
-    photo = fb / PHOTO
-    photo.parent.mkdir(parents=True, exist_ok=True)
-    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9")
+    write_media(fb / ANA_FOLDER)
     crew_start = datetime(2021, 3, 1, 18, 0, tzinfo=UTC)
     write_thread(
         inbox / "crew_10002",
@@ -109,7 +165,7 @@ def build_archive(root: Path) -> Path:
              "content": text}
             for k, (name, text) in enumerate(
                 [("Sam Okafor", "Who is bringing the boat?"), (OWNER, "Me"),
-                 ("Lee Chen", "I'll bring snacks")]
+                 ("Lee Chen", "I'll bring snacks"), ("Sam Okafor", SNOW)]
             )
         ][::-1],
         title="Crew", participants=("Sam Okafor", "Lee Chen", OWNER),
@@ -131,6 +187,19 @@ def build_archive(root: Path) -> Path:
     return archive
 
 
+SHOWN_ARCHIVE = "/home/jordan/.local/share/chatkeep"
+
+
+@pytest.fixture(autouse=True)
+def stable_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths into a test archive are shown as if it were in the default folder,
+    so screenshots are the same wherever the tests run."""
+    import tui.message_lines
+
+    monkeypatch.setattr(tui.message_lines, "shown_path",
+                        lambda file: re.sub(r"^.*/archive/media/", f"{SHOWN_ARCHIVE}/media/", file))
+
+
 @pytest.fixture(scope="session")
 def reader_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_archive(tmp_path_factory.mktemp("reader"))
@@ -143,6 +212,17 @@ def empty_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("empty") / "archive"
     open_archive(folder).conn.close()
     return folder
+
+
+async def pictures_ready(pilot: Any) -> None:
+    """Wait for the thumbnail thread to decode what was asked, then repaint."""
+    cache = pilot.app.thumbnails
+    for _ in range(500):
+        await pilot.pause()
+        if cache is None or not cache.pending:
+            break
+        await asyncio.sleep(0.01)
+    await pilot.pause()
 
 
 def drive(app: Any, scenario: Callable[[Any], Awaitable[None]],

@@ -18,8 +18,10 @@ from tests.tui.conftest import (
     LONG_TEXT,
     PER_DAY,
     SEARCH_WORD,
+    SHOWN_ARCHIVE,
     THIRTEENTH_FIRST,
     drive,
+    pictures_ready,
 )
 from tui import desktop
 from tui.app import ChatkeepReader
@@ -66,7 +68,7 @@ def test_list_most_recent_first_with_badges_dates_counts(reader_archive: Path) -
         conversations = app.query_one(ConversationList)
         assert [c.title for c in conversations.shown] == ["Crew", ANA, "sam.okafor"]
         prompts = [str(o.prompt) for o in conversations.options._options]
-        assert prompts[0].startswith("Crew\nFB  2021-03-01  3")
+        assert prompts[0].startswith("Crew\nFB  2021-03-01  4")
         assert prompts[1].endswith(f"FB  2020-09-19  {PER_DAY * DAYS}")
         assert prompts[2].startswith("sam.okafor\nIG  2019-05-04  2")
         assert "Choose a conversation" in str(app.query_one("#placeholder").render())
@@ -223,7 +225,14 @@ def test_every_kind_of_message_is_shown(reader_archive: Path) -> None:
         text = "\n".join(seen)
         assert "Jordan Lee (you)" in text  # the owner is marked
         assert "❤ Jordan Lee  😂 Ana María González" in text  # reactions and who
-        assert "▣ photo media/" in text  # attachment with its archived path
+        media = f"{SHOWN_ARCHIVE}/media"  # the archive's absolute path (see stable_paths)
+        assert "▣ photo sunset.jpg · " in text  # the original name and size
+        # then the absolute path of the copy (folded at the pane's width)
+        assert any(line.startswith(f"       {media[:40]}") for line in seen)
+        assert "▶ boat trip.mp4" in text and "video · 132 bytes · 0:42 · o opens it" in text
+        assert "audio · 24.0 KB · 0:03" in text and "▤ menu.pdf" in text
+        assert "lost_in_the_download.jpg · missing: not in the download" in text
+        assert "expired_photo_n.jpg · missing: a remote link" in text
         assert "↗ Boats https://example.com/boats" in text
         assert "☎ Call, 12:34" in text
         assert "(unsent a message)" in text
@@ -678,3 +687,84 @@ def test_r_reloads_after_an_import(tmp_path: Path) -> None:
         assert pane.conversation.title == ANA and pane.cursor == 0
 
     drive(app, scenario)
+
+
+# -- pictures ------------------------------------------------------------------
+
+
+def picture_rows(pane: ReadingPane) -> list[str]:
+    return [line for line in pane.visible_text() if "▀" in line or "▄" in line]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_photos_gifs_and_stickers_show_as_thumbnails(
+    reader_archive: Path, size: tuple[int, int]
+) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("g", *["down"] * 20)  # the photo
+        pane.show_at_top(20)
+        await pictures_ready(pilot)
+        text = shown(pane)
+        assert "▣ photo sunset.jpg" in text
+        rows = picture_rows(pane)
+        assert len(rows) >= 4
+        # Drawn in the body's column, at most THUMB_COLUMNS wide.
+        assert all(r.startswith("       ") and len(r.strip()) <= 32 for r in rows)
+        picture = app.thumbnails.get(pane.selected.attachments[0].file, 32, 6)
+        assert picture is not None and picture.error is None
+        assert picture.image.size == (18, 12)  # 96×64 kept in shape
+        pane.show_at_top(21)  # the GIF, then the sticker
+        await pictures_ready(pilot)
+        assert "▣ gif wave.gif" in shown(pane) and picture_rows(pane)
+        pane.show_at_top(22)
+        await pictures_ready(pilot)
+        assert "☺ sticker smile.png" in shown(pane) and picture_rows(pane)
+
+    drive(app, scenario, size=size)
+
+
+def test_images_off_shows_names_and_paths_only(reader_archive: Path) -> None:
+    app = reader(reader_archive, images="off")
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        pane.show_at_top(20)
+        await pilot.pause()
+        text = shown(pane)
+        assert app.thumbnails is None
+        assert "▣ photo sunset.jpg" in text and not picture_rows(pane)
+        # Without picture rows the next message follows the path at once.
+        lines = pane.visible_text()
+        at = next(i for i, line in enumerate(lines) if "sunset.jpg" in line)
+        after = next(i for i, line in enumerate(lines) if "Message number 21" in line)
+        assert lines[at + 1].startswith("       /") and after - at <= 6
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_a_picture_that_cannot_be_decoded_says_why(
+    reader_archive: Path, tmp_path: Path
+) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        pane.show_at_top(20)
+        await pictures_ready(pilot)
+        photo = pane.selected.attachments[0].file
+        # As if the file had been damaged in the archive folder since.
+        cache = app.thumbnails
+        from tui.thumbnails import Picture
+
+        [key] = [k for k in cache._done if k[0] == photo]
+        cache._store(key, Picture(None, "damaged picture (truncated)"))
+        pane.refresh()
+        await pilot.pause()
+        text = shown(pane)
+        assert "(cannot show it: damaged picture" in text and "(truncated))" in text
+        assert "▀" not in text.split("Message number 21")[0]
+
+    drive(app, scenario, size=(80, 24))

@@ -6,11 +6,13 @@ and check the new SVGs in ``tests/tui/__snapshots__/`` by eye.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
+from tests.tui.conftest import pictures_ready
 from tui.app import ChatkeepReader
 
 SMALL = (80, 24)
@@ -19,7 +21,18 @@ OPEN_ANA = ["f", *"ana", "enter"]
 
 
 def reader(archive: Path) -> ChatkeepReader:
-    return ChatkeepReader(archive, tz="UTC")
+    return ChatkeepReader(archive, tz="UTC")  # pictures as half blocks, as everywhere
+
+
+def pressing(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    """Press ``keys``, then wait for the pictures they bring on screen (decoded
+    in the background, so a screenshot taken at once could miss them)."""
+
+    async def run(pilot: Pilot) -> None:
+        await pilot.press(*keys)
+        await pictures_ready(pilot)
+
+    return run
 
 
 async def searched(pilot: Pilot) -> None:
@@ -35,7 +48,7 @@ def test_start(snap_compare, reader_archive: Path, size: tuple[int, int]) -> Non
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
 def test_conversation_end(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(reader(reader_archive), press=OPEN_ANA, terminal_size=size)
+    assert snap_compare(reader(reader_archive), run_before=pressing(*OPEN_ANA), terminal_size=size)
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
@@ -43,7 +56,7 @@ def test_conversation_start_with_kinds(
     snap_compare, reader_archive: Path, size: tuple[int, int]
 ) -> None:
     keys = [*OPEN_ANA, "g", *["down"] * 12]  # the message with reactions selected
-    assert snap_compare(reader(reader_archive), press=keys, terminal_size=size)
+    assert snap_compare(reader(reader_archive), run_before=pressing(*keys), terminal_size=size)
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
@@ -55,28 +68,29 @@ def test_search_hit_opened(snap_compare, reader_archive: Path) -> None:
     async def opened(pilot: Pilot) -> None:
         await searched(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await pictures_ready(pilot)
 
     assert snap_compare(reader(reader_archive), run_before=opened, terminal_size=LARGE)
 
 
 def test_date_jump(snap_compare, reader_archive: Path) -> None:
     keys = [*OPEN_ANA, "d", *"2020-09-13"]
-    assert snap_compare(reader(reader_archive), press=keys, terminal_size=SMALL)
+    assert snap_compare(reader(reader_archive), run_before=pressing(*keys), terminal_size=SMALL)
 
 
 def test_after_date_jump(snap_compare, reader_archive: Path) -> None:
     keys = [*OPEN_ANA, "d", *"2020-09-13", "enter"]
-    assert snap_compare(reader(reader_archive), press=keys, terminal_size=SMALL)
+    assert snap_compare(reader(reader_archive), run_before=pressing(*keys), terminal_size=SMALL)
 
 
 def test_help(snap_compare, reader_archive: Path) -> None:
-    assert snap_compare(reader(reader_archive), press=["question_mark"], terminal_size=SMALL)
+    assert snap_compare(reader(reader_archive), run_before=pressing("question_mark"),
+                        terminal_size=SMALL)
 
 
 def test_list_hidden(snap_compare, reader_archive: Path) -> None:
     keys = [*OPEN_ANA, "g", "l"]
-    assert snap_compare(reader(reader_archive), press=keys, terminal_size=SMALL)
+    assert snap_compare(reader(reader_archive), run_before=pressing(*keys), terminal_size=SMALL)
 
 
 def test_no_archive(snap_compare, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -86,3 +100,29 @@ def test_no_archive(snap_compare, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 def test_empty_archive(snap_compare, empty_archive: Path) -> None:
     assert snap_compare(reader(empty_archive), terminal_size=SMALL)
+
+
+def at_message(position: int) -> Callable[[Pilot], Awaitable[None]]:
+    """Open Ana's conversation with message ``position`` at the top."""
+
+    async def run(pilot: Pilot) -> None:
+        await pilot.press(*OPEN_ANA)
+        await pilot.pause()
+        pilot.app.pane.show_at_top(position)
+        await pictures_ready(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_photo_gif_sticker_thumbnails(
+    snap_compare, reader_archive: Path, size: tuple[int, int]
+) -> None:
+    assert snap_compare(reader(reader_archive), run_before=at_message(20), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_cards_and_missing_files(
+    snap_compare, reader_archive: Path, size: tuple[int, int]
+) -> None:
+    assert snap_compare(reader(reader_archive), run_before=at_message(23), terminal_size=size)

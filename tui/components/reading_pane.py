@@ -14,6 +14,7 @@ the screen stays where it is.
 
 from __future__ import annotations
 
+import textwrap
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -31,8 +32,9 @@ from archiver.search import mark_matches
 from archiver.views import Conversation, MessageView
 
 from ..conversation_layout import PAGE_SIZE, ConversationLayout
-from ..message_lines import LineStyles, MessageLayout
+from ..message_lines import LineStyles, MessageLayout, PictureRow
 from ..messages import CursorMoved
+from ..thumbnails import ThumbnailCache, kitty_rows
 
 
 class ReadingPane(ScrollView, can_focus=True):
@@ -60,8 +62,11 @@ class ReadingPane(ScrollView, can_focus=True):
     def __init__(
         self, db: sqlite_utils.Database, tz: tzinfo, owners: set[str], *,
         page_size: int = PAGE_SIZE, id: str | None = None,
+        thumbnails: ThumbnailCache | None = None,
     ) -> None:
         super().__init__(id=id)
+        # Decoded pictures, shared with the viewer and the gallery; None: no pictures.
+        self.thumbnails = thumbnails
         self.db = db
         self.tz = tz
         self.owners = owners
@@ -119,7 +124,8 @@ class ReadingPane(ScrollView, can_focus=True):
         query = self.marked_query
         marker = (lambda text: mark_matches(query, text)) if query else None
         lines = MessageLayout(
-            self.app.console, width, self.tz, self.owners, self._styles(), marker
+            self.app.console, width, self.tz, self.owners, self._styles(), marker,
+            pictures=self.thumbnails is not None,
         )
         self.rows = ConversationLayout(
             self.db, self.conversation.id, self.conversation.messages, lines.block,
@@ -333,11 +339,43 @@ class ReadingPane(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, base)
         strip = row.strip
-        if row.position == self.cursor and row.in_body:
+        selected = row.position == self.cursor and row.in_body
+        over = None
+        if selected:
             name = "reading-pane--hit" if row.position == self.hit else "reading-pane--cursor"
             over = Style(bgcolor=self.get_component_rich_style(name).bgcolor)
+        if row.picture is not None:
+            return self._picture_row(row.picture, width, over).apply_style(base)
+        if over is not None:
             strip = Strip(list(Segment.apply_style(list(strip), None, over)), strip.cell_length)
         return strip.adjust_cell_length(width).apply_style(base)
+
+    def _picture_row(self, slot: PictureRow, width: int, over: Style | None) -> Strip:
+        """One row of a thumbnail: the gutter (marked when selected), then the
+        picture's cells as they are, or a note while it is decoded."""
+        gutter = Segment(" " * slot.indent, over)
+        cells: list[Segment] = []
+        picture = self.thumbnails.get(slot.file, slot.columns, slot.rows) if self.thumbnails else None
+        if picture is None:
+            if slot.line == 0:
+                cells = [Segment("…", self.get_component_rich_style("reading-pane--time"))]
+        elif picture.error is not None:
+            note = textwrap.wrap(f"(cannot show it: {picture.error})", max(width - slot.indent, 10))
+            if slot.line < len(note):
+                cells = [Segment(note[slot.line],
+                                 self.get_component_rich_style("reading-pane--missing"))]
+        else:
+            rows = picture.rows
+            if self.thumbnails is not None and self.thumbnails.renderer == "kitty":
+                rows = kitty_rows(picture, slot.columns, slot.rows)
+            if slot.line < len(rows):
+                cells = list(rows[slot.line])
+        return Strip([gutter, *cells]).adjust_cell_length(width)
+
+    def refresh_pictures(self) -> None:
+        """Repaint once pictures decoded in the background are ready."""
+        if self.rows is not None:
+            self.refresh()
 
     def visible_text(self) -> list[str]:
         """The rows on screen as plain text (for tests and the benchmark)."""
