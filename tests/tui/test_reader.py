@@ -593,7 +593,7 @@ def test_the_reader_shows_times_and_days_in_its_zone(reader_archive: Path) -> No
 
     async def scenario(pilot: Pilot) -> None:
         prompts = [str(o.prompt) for o in app.query_one(ConversationList).options._options]
-        assert prompts[0].startswith("Crew\nFB  2021-03-02  3")
+        assert prompts[0].startswith("Crew\nFB  2021-03-02  4")
         pane = await open_ana(pilot)
         await pilot.press("g")
         rows = pane.visible_text()
