@@ -35,9 +35,10 @@ class MonthChart:
     """Messages per month as columns; several months share a column when
     there are more months than room (each column then says their total)."""
 
-    def __init__(self, by_month: dict[str, int], height: int = 7) -> None:
+    def __init__(self, by_month: dict[str, int], height: int = 7, *, note: bool = True) -> None:
         self.by_month = by_month
         self.height = height
+        self.note = note  # a line saying how many months a column holds
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)
@@ -68,15 +69,15 @@ class MonthChart:
             line.append("".join(cells), style=BAR_STYLE)
             yield line
         yield Text(" " * pad + " └" + "─" * len(columns), style="dim")
-        yield Text(" " * (pad + 2) + self._axis(columns), style="dim")
-        if per_column > 1:
+        yield Text(" " * (pad + 2) + self._axis(columns, plot_width), style="dim")
+        if per_column > 1 and self.note:
             yield Text(" " * (pad + 2) + f"(each column: {per_column} months)", style="dim")
 
     @staticmethod
-    def _axis(columns: list[list[tuple[str, int]]]) -> str:
+    def _axis(columns: list[list[tuple[str, int]]], width: int) -> str:
         """Years under the column holding their January (or their first month),
         each label only where it fits."""
-        axis = [" "] * len(columns)
+        axis = [" "] * max(len(columns), min(width, len(columns) + 4))
         free_from = 0
         seen: set[str] = set()
         for i, col in enumerate(columns):
@@ -87,7 +88,7 @@ class MonthChart:
             if year in seen:
                 continue
             seen.add(year)
-            text = year if len(columns) - i >= 4 else ""
+            text = year if len(axis) - i >= 4 else ""
             if text and i >= free_from:
                 axis[i:i + len(text)] = list(text)
                 free_from = i + len(text) + 1
@@ -135,14 +136,14 @@ def bars(items: dict[str, int], *, total: int | None = None, limit: int = 8,
         rows = [*rows[:limit - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
     top = max((n for _, n in rows), default=0) or 1
     for name, n in rows:
-        cells: list[RenderableType] = [name, _Bar(n / top), _count(n) + unit]
+        cells: list[RenderableType] = [name, Bar(n / top), _count(n) + unit]
         if total is not None:
             cells.append(f"{100 * n / total:.1f}%" if total else "")
         table.add_row(*cells)
     return table
 
 
-class _Bar:
+class Bar:
     """A horizontal bar of ``fraction`` of the width it gets, in eighths."""
 
     def __init__(self, fraction: float) -> None:
@@ -238,21 +239,29 @@ def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
+def details(data: Insights, tz: tzinfo) -> Group:
+    """Everything below the first screen of the reader: years, rhythm, media,
+    reactions, reply times."""
+    parts: list[RenderableType] = [
+        Text(""), heading("Messages per year"), bars(data.by_year, limit=100),
+        Text(""), heading("Rhythm"), rhythm(data, tz),
+    ]
+    if data.media:
+        parts += [Text(""), heading("Media"), bars(data.media)]
+    if data.reactions:
+        parts += [Text(""), heading("Reactions, and who gives them"), reactions(data)]
+    if data.reply_seconds_median:
+        parts += [Text(""), heading("Median reply time"), replies(data)]
+    return Group(*parts)
+
+
 def report(data: Insights, tz: tzinfo) -> Group:
     """Every chart and figure, one section after another (``chatkeep stats``)."""
     if not data.messages:
         return Group(Text("No messages in this period.", style="dim"))
-    parts: list[RenderableType] = [
+    return Group(
         heading("Messages per month"), MonthChart(data.by_month), Text(""),
-        heading("Messages per year"), bars(data.by_year, limit=100), Text(""),
         heading("Who writes"), bars(data.by_person, total=data.messages), Text(""),
-        heading(f"When (weekday × hour, {data.tz})"), Heatmap(data.by_weekday_hour), Text(""),
-        heading("Rhythm"), rhythm(data, tz), Text(""),
-    ]
-    if data.media:
-        parts += [heading("Media"), bars(data.media), Text("")]
-    if data.reactions:
-        parts += [heading("Reactions, and who gives them"), reactions(data), Text("")]
-    if data.reply_seconds_median:
-        parts += [heading("Median reply time"), replies(data)]
-    return Group(*parts)
+        heading(f"When (weekday × hour, {data.tz})"), Heatmap(data.by_weekday_hour),
+        details(data, tz),
+    )

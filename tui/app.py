@@ -30,6 +30,7 @@ from . import desktop
 from .components.conversation_list import ConversationList, badges
 from .components.date_jump import DateJump
 from .components.help_screen import HelpScreen
+from .components.insights_screen import InsightsScreen
 from .components.no_archive import NoArchiveScreen
 from .components.reading_pane import ReadingPane
 from .components.search_screen import SearchScreen
@@ -59,6 +60,7 @@ class ChatkeepReader(App[None]):
         Binding("f", "filter", "Filter"),
         Binding("d", "jump_to_date", "Date"),
         Binding("e", "export", "Export"),
+        Binding("i", "insights", "Insights"),
         Binding("o", "open_attachment", "Open", show=False),
         Binding("c", "copy_message", "Copy", show=False),
         Binding("n", "next_hit", "Next hit", show=False),
@@ -209,6 +211,8 @@ class ChatkeepReader(App[None]):
     # -- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if isinstance(self.screen, InsightsScreen):
+            return action in ("quit", "help")  # the reader's own keys wait behind it
         # Without an archive, or with an empty one, only these make sense.
         return bool(self.conversations) or action in ("quit", "help", "reload")
 
@@ -369,6 +373,13 @@ class ChatkeepReader(App[None]):
         conversations = self.query_one(ConversationList)
         conversations.display = True
         conversations.focus_filter()
+
+    def action_insights(self) -> None:
+        """Pictures of the open conversation, or of the whole archive when the
+        conversation list has the focus (or nothing is open)."""
+        pane = self.pane
+        conversation = pane.conversation if pane.has_focus else None
+        self.push_screen(InsightsScreen(self.archive_dir, self.tz, conversation))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

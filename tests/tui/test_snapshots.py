@@ -126,3 +126,27 @@ def test_cards_and_missing_files(
     snap_compare, reader_archive: Path, size: tuple[int, int]
 ) -> None:
     assert snap_compare(reader(reader_archive), run_before=at_message(23), terminal_size=size)
+
+
+async def insights_computed(pilot: Pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_insights_of_a_conversation(
+    snap_compare, reader_archive: Path, size: tuple[int, int]
+) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await pilot.press(*OPEN_ANA, "i")
+        await insights_computed(pilot)
+
+    assert snap_compare(reader(reader_archive), run_before=opened, terminal_size=size)
+
+
+def test_insights_of_the_whole_archive(snap_compare, reader_archive: Path) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await pilot.press("i")
+        await insights_computed(pilot)
+
+    assert snap_compare(reader(reader_archive), run_before=opened, terminal_size=SMALL)

@@ -17,6 +17,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("n / N", "next / previous search result"),
         ("d", "jump to a date"),
         ("e", "export this conversation to Markdown (in the current folder)"),
+        ("i", "insights: this conversation, or the whole archive from the list"),
         ("o", "open the selected message's attachment"),
         ("c", "copy the selected message's text"),
         ("l", "show or hide the conversation list"),
