@@ -529,15 +529,17 @@ def test_cli_errors(archive_dir: Path, tmp_path: Path) -> None:
     assert code == 2 and "No archive" in err
 
 
-def test_terminal_lines_colour_matches_and_drop_control_characters() -> None:
-    from archiver.cli.searching import _line, _plain
+def test_terminal_lines_colour_matches_and_show_control_characters() -> None:
+    from archiver.cli.base import terminal_text
+    from archiver.cli.searching import _line
 
     snippet = f"say {OPEN}hi{CLOSE}\x1b[2J"
-    coloured = _line("2024-01-01 10:00", _plain("Eve\x1b]0;x\x07"), "Chat", snippet, True)
+    coloured = _line("2024-01-01 10:00", terminal_text("Eve\x1b]0;x\x07"), "Chat", snippet,
+                     True)
     assert "\x1b[2J" not in coloured and "\x07" not in coloured and "[hi]" not in coloured
-    assert click.unstyle(coloured) == "2024-01-01 10:00  Eve]0;x  in Chat: say hi[2J"
+    assert click.unstyle(coloured) == "2024-01-01 10:00  Eve␛]0;x␇  in Chat: say hi␛[2J"
     plain = _line("2024-01-01 10:00", "Eve", "Chat", snippet, False)
-    assert plain == "2024-01-01 10:00  Eve  in Chat: say [hi][2J"
+    assert plain == "2024-01-01 10:00  Eve  in Chat: say [hi]␛[2J"
 
 
 @pytest.mark.parametrize("query, text, marked", [

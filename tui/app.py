@@ -23,6 +23,7 @@ from textual.events import Resize
 from textual.widgets import Footer, Input, Label, Static
 
 from archiver import views
+from archiver.cli.base import say
 from archiver.schema import ArchiveError, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
@@ -394,7 +395,7 @@ def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = No
         zone = resolve_tz(tz)
         renderer = choose_renderer(images)
     except (UnknownZone, UnknownRenderer) as exc:
-        print(f"chatkeep: {exc}", file=sys.stderr)
+        say(f"chatkeep: {exc}", err=True)
         sys.exit(2)
     if thread is not None:
         # A thread that names nothing (or several) is a usage error, said before
@@ -407,7 +408,7 @@ def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = No
             try:
                 thread_id: int | str = views.resolve_conversation(db, thread)
             except (views.ThreadNotFound, views.AmbiguousThread) as exc:
-                print(f"chatkeep: {exc}", file=sys.stderr)
+                say(f"chatkeep: {exc}", err=True)  # titles may hold escapes
                 sys.exit(2)
             finally:
                 db.conn.close()

@@ -2,6 +2,13 @@
 
 Command modules import this one and nothing else of the CLI, so there is no
 circle: ``archiver.cli`` (the package) gathers them onto the group.
+
+Everything a command prints goes through :func:`say` (lines of text) or
+:func:`print_json`. A download is untrusted: a message, a title or a file name
+may hold terminal escapes (``ESC ] 0 ;`` retitles the terminal, ``ESC [ 2 J``
+clears it, U+009B is an 8-bit CSI) or bidirectional overrides that reorder
+what follows. :func:`terminal_text` shows such characters visibly instead
+(``␛``, ``\\x9b``, ``\\u202e``); JSON escapes them, so it stays exact.
 """
 
 from __future__ import annotations
@@ -21,8 +28,58 @@ from ..timefmt import UnknownZone, resolve_tz
 IMAGE_CHOICES = ("auto", "kitty", "sixel", "blocks", "off")
 
 
+# Bidirectional embeddings, overrides and isolates: one in a title could
+# reverse the rest of the line, or every line after it on some terminals.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_SEPARATORS = frozenset("\u2028\u2029")
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Control Pictures block: ␛, ␇, ␍, …
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if code <= 0x9F:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"  # a bidi control, a line separator, a lone surrogate
+
+
+def _unsafe(char: str) -> bool:
+    code = ord(char)
+    return ((code < 0x20 and char not in "\n\t") or 0x7F <= code <= 0x9F
+            or char in _BIDI_CONTROLS or char in _LINE_SEPARATORS
+            or 0xD800 <= code <= 0xDFFF)
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with every character that could drive or reorder a terminal
+    (C0 and C1 controls but newline and tab, DEL, bidi controls, line
+    separators, lone surrogates) replaced by a visible stand-in."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, checked at C speed
+    return "".join(_visible(c) if _unsafe(c) else c for c in text)
+
+
+def say(text: str = "", *, err: bool = False, styled: bool = False) -> None:
+    """Print a line of text made from data, safe for the terminal. ``styled``:
+    the line carries chatkeep's own colours around pieces already passed
+    through :func:`terminal_text`, so it is printed as it is."""
+    click.echo(text if styled else terminal_text(text), err=err)
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """JSON that any terminal shows as it is: what JSON leaves raw (DEL, C1,
+    bidi controls, line separators) is written as a \\u escape, which parses
+    back to the same text."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    if text.isascii() and "\x7f" not in text:  # JSON escapes the other ASCII controls
+        return text
+    return "".join(f"\\u{ord(c):04x}" if _unsafe(c) else c for c in text)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"chatkeep: {message}", err=True)
+    say(f"chatkeep: {message}", err=True)
     sys.exit(code)
 
 
@@ -45,7 +102,7 @@ def zone_option(name: str | None):
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json_text(data, indent=2))
 
 
 def conversation_id(db: Any, ref: str) -> int:

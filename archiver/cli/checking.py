@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from ..check import check_archive, repair_archive
 from ..schema import ArchiveError
-from .base import fail
+from .base import fail, print_json, say
 
 
 @click.command("check")
@@ -24,16 +23,16 @@ def check_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
     try:
         if repair:
             for step in repair_archive(ctx.obj["archive"]):
-                click.echo(f"Repaired: {step}.", err=as_json)
+                say(f"Repaired: {step}.", err=as_json)
         report = check_archive(ctx.obj["archive"])
     except ArchiveError as exc:
         fail(str(exc))
     if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        print_json(report.as_json())
     else:
         for problem, fix in zip(report.problems, report.fixes, strict=True):
-            click.echo(problem)
-            click.echo(f"  fix: {fix}")
-        click.echo(report.summary())
+            say(problem)
+            say(f"  fix: {fix}")
+        say(report.summary())
     if not report.ok:
         sys.exit(1)

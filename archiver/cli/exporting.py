@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .base import conversation_id, fail, open_ro, zone_option
+from .base import conversation_id, fail, open_ro, say, zone_option
 
 FORMAT_CHOICES = ("md", "html", "json", "txt")
 
@@ -64,7 +64,7 @@ def export_cmd(
                 paths = export.export_all(db, archive_dir, output, tz=zone, fmt=fmt, span=span,
                                           progress=advance)
             index = " (and index.html)" if fmt == "html" else ""
-            click.echo(f"Wrote {len(paths):,} conversation{'s' * (len(paths) != 1)} "
+            say(f"Wrote {len(paths):,} conversation{'s' * (len(paths) != 1)} "
                        f"to {output}{index}")
             return
         assert thread is not None
@@ -85,4 +85,4 @@ def export_cmd(
     media = f", {result.media_copied:,} media files copied" if result.media_copied else ""
     missing = f", {result.media_missing:,} missing" if result.media_missing else ""
     pages = f", {len(result.pages)} pages" if len(result.pages) > 1 else ""
-    click.echo(f"Wrote {result.path} ({result.messages:,} messages{pages}{media}{missing})")
+    say(f"Wrote {result.path} ({result.messages:,} messages{pages}{media}{missing})")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..schema import ArchiveError
-from .base import archive_dir, fail, main, print_json
+from .base import archive_dir, fail, main, print_json, say
 
 
 @main.command("import")
@@ -49,7 +49,7 @@ def import_cmd(
         print_json(report.as_json())
     else:
         for err in report.errors:
-            click.echo(f"error: {err['path']}: {err['error']}", err=True)
+            say(f"error: {err['path']}: {err['error']}", err=True)
         _print_import_summary(report)
     if report.fatal:
         sys.exit(2)
@@ -69,8 +69,8 @@ def _print_import_summary(report: Any) -> None:
         f"  rejected files:      {len(report.errors):,}",
         f"  warnings:            {len(report.warnings):,}",
     ]
-    click.echo("\n".join(lines))
+    say("\n".join(lines))
     for warning in report.warnings[:20]:
-        click.echo(f"  warning: {warning}")
+        say(f"  warning: {warning}")
     if len(report.warnings) > 20:
-        click.echo(f"  … and {len(report.warnings) - 20:,} more warnings (--json lists them all)")
+        say(f"  … and {len(report.warnings) - 20:,} more warnings (--json lists them all)")

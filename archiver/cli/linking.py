@@ -11,7 +11,7 @@ import click
 from .. import crossapp, views
 from ..records import PLATFORMS
 from ..schema import open_archive
-from .base import fail, open_ro, print_json
+from .base import fail, open_ro, print_json, say
 
 _RULES = {
     "content": "same messages",
@@ -54,22 +54,22 @@ def _day(iso: str | None) -> str:
 
 def _print_explanation(data: dict[str, Any], title: str) -> None:
     threads = data["threads"]
-    click.echo(f"{title} (conversation {data['conversation']}): "
+    say(f"{title} (conversation {data['conversation']}): "
                f"{len(threads)} thread{'s' if len(threads) != 1 else ''}")
     for t in threads:
         where = ", ".join(
             p["download"] + (f" ({p['section']})" if p["section"] else "") for p in t["parts"]
         )
         dup = f", {t['duplicates']} also in another thread" if t["duplicates"] else ""
-        click.echo(f"  {t['thread']}  \"{t['title']}\"  {t['messages']} messages{dup}, "
+        say(f"  {t['thread']}  \"{t['title']}\"  {t['messages']} messages{dup}, "
                    f"{_day(t['first'])} → {_day(t['last'])} UTC  [{where}]")
     if not data["links"]:
-        click.echo("Nothing was joined to it.")
+        say("Nothing was joined to it.")
     for link in data["links"]:
         a, b = link["threads"]
-        click.echo(f"Joined {a} + {b}: {_RULES.get(link['rule'], link['rule'])}")
+        say(f"Joined {a} + {b}: {_RULES.get(link['rule'], link['rule'])}")
         if link["rule"] == "content":
-            click.echo(
+            say(
                 f"  {link['matched']} messages have the same time and text in both "
                 f"(the smaller thread has {link['compared']} messages in the time both cover, "
                 f"{_day(link['window'][0])} → {_day(link['window'][1])}); "
@@ -77,19 +77,19 @@ def _print_explanation(data: dict[str, Any], title: str) -> None:
                 f"{int(crossapp.MIN_MATCHED_SHARE * 100)}% of those"
             )
         elif link["rule"] == "cutover":
-            click.echo(
+            say(
                 f"  the Facebook thread was moved to end-to-end encryption "
                 f"({crossapp.CUTOVER_SECTION}) and the encrypted chat starts "
                 f"{link['gap_days']} days after it ends, with the same people "
                 f"({', '.join(link['people'])})"
             )
         elif link["rule"] == "manual":
-            click.echo(f"  with chatkeep link on {link['created']}")
+            say(f"  with chatkeep link on {link['created']}")
         for ref, (first, last) in sorted(link.get("ranges", {}).items()):
-            click.echo(f"  {ref}: {_day(first)} → {_day(last)} UTC")
+            say(f"  {ref}: {_day(first)} → {_day(last)} UTC")
     for split in data["kept_apart"]:
         a, b = split["threads"]
-        click.echo(f"Kept apart by hand: {a} / {b} (chatkeep unlink on {split['created']})")
+        say(f"Kept apart by hand: {a} / {b} (chatkeep unlink on {split['created']})")
 
 
 def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
@@ -135,9 +135,9 @@ def link_cmd(ctx: click.Context, threads: tuple[str, ...], explain: bool, as_jso
         print_json(conv.as_json())
         return
     if ends[0][0] == ends[1][0]:
-        click.echo(f"Already one conversation: {conv.title} ({cid}).")
+        say(f"Already one conversation: {conv.title} ({cid}).")
         return
-    click.echo(f"Joined into {conv.title} ({cid}): {conv.messages:,} messages, "
+    say(f"Joined into {conv.title} ({cid}): {conv.messages:,} messages, "
                f"{'/'.join(conv.platforms)}. Undo with: chatkeep unlink {cid}")
 
 
@@ -164,11 +164,11 @@ def unlink_cmd(ctx: click.Context, thread: str, as_json: bool) -> None:
         print_json([c.as_json() for c in convs])
         return
     if len(convs) == 1:
-        click.echo(f"{convs[0].title} ({cid}) is a single thread; nothing to split.")
+        say(f"{convs[0].title} ({cid}) is a single thread; nothing to split.")
         return
-    click.echo(f"Split into {len(convs)} conversations:")
+    say(f"Split into {len(convs)} conversations:")
     for c in convs:
-        click.echo(f"  {c.id:>6}  {c.messages:>8,}  {'/'.join(c.platforms):<20} {c.title}")
+        say(f"  {c.id:>6}  {c.messages:>8,}  {'/'.join(c.platforms):<20} {c.title}")
 
 
 @click.command("why")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -14,9 +13,11 @@ from .base import (
     archive_dir,
     conversation_id,
     fail,
+    json_text,
     main,
     open_ro,
     print_json,
+    say,
     zone_option,
 )
 
@@ -34,14 +35,14 @@ def threads(ctx: click.Context, as_json: bool, tz: str | None) -> None:
         return
     zone = zone_option(tz)
     if not convs:
-        click.echo("The archive is empty. Import a download: chatkeep import PATH")
+        say("The archive is empty. Import a download: chatkeep import PATH")
         return
     for c in convs:
         last = local(c.last_ms, zone).strftime("%Y-%m-%d") if c.last_ms else "          "
         marks = "".join(
             m for m, on in ((" [cross-app]", c.cross_app), (" [frozen]", c.frozen)) if on
         )
-        click.echo(
+        say(
             f"{c.id:>6}  {last}  {c.messages:>8,}  {'/'.join(c.platforms):<20} {c.title}{marks}"
         )
 
@@ -59,10 +60,10 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
     if as_json:
         # Streamed so that a huge conversation never sits in memory.
         out = sys.stdout
-        out.write('{"thread": ' + json.dumps(conv.as_json(), ensure_ascii=False)
+        out.write('{"thread": ' + json_text(conv.as_json())
                   + ', "messages": [')
         for i, msg in enumerate(views.iter_messages(db, cid)):
-            out.write(("," if i else "") + "\n  " + json.dumps(msg.as_json(), ensure_ascii=False))
+            out.write(("," if i else "") + "\n  " + json_text(msg.as_json()))
         out.write("\n]}\n")
         return
     from ..export import select
@@ -70,7 +71,7 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
 
     zone = zone_option(tz)
     for line in conversation_lines(db, select(db, cid, zone), zone, views.owners(db)):
-        click.echo(line)
+        say(line)
 
 
 @main.command()
@@ -100,7 +101,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
         if as_json:
             print_json({"conversation": conv.as_json(), **found.as_json()})
             return
-        click.echo(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
+        say(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
         _print_insights(found, zone, after, before)
         return
     data = views.stats(db)
@@ -109,20 +110,20 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
         # narrows the message figures.
         print_json({**data, **found.as_json()})
         return
-    click.echo(f"Archive: {archive_dir(ctx)}")
-    click.echo(
+    say(f"Archive: {archive_dir(ctx)}")
+    say(
         f"{data['conversations']:,} conversations, {data['messages']:,} messages"
         + (f", {data['first'][:10]} → {data['last'][:10]}" if data["first"] else "")
     )
     for platform, figures in data["platforms"].items():
-        click.echo(f"  {platform:<10} {figures['messages']:>10,} messages "
+        say(f"  {platform:<10} {figures['messages']:>10,} messages "
                    f"{figures['threads']:>6,} threads")
-    click.echo(f"  cross-app conversations: {data['cross_app']:,}")
-    click.echo(f"  media files: {data['media_files']:,} (missing: {data['media_missing']:,})")
-    click.echo("Downloads:")
+    say(f"  cross-app conversations: {data['cross_app']:,}")
+    say(f"  media files: {data['media_files']:,} (missing: {data['media_missing']:,})")
+    say("Downloads:")
     for d in data["downloads"]:
         owner = f", owner {d['owner']}" if d["owner"] else ""
-        click.echo(f"  {d['name']} ({d['platform']}{owner}): {d['messages']:,} messages, "
+        say(f"  {d['name']} ({d['platform']}{owner}): {d['messages']:,} messages, "
                    f"{d['threads']:,} threads, imported {d['imported']}")
     _print_insights(found, zone, after, before)
 

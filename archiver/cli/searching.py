@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-import unicodedata
 
 import click
 
-from .base import conversation_id, fail, open_ro, print_json, zone_option
+from .base import conversation_id, fail, open_ro, print_json, say, terminal_text, zone_option
 
 
 @click.command("search")
@@ -50,12 +49,14 @@ def search_cmd(
         print_json([hit.as_json() for hit in hits])
         return
     if not hits:
-        click.echo(f"No messages match {json.dumps(text, ensure_ascii=False)}.", err=True)
+        say(f"No messages match {json.dumps(text, ensure_ascii=False)}.", err=True)
         return
     colour = sys.stdout.isatty()
     for hit in hits:
         when = local(hit.timestamp_ms, zone).strftime("%Y-%m-%d %H:%M")
-        click.echo(_line(when, _plain(hit.sender), _plain(hit.thread), hit.snippet, colour))
+        # Data is made safe piece by piece, so that the colours stay.
+        say(_line(when, terminal_text(hit.sender), terminal_text(hit.thread), hit.snippet, colour),
+            styled=True)
 
 
 def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:
@@ -65,7 +66,7 @@ def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> st
 
     pieces = []
     for text, hit in snippet_parts(snippet):
-        text = _plain(text)
+        text = terminal_text(text)
         if not hit:
             pieces.append(text)
         elif colour:
@@ -78,8 +79,3 @@ def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> st
         sender = click.style(sender, bold=True)
         thread = click.style(thread, fg="cyan")
     return f"{when}  {sender}  in {thread}: {body}"
-
-
-def _plain(text: str) -> str:
-    """Text with control characters removed, so a message cannot drive the terminal."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cc")

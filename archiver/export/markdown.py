@@ -112,6 +112,16 @@ def _entities(space: str) -> str:
     return "".join(f"&#{ord(c)};" for c in space)
 
 
+# Characters that would drive a terminal showing the file (ESC, BEL, C1 such as
+# the 8-bit CSI, DEL) or reorder the text around them (bidi controls) are
+# written as numeric references: ``cat`` shows "&#27;", a viewer the text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _reference(match: re.Match[str]) -> str:
+    return f"&#{ord(match[0])};"
+
+
 def _escape_line(line: str, special: re.Pattern[str]) -> str:
     """One line of text, escaped so that it reads back as itself."""
     if not line:
@@ -132,6 +142,8 @@ def _escape_line(line: str, special: re.Pattern[str]) -> str:
         core = "\\" + core
     elif first.isdigit() and (marker := _ORDERED_MARKER.match(core)):
         core = f"{marker[1]}\\{core[marker.end(1):]}"
+    if _CONTROL.search(core):
+        core = _CONTROL.sub(_reference, core)
     if lead or trail:
         return _entities(lead) + core + _entities(trail)
     return core
