@@ -13,6 +13,7 @@ what follows. :func:`terminal_text` shows such characters visibly instead
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -59,6 +60,25 @@ def terminal_text(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text  # the common case, checked at C speed
     return "".join(_visible(c) if _unsafe(c) else c for c in text)
+
+
+def terminal_data(value: Any) -> Any:
+    """A copy of ``value`` (strings, dicts, lists, tuples, dataclasses) with
+    :func:`terminal_text` applied to every string, dict keys included: for
+    figures drawn by Rich, which prints its own styling and so cannot go
+    through :func:`say`."""
+    if isinstance(value, str):
+        return terminal_text(value)
+    if isinstance(value, dict):
+        return {terminal_data(k): terminal_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(terminal_data(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: terminal_data(getattr(value, f.name))
+            for f in dataclasses.fields(value) if f.init
+        })
+    return value
 
 
 def say(text: str = "", *, err: bool = False, styled: bool = False) -> None:

@@ -18,6 +18,7 @@ from .base import (
     open_ro,
     print_json,
     say,
+    terminal_data,
     zone_option,
 )
 
@@ -102,7 +103,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
             print_json({"conversation": conv.as_json(), **found.as_json()})
             return
         say(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
-        _print_insights(found, zone, after, before)
+        _print_insights(terminal_data(found), zone, after, before)
         return
     data = views.stats(db)
     if as_json:
@@ -125,7 +126,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
         owner = f", owner {d['owner']}" if d["owner"] else ""
         say(f"  {d['name']} ({d['platform']}{owner}): {d['messages']:,} messages, "
                    f"{d['threads']:,} threads, imported {d['imported']}")
-    _print_insights(found, zone, after, before)
+    _print_insights(terminal_data(found), zone, after, before)
 
 
 def _print_insights(figures: Any, zone: Any, after: str | None, before: str | None) -> None:
