@@ -11,6 +11,7 @@ same transaction as the messages, so it is always in step.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -103,8 +104,14 @@ def import_downloads(
     archive_dir = Path(archive_dir)
     # The lock comes first: opening read-write may build an index that a
     # running import has deferred, and would then wait on its transactions.
-    archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock = take_lock(archive_dir)
+    schema.inspect_archive(archive_dir, for_writing=True)  # a foreign file is never touched
+    try:
+        archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = take_lock(archive_dir)
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise schema.read_only_error(archive_dir) from None
+        raise
     try:
         db = open_archive(archive_dir)
     except BaseException:
@@ -158,7 +165,13 @@ def _disk_full(exc: BaseException | None) -> bool:
 
 
 def take_lock(archive_dir: Path) -> int:
-    fd = os.open(archive_dir / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    """The archive's writer lock (one import, link or repair at a time)."""
+    try:
+        fd = os.open(archive_dir / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise schema.read_only_error(archive_dir) from None
+        raise
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -420,14 +433,19 @@ class _Writer:
     def _download_row(self, tree: DownloadTree, platform: str, dialect: str) -> int:
         self._begin()
         now = _now()
+        # Where it was last read from, in full: check's fixes re-import from there.
+        source = ", ".join(str(Path(p).resolve()) for p in tree.origins)
         row = self.conn.execute("SELECT id FROM downloads WHERE name = ?", (tree.name,)).fetchone()
         if row:
-            self.conn.execute("UPDATE downloads SET last_imported = ? WHERE id = ?", (now, row[0]))
+            self.conn.execute(
+                "UPDATE downloads SET last_imported = ?, source = ? WHERE id = ?",
+                (now, source, row[0]),
+            )
             return int(row[0])
         cur = self.conn.execute(
             "INSERT INTO downloads (name, platform, dialect, source, first_imported, last_imported)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (tree.name, platform, dialect, ", ".join(str(p) for p in tree.origins), now, now),
+            (tree.name, platform, dialect, source, now, now),
         )
         return int(cur.lastrowid or 0)
 

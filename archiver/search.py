@@ -61,6 +61,7 @@ PREVIEW_CHARS = 120
 FTS_PROBE_CAP = 20_000  # hits of a phrase cost more to count than index entries
 PROBE_CAP = 10_000
 RECENT_SAMPLE = 5_000  # newest messages on which the time plan's cost is measured
+COUNT_CAP = 10_000  # "showing 50 of N" counts hits up to here ("of more than …" past it)
 
 FILTER_NAMES = ("from", "in", "after", "before", "on", "has", "platform", "is")
 IS_KINDS = KINDS  # is:unsent|call|system, and every other kind too
@@ -149,6 +150,9 @@ class Query:
     excluded: list[Term] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # words the index cannot find
+    # Filters that were not understood or name nothing, in the user's words
+    # ("after:garbage is not a date, searched as words"), said beside the results.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -176,6 +180,11 @@ class Query:
 
 
 _OR = object()
+
+
+@dataclass(frozen=True)
+class _Note:
+    text: str
 _FILTER_PREFIX = re.compile(r"(" + "|".join(FILTER_NAMES) + r"):", re.IGNORECASE)
 
 
@@ -187,6 +196,9 @@ def parse_query(text: str) -> Query:
     for item in _items(_clean(text or "")):
         if item is _OR:
             pending_or = last_positive
+            continue
+        if isinstance(item, _Note):
+            query.notes.append(item.text)
             continue
         if isinstance(item, Filter):
             query.filters.append(item)
@@ -255,6 +267,8 @@ def _items(text: str) -> Iterator[object]:
             yield _OR
             continue
         flt = _filter(m.group(1).lower(), value, negated) if m else None
+        if m and flt is None and value.strip():
+            yield _Note(_not_understood(m.group(1).lower(), value.strip(), negated))
         if flt is not None:
             yield flt
         elif raw.endswith("*"):
@@ -269,6 +283,20 @@ def _quoted(text: str, i: int) -> tuple[str, int]:
     if end < 0:
         return text[i + 1:], len(text)
     return text[i + 1:end], end + 1
+
+
+def _not_understood(name: str, value: str, negated: bool) -> str:
+    """Why a filter's value was taken as words, in one phrase."""
+    typed = f"{'-' if negated else ''}{name}:{value}"
+    if name in ("after", "before", "on"):
+        why = "is not a date"
+    elif name == "has":
+        why = "is not one of " + ", ".join((*HAS_ATTACHMENT, *HAS_OTHER))
+    elif name == "platform":
+        why = "is not one of " + ", ".join(PLATFORMS)
+    else:
+        why = "is not one of " + ", ".join(IS_KINDS)
+    return f"{typed} {why}, searched as words"
 
 
 def _filter(name: str, value: str, negated: bool) -> Filter | None:
@@ -407,15 +435,19 @@ def resolve(
             names = tuple(n for n, folded in senders if wanted and f" {wanted}" in folded)
             if names:
                 conditions.append(Condition("sender", names, f.negated))
-            elif not f.negated:
-                return None
+            else:
+                query.notes.append(f"{'-' * f.negated}from:{f.value} matches no sender")
+                if not f.negated:
+                    return None
         elif f.name == "in":
             titles = titles if titles is not None else _remembered(conn, _titles)
             ids = _conversations_named(f.value, titles)
             if ids:
                 conditions.append(Condition("conversation", ids, f.negated))
-            elif not f.negated:
-                return None
+            else:
+                query.notes.append(f"{'-' * f.negated}in:{f.value} matches no conversation")
+                if not f.negated:
+                    return None
         elif f.name == "platform":
             # Said positively, so that the thread index can serve "-platform:x" too.
             apps = tuple(p for p in PLATFORMS if (p == f.value) != f.negated)
@@ -948,6 +980,34 @@ def search(
                   text=r[5], snippet=snippets.get(r[0]) or _preview(r[5], r[6], r[7]))
         for r in rows
     ]
+
+
+def query_notes(
+    db: sqlite_utils.Database | sqlite3.Connection, text: str, *,
+    conversation_id: int | None = None, tz: tzinfo | str | None = None,
+) -> list[str]:
+    """What in ``text`` was not understood or names nothing, one phrase each
+    (said on standard error by the CLI and under the reader's search box)."""
+    query = parse_query(text)
+    zone = tz if isinstance(tz, tzinfo) else resolve_tz(tz)
+    if query.filters:
+        # Every filter is looked at, even after one that names nothing.
+        for f in query.filters:
+            resolve(db, Query(filters=[f], notes=query.notes), zone, conversation_id)
+    return list(dict.fromkeys(query.notes))
+
+
+def count_hits(
+    db: sqlite_utils.Database | sqlite3.Connection, text: str, *, cap: int = 10_000,
+    conversation_id: int | None = None, tz: tzinfo | str | None = None,
+) -> int:
+    """How many messages match ``text``, counting at most ``cap`` (so that
+    saying "showing 50 of 108" never costs more than a search of ``cap``)."""
+    conn = _conn(db)
+    plan = plan_search(conn, text, limit=cap, conversation_id=conversation_id, tz=tz)
+    if plan is None:
+        return 0
+    return int(conn.execute(f"SELECT COUNT(*) FROM ({plan.sql})", plan.params).fetchone()[0])
 
 
 def _fts_test(*, negated: bool, probe: bool) -> str:

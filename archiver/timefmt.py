@@ -11,15 +11,33 @@ class UnknownZone(ValueError):
 
 
 def resolve_tz(name: str | None) -> tzinfo:
-    """The zone called ``name`` (IANA), or the machine's local zone."""
-    if name:
+    """The zone called ``name`` (IANA, any case: ``utc``, ``europe/lisbon``),
+    or the machine's local zone when no name is given. An empty name is an
+    error, not the local zone: it is more likely a script's empty variable."""
+    if name is not None:
+        if not name.strip():
+            raise UnknownZone(
+                "the time zone is empty (give an IANA name such as Europe/Lisbon)"
+            )
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UnknownZone(f"unknown time zone '{name}' (use an IANA name such as Europe/Lisbon)")
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+        folded = _zone_names().get(name.strip().casefold())
+        if folded is not None:
+            return ZoneInfo(folded)
+        raise UnknownZone(f"unknown time zone '{name}' (use an IANA name such as Europe/Lisbon)")
     local = datetime.now().astimezone().tzinfo
     assert local is not None
     return local
+
+
+def _zone_names() -> dict[str, str]:
+    """Every IANA zone name by its case-folded form (read only when a name
+    was not found as typed)."""
+    from zoneinfo import available_timezones
+
+    return {n.casefold(): n for n in available_timezones()}
 
 
 def tz_name(tz: tzinfo) -> str:

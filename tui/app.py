@@ -8,6 +8,7 @@ never change it.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -24,7 +25,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from archiver import views
 from archiver.cli.base import say
-from archiver.schema import ArchiveError, open_archive
+from archiver.schema import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
 from . import desktop
@@ -92,12 +93,18 @@ class ChatkeepReader(App[None]):
         self.owners: set[str] = set()
         self.hits: list[Any] = []
         self.hit_index = -1
+        self.missing = False  # no archive at all (the reader then says how to make one)
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
             self.conversations = views.list_conversations(self.db)
             self.owners = views.owners(self.db)
+        except NoArchive as exc:
+            self.problem, self.missing = str(exc), True
         except ArchiveError as exc:
             self.problem = str(exc)
+        except sqlite3.DatabaseError as exc:  # damaged past its first pages
+            self.problem = describe_error(exc, self.archive_dir)
+            self.db = None
 
     # -- layout ---------------------------------------------------------------
 
@@ -397,24 +404,21 @@ def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = No
     except (UnknownZone, UnknownRenderer) as exc:
         say(f"chatkeep: {exc}", err=True)
         sys.exit(2)
-    if thread is not None:
+    app = ChatkeepReader(archive_dir, tz=zone, images=renderer)
+    if app.problem is not None and not app.missing:
+        # A damaged, foreign, newer or locked archive: said plainly, before the
+        # screen is taken over (a missing one the reader explains itself).
+        say(f"chatkeep: {app.problem}", err=True)
+        sys.exit(2)
+    if thread is not None and app.db is not None:
         # A thread that names nothing (or several) is a usage error, said before
         # the screen is taken over.
         try:
-            db = open_archive(Path(archive_dir), readonly=True)
-        except ArchiveError:
-            pass  # the reader itself explains a missing archive
-        else:
-            try:
-                thread_id: int | str = views.resolve_conversation(db, thread)
-            except (views.ThreadNotFound, views.AmbiguousThread) as exc:
-                say(f"chatkeep: {exc}", err=True)  # titles may hold escapes
-                sys.exit(2)
-            finally:
-                db.conn.close()
-            ChatkeepReader(archive_dir, thread=thread_id, tz=zone, images=renderer).run()
-            return
-    ChatkeepReader(archive_dir, tz=zone, images=renderer).run()
+            app.thread = views.resolve_conversation(app.db, thread)
+        except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+            say(f"chatkeep: {exc}", err=True)  # titles may hold escapes
+            sys.exit(2)
+    app.run()
 
 
 __all__ = ["ChatkeepReader", "run_reader"]

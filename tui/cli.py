@@ -33,4 +33,6 @@ def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None,
     from tui.app import run_reader
 
     archive: Path = ctx.obj["archive"]
+    if tz is None:  # chatkeep --tz ZONE (before the command name, or with none)
+        tz = ctx.find_root().obj.get("tz")
     run_reader(archive, thread=thread, tz=tz, images=images or ctx.obj.get("images"))

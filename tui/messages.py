@@ -29,6 +29,7 @@ class SearchResults(Message):
     query: str
     hits: list[Any] = field(default_factory=list)  # archiver.search.SearchHit
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # filters not understood, or naming nothing
 
 
 @dataclass

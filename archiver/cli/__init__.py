@@ -6,6 +6,7 @@ gathers them onto the group, so ``from archiver.cli import main`` gives the
 whole command (the reader adds ``browse`` in ``tui/cli.py``).
 """
 
+from .auditing import audit_cmd
 from .base import main
 from .checking import check_cmd
 from .exporting import export_cmd
@@ -14,7 +15,7 @@ from .linking import link_cmd, unlink_cmd, why_cmd
 from .reading import show, stats, threads
 from .searching import search_cmd
 
-for _command in (search_cmd, export_cmd, link_cmd, unlink_cmd, why_cmd, check_cmd):
+for _command in (search_cmd, export_cmd, link_cmd, unlink_cmd, why_cmd, check_cmd, audit_cmd):
     main.add_command(_command)
 
 __all__ = ["import_cmd", "main", "show", "stats", "threads"]

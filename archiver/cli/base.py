@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,11 +24,13 @@ from typing import Any, NoReturn
 import click
 
 from .. import views
-from ..schema import ArchiveError, default_archive_dir, open_archive
+from ..schema import ArchiveError, default_archive_dir, describe_error, open_archive
 from ..timefmt import UnknownZone, resolve_tz
 
 # The reader's picture renderers (tui.thumbnails.MODES); plain chatkeep opens the reader.
 IMAGE_CHOICES = ("auto", "kitty", "sixel", "blocks", "off")
+ARCHIVE_HELP = "Archive folder (default: $CHATKEEP_ARCHIVE, else your user data folder)."
+TZ_HELP = "Time zone for dates and times (IANA name, any case; default: this machine's)."
 
 
 # Bidirectional embeddings, overrides and isolates: one in a title could
@@ -115,6 +119,12 @@ def open_ro(ctx: click.Context):
 
 
 def zone_option(name: str | None):
+    """The zone a command was given (its own ``--tz``, else the one given
+    before the command name), or the machine's."""
+    if name is None:
+        ctx = click.get_current_context(silent=True)
+        root = ctx.find_root() if ctx is not None else None
+        name = (root.obj or {}).get("tz") if root is not None else None
     try:
         return resolve_tz(name)
     except UnknownZone as exc:
@@ -132,25 +142,84 @@ def conversation_id(db: Any, ref: str) -> int:
         fail(str(exc))
 
 
-@click.group(invoke_without_command=True)
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``--archive`` or ``--tz`` given after the command name: kept where the
+    group keeps them, so they mean the same wherever they are typed."""
+    if value is not None:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj[param.name] = value
+    return value
+
+
+# Commands that print no dates or times still accept --tz (quietly), so that a
+# --tz typed anywhere is never an error.
+_TIMELESS = {"import", "check", "unlink"}
+
+
+class ChatkeepGroup(click.Group):
+    """The group: every command also takes ``--archive`` and ``--tz``; a
+    closed pipe ends quietly; an archive SQLite cannot read is one sentence."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        have = {p.name for p in cmd.params}
+        if "archive" not in have:
+            cmd.params.append(click.Option(
+                ["--archive"], type=click.Path(file_okay=False, path_type=Path),
+                expose_value=False, callback=_remember, help=ARCHIVE_HELP,
+            ))
+        if "tz" not in have:
+            cmd.params.append(click.Option(
+                ["--tz"], expose_value=False, callback=_remember, help=TZ_HELP,
+                hidden=(name or cmd.name) in _TIMELESS,
+            ))
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(0)
+        except sqlite3.DatabaseError as exc:
+            archive = (ctx.obj or {}).get("archive") or default_archive_dir()
+            fail(describe_error(exc, archive))
+        except ArchiveError as exc:
+            fail(str(exc))
+
+
+def _quiet_stdout() -> None:
+    """The reader of our output went away (``| head``): nothing more to say,
+    and nothing for Python to complain about when it flushes at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+@click.group(cls=ChatkeepGroup, invoke_without_command=True)
 @click.option(
-    "--archive", "archive", type=click.Path(file_okay=False, path_type=Path),
-    help="Archive folder (default: $CHATKEEP_ARCHIVE, else your user data folder).",
+    "--archive", "archive", type=click.Path(file_okay=False, path_type=Path), help=ARCHIVE_HELP,
 )
+@click.option("--tz", "tz", help=TZ_HELP + " Given alone, the reader opens in it.")
 @click.option(
     "--images", type=click.Choice(IMAGE_CHOICES, case_sensitive=False),
     help="How the reader draws pictures (default: $CHATKEEP_IMAGES, else auto).",
 )
 @click.version_option(package_name="chatkeep")
 @click.pass_context
-def main(ctx: click.Context, archive: Path | None, images: str | None) -> None:
+def main(ctx: click.Context, archive: Path | None, tz: str | None, images: str | None) -> None:
     """Keep your Facebook, Messenger and Instagram conversations.
 
     Run without a command to open the reader.
     """
     ctx.ensure_object(dict)
-    ctx.obj["archive"] = archive or default_archive_dir()
+    # A command's own --archive (parsed after this) replaces this one.
+    ctx.obj.setdefault("archive", archive or default_archive_dir())
     ctx.obj["images"] = images
+    if tz is not None:
+        ctx.obj["tz"] = tz
     if ctx.invoked_subcommand is None:
         # The reader registers "browse" (tui.cli); the engine alone has no face.
         browse = main.get_command(ctx, "browse")

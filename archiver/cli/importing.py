@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ def import_cmd(
     from ..importer import ImportBusy, import_downloads
     from ..progress import import_progress
 
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
+    if missing:
+        # Said before anything is made: a typo never leaves an empty archive behind.
+        fail(f"no such file or folder: {', '.join(missing)}; nothing was imported")
     try:
         with import_progress(enabled=not as_json) as progress:
             report = import_downloads(
@@ -57,15 +62,28 @@ def import_cmd(
         sys.exit(1)
 
 
+def _headline(report: Any) -> str:
+    """What the import did, in words: something, nothing new, or nothing."""
+    if report.messages_added:
+        return f"Imported {', '.join(report.downloads)}"
+    if report.threads:
+        return (f"Nothing new in {', '.join(report.downloads)}: every message was already "
+                "in the archive")
+    if report.errors:
+        return f"Nothing was imported; see the error{'s' * (len(report.errors) > 1)} above"
+    return "Nothing was imported"
+
+
 def _print_import_summary(report: Any) -> None:
     lines = [
-        f"Imported {', '.join(report.downloads) or 'nothing'}",
+        _headline(report),
         f"  conversations read:  {report.threads:,}"
         + (f" ({report.threads_unchanged:,} unchanged)" if report.threads_unchanged else ""),
         f"  messages added:      {report.messages_added:,}",
         f"  already present:     {report.messages_already_present:,}",
         f"  media copied:        {report.media_copied:,}",
         f"  media missing:       {report.media_missing:,}",
+        *([f"  media restored:      {report.media_restored:,}"] if report.media_restored else []),
         f"  rejected files:      {len(report.errors):,}",
         f"  warnings:            {len(report.warnings):,}",
     ]

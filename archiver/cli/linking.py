@@ -4,6 +4,7 @@ conversations by hand, and saying why threads were joined (see crossapp.py)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NoReturn
 
 import click
@@ -11,7 +12,8 @@ import click
 from .. import crossapp, views
 from ..records import PLATFORMS
 from ..schema import open_archive
-from .base import fail, open_ro, print_json, say
+from ..timefmt import tz_name
+from .base import fail, open_ro, print_json, say, zone_option
 
 _RULES = {
     "content": "same messages",
@@ -48,11 +50,21 @@ def _busy(exc: sqlite3.OperationalError) -> NoReturn:
     fail(f"the archive is busy ({exc}); is an import running? Try again when it ends.")
 
 
-def _day(iso: str | None) -> str:
-    return iso[:16].replace("T", " ") if iso else "?"
+def _day(iso: str | None, zone: tzinfo = UTC) -> str:
+    """A stored UTC time (ISO 8601) as ``YYYY-MM-DD HH:MM`` in ``zone``."""
+    if not iso:
+        return "?"
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso[:16].replace("T", " ")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _print_explanation(data: dict[str, Any], title: str) -> None:
+def _print_explanation(data: dict[str, Any], title: str, zone: tzinfo = UTC) -> None:
+    zname = tz_name(zone)
     threads = data["threads"]
     say(f"{title} (conversation {data['conversation']}): "
                f"{len(threads)} thread{'s' if len(threads) != 1 else ''}")
@@ -62,7 +74,7 @@ def _print_explanation(data: dict[str, Any], title: str) -> None:
         )
         dup = f", {t['duplicates']} also in another thread" if t["duplicates"] else ""
         say(f"  {t['thread']}  \"{t['title']}\"  {t['messages']} messages{dup}, "
-                   f"{_day(t['first'])} → {_day(t['last'])} UTC  [{where}]")
+            f"{_day(t['first'], zone)} → {_day(t['last'], zone)} {zname}  [{where}]")
     if not data["links"]:
         say("Nothing was joined to it.")
     for link in data["links"]:
@@ -72,7 +84,7 @@ def _print_explanation(data: dict[str, Any], title: str) -> None:
             say(
                 f"  {link['matched']} messages have the same time and text in both "
                 f"(the smaller thread has {link['compared']} messages in the time both cover, "
-                f"{_day(link['window'][0])} → {_day(link['window'][1])}); "
+                f"{_day(link['window'][0], zone)} → {_day(link['window'][1], zone)} {zname}); "
                 f"needed: at least {crossapp.MIN_MATCHED} and "
                 f"{int(crossapp.MIN_MATCHED_SHARE * 100)}% of those"
             )
@@ -84,12 +96,13 @@ def _print_explanation(data: dict[str, Any], title: str) -> None:
                 f"({', '.join(link['people'])})"
             )
         elif link["rule"] == "manual":
-            say(f"  with chatkeep link on {link['created']}")
+            say(f"  with chatkeep link on {_day(link['created'], zone)} {zname}")
         for ref, (first, last) in sorted(link.get("ranges", {}).items()):
-            say(f"  {ref}: {_day(first)} → {_day(last)} UTC")
+            say(f"  {ref}: {_day(first, zone)} → {_day(last, zone)} {zname}")
     for split in data["kept_apart"]:
         a, b = split["threads"]
-        say(f"Kept apart by hand: {a} / {b} (chatkeep unlink on {split['created']})")
+        say(f"Kept apart by hand: {a} / {b} "
+            f"(chatkeep unlink on {_day(split['created'], zone)} {zname})")
 
 
 def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
@@ -99,7 +112,7 @@ def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    _print_explanation(data, views.get_conversation(db, cid).title)
+    _print_explanation(data, views.get_conversation(db, cid).title, zone_option(None))
 
 
 @click.command("link")

@@ -11,8 +11,10 @@ import click
 from .base import conversation_id, fail, open_ro, print_json, say, terminal_text, zone_option
 
 
-@click.command("search")
-@click.argument("query", nargs=-1, required=True)
+# A query may start with -word (exclude it): words click does not know as
+# options are the query's.
+@click.command("search", context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
               help="How many messages to show.")
 @click.option("--thread", help="Search one conversation (its id, or a piece of its title).")
@@ -34,7 +36,7 @@ def search_cmd(
       has:photo|video|audio|file|gif|sticker|attachment|link|reaction
       platform:facebook|instagram|messenger  is:unsent|call|system
     """
-    from ..search import search
+    from ..search import COUNT_CAP, count_hits, query_notes, search
     from ..timefmt import local
 
     zone = zone_option(tz)
@@ -43,20 +45,28 @@ def search_cmd(
     text = " ".join(query)
     try:
         hits = search(db, text, limit=limit, rank=rank, conversation_id=cid, tz=zone)
+        # Said on standard error, so that standard output stays the results.
+        notes = query_notes(db, text, conversation_id=cid, tz=zone)
+        if len(hits) == limit:
+            total = count_hits(db, text, conversation_id=cid, tz=zone, cap=COUNT_CAP + 1)
+            if total > limit:
+                of = f"more than {COUNT_CAP:,}" if total > COUNT_CAP else f"{total:,}"
+                notes.append(f"showing {limit:,} of {of}; --limit N for more")
     except sqlite3.Error as exc:  # a damaged archive: one line, never a traceback
         fail(f"search failed: {exc}")
     if as_json:
         print_json([hit.as_json() for hit in hits])
-        return
-    if not hits:
+    elif not hits:
         say(f"No messages match {json.dumps(text, ensure_ascii=False)}.", err=True)
-        return
-    colour = sys.stdout.isatty()
-    for hit in hits:
-        when = local(hit.timestamp_ms, zone).strftime("%Y-%m-%d %H:%M")
-        # Data is made safe piece by piece, so that the colours stay.
-        say(_line(when, terminal_text(hit.sender), terminal_text(hit.thread), hit.snippet, colour),
-            styled=True)
+    else:
+        colour = sys.stdout.isatty()
+        for hit in hits:
+            when = local(hit.timestamp_ms, zone).strftime("%Y-%m-%d %H:%M")
+            # Data is made safe piece by piece, so that the colours stay.
+            say(_line(when, terminal_text(hit.sender), terminal_text(hit.thread), hit.snippet,
+                      colour), styled=True)
+    for note in notes:
+        say(f"chatkeep: {note}", err=True)
 
 
 def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:

@@ -380,6 +380,21 @@ def test_search_marks_the_match_and_escape_closes(reader_archive: Path) -> None:
     drive(app, scenario)
 
 
+def test_the_search_screen_names_filters_it_did_not_understand(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await search_for(pilot, "after:garbage in:nonexistent [b]x")
+        status = str(app.screen.query_one("#search-status").render())
+        assert status.splitlines() == [
+            "after:garbage is not a date, searched as words.",
+            "in:nonexistent matches no conversation.",
+            "No messages match.",
+        ]
+
+    drive(app, scenario)
+
+
 def test_n_without_a_search(reader_archive: Path) -> None:
     app = reader(reader_archive)
 

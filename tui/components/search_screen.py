@@ -103,7 +103,7 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
     def run_search(self, query: str) -> None:
         """Run one query on its own connection; post the hits unless stale."""
         try:
-            from archiver.search import search
+            from archiver.search import query_notes, search
         except ImportError:
             self.post_message(SearchResults(query, [], "search is not available"))
             return
@@ -118,6 +118,7 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
             self._query_conn = db.conn
         try:
             hits = search(db, query, limit=SEARCH_LIMIT, tz=self.tz)
+            notes = query_notes(db, query, tz=self.tz)
         except sqlite3.OperationalError as exc:
             if not worker.is_cancelled:
                 self.post_message(SearchResults(query, [], f"search failed: {exc}"))
@@ -128,7 +129,7 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
                     self._query_conn = None
             db.conn.close()
         if not worker.is_cancelled:
-            self.post_message(SearchResults(query, hits))
+            self.post_message(SearchResults(query, hits, notes=notes))
 
     def _interrupt(self) -> None:
         with self._lock:
@@ -152,14 +153,17 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
             results.highlighted = 0
         n = len(self.hits)
         more = "+" if n >= SEARCH_LIMIT else ""
-        self._status(
+        said = (
             f"{n:,}{more} result{'s' if n != 1 else ''}, newest first. "
             "Enter opens; n / N step through them later."
             if n else "No messages match."
         )
+        # What was not understood comes first: it explains the results.
+        self._status("\n".join([*(f"{note}." for note in message.notes), said]))
 
     def _status(self, text: str) -> None:
-        self.query_one("#search-status", Static).update(text)
+        # As plain text: a note quotes what the user typed, never markup.
+        self.query_one("#search-status", Static).update(Text(text))
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self) -> None:

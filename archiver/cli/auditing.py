@@ -1,0 +1,97 @@
+"""``chatkeep audit``: am I missing messages? A few lines over :mod:`archiver.audit`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..audit import BUSY_DAYS, BUSY_MESSAGES, SILENCE_DAYS, audit_archive
+from .base import archive_dir, print_json
+
+LISTED = 20  # items listed per section (--json lists them all)
+
+
+@click.command("audit")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON only.")
+@click.pass_context
+def audit_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Am I missing messages? Per download and thread, what the files held
+    against what the archive holds; skipped messages and rejected files;
+    missing media; encrypted chats never imported; long silences. Works from
+    what each import recorded: the downloads need not be at hand."""
+    report = audit_archive(archive_dir(ctx))
+    if as_json:
+        print_json(report.as_json())
+        return
+    _print(report)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
+
+
+def _listed(items: list[Any]) -> list[Any]:
+    return items[:LISTED]
+
+
+def _more(items: list[Any]) -> None:
+    if len(items) > LISTED:
+        click.echo(f"  … and {len(items) - LISTED:,} more (--json lists them all)")
+
+
+def _print(report: Any) -> None:
+    click.echo("Downloads: messages their files held → messages in the archive")
+    if not report.downloads:
+        click.echo("  none imported yet")
+    for d in report.downloads:
+        head = f"  {d['name']} ({d['platform']}, imported {(d['imported'] or '?')[:10]}): "
+        if not d["recorded"]:
+            click.echo(head + f"{d['in_archive']:,} messages in the archive; what its files "
+                       "held was not recorded (imported by an older chatkeep; import it "
+                       "again to record it)")
+            continue
+        extra = [
+            f"{d['skipped']:,} skipped" if d["skipped"] else "",
+            _n(d["rejected"], "file") + " rejected" if d["rejected"] else "",
+            f"{d['missing']:,} MISSING" if d["missing"] else "",
+        ]
+        said = "; ".join(x for x in extra if x)
+        click.echo(head + f"{d['held']:,} → {d['in_archive']:,}" + (f" ({said})" if said else ""))
+        for t in d["threads"]:
+            if t["skipped"] or t["missing"]:
+                click.echo(
+                    f"    {t['conversation_title']} ({t['conversation']}, {t['thread']}): "
+                    f"{t['held']:,} → {t['in_archive']:,}"
+                    + (f", {t['skipped']:,} skipped" if t["skipped"] else "")
+                    + (f", {t['missing']:,} MISSING" if t["missing"] else "")
+                )
+    sections: list[tuple[str, list[Any], Any]] = [
+        ("Skipped messages", report.skipped,
+         lambda s: f"{s['where']}: {s['reason']}"),
+        ("Rejected files", report.rejected,
+         lambda r: f"{r['path']}: {r['problem']} ({r['download']})"),
+        ("Media the downloads did not hold", report.media_not_in_download,
+         lambda m: f"{m['title']} ({m['conversation']}): {_n(m['attachments'], 'attachment')}"
+                   f" ({', '.join(m['names'][:3])}{', …' if len(m['names']) > 3 else ''})"),
+        ("Media missing from the archive's media/ folder (chatkeep check prints the fix)",
+         report.media_missing_from_archive,
+         lambda m: f"{m['path']} ({_n(m['attachments'], 'attachment')})"),
+        (("Encrypted-chat continuations never imported (import the Messenger "
+          "end-to-end encrypted chats download)"), report.cutover_without_continuation,
+         lambda c: f"{c['title']} ({c['conversation']}): moved to encrypted chats after "
+                   f"{(c['last'] or '?')[:10]}"),
+        ((f"Long silences ({SILENCE_DAYS}+ days between busy stretches of "
+          f"{BUSY_MESSAGES}+ messages in {BUSY_DAYS} days: a missing part or download?)"),
+         report.silences,
+         lambda s: f"{s['title']} ({s['conversation']}): {s['from'][:10]} → {s['to'][:10]}, "
+                   f"{s['days']:,} days"),
+    ]
+    for title, items, line in sections:
+        click.echo(f"{title}: {len(items):,}" if items else f"{title}: none")
+        for item in _listed(items):
+            click.echo("  " + line(item))
+        _more(items)
+    found = report.findings()
+    click.echo("Nothing looks missing." if not found else
+               f"{_n(found, 'thing')} to look at (above).")

@@ -1,0 +1,109 @@
+"""``chatkeep audit``: what the downloads held against what the archive holds,
+from what each import recorded (the download need not be there any more)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import run, run_json, write_thread
+
+DAY = 86_400_000
+T0 = 1_600_000_000_000
+
+
+def busy(start: int, n: int, sender: str = "Ana") -> list[dict]:
+    return [{"sender_name": sender, "timestamp_ms": start + i * DAY // 2, "content": f"m{i}"}
+            for i in range(n)]
+
+
+def make_download(root: Path) -> Path:
+    inbox = root / "messages" / "inbox"
+    # 12 busy messages, 100 days of silence, 12 busy messages; one without a time.
+    messages = busy(T0, 12) + busy(T0 + 106 * DAY, 12)
+    messages.append({"sender_name": "Ana", "content": "no time"})
+    write_thread(inbox / "ana_1", list(reversed(messages)), title="Ana")
+    write_thread(inbox / "kim_2", [
+        {"sender_name": "Kim", "timestamp_ms": T0, "content": "look",
+         "photos": [{"uri": "messages/inbox/kim_2/photos/gone.jpg"}]},
+    ], title="Kim")
+    broken = inbox / "lee_3"
+    broken.mkdir(parents=True)
+    (broken / "message_1.json").write_text('{"participants": [', encoding="ascii")
+    cutover = root / "messages" / "e2ee_cutover" / "sam_4"
+    write_thread(cutover, [{"sender_name": "Sam", "timestamp_ms": T0, "content": "bye"}],
+                 title="Sam", participants=("Sam", "Jordan Lee"))
+    return root
+
+
+def test_the_audit_reports_what_the_import_left_out(tmp_path: Path) -> None:
+    download = make_download(tmp_path / "facebook-jordan-2024")
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(download))[0] == 1  # one file rejected
+    shutil.rmtree(download)  # the audit needs only the archive
+    data = run_json(archive, "audit")
+    [d] = data["downloads"]
+    assert (d["name"], d["recorded"], d["held"], d["skipped"], d["in_archive"], d["missing"],
+            d["rejected"]) == ("facebook-jordan-2024", True, 27, 1, 26, 0, 1)
+    ana = next(t for t in d["threads"] if t["conversation_title"] == "Ana")
+    assert (ana["held"], ana["skipped"], ana["in_archive"], ana["missing"]) == (25, 1, 24, 0)
+    [skipped] = data["skipped"]
+    assert skipped["thread"] == "facebook:ana_1"
+    assert skipped["where"].endswith("ana_1/message_1.json message 0")
+    assert skipped["reason"].startswith("has no usable timestamp; skipped")
+    [rejected] = data["rejected"]
+    assert rejected["path"].endswith("lee_3/message_1.json")
+    assert rejected["problem"].startswith("is not valid JSON")
+    [media] = data["media_missing"]["not_in_download"]
+    assert (media["title"], media["attachments"], media["names"]) == ("Kim", 1, ["gone.jpg"])
+    [cutover] = data["cutover_without_continuation"]
+    assert cutover["title"] == "Sam"
+    [silence] = data["silences"]
+    assert (silence["title"], silence["days"], silence["messages_before"],
+            silence["messages_after"]) == ("Ana", 100, 12, 12)
+
+    code, out, err = run(archive, "audit")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[1].startswith("  facebook-jordan-2024 (facebook, imported ")
+    assert lines[1].endswith(": 27 → 26 (1 skipped; 1 file rejected)")
+    assert lines[2].startswith("    Ana (") and lines[2].endswith(": 25 → 24, 1 skipped")
+    assert "Long silences (60+ days between busy stretches of 10+ messages in 30 days: " \
+           "a missing part or download?): 1" in lines
+    assert lines[-1] == "5 things to look at (above)."
+
+
+def test_messages_lost_after_the_import_are_counted_missing(tmp_path: Path) -> None:
+    download = make_download(tmp_path / "dl")
+    archive = tmp_path / "archive"
+    run(archive, "import", str(download))
+    conn = sqlite3.connect(archive / "chatkeep.db")
+    conn.execute("DELETE FROM message_downloads WHERE message_id IN "
+                 "(SELECT id FROM messages WHERE text = 'm1')")
+    conn.commit()
+    conn.close()
+    [d] = run_json(archive, "audit")["downloads"]
+    assert d["missing"] == 2
+    out = run(archive, "audit")[1]
+    assert ": 27 → 24 (1 skipped; 1 file rejected; 2 MISSING)" in out
+
+
+def test_an_archive_imported_before_the_audit_existed(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    archive = tmp_path / "old"
+    shutil.copytree(FIXTURES / "archive_v1", archive)
+    data = json.loads(run(archive, "audit", "--json")[1])
+    assert all(not d["recorded"] and d["held"] is None for d in data["downloads"])
+    out = run(archive, "audit")[1]
+    assert "what its files held was not recorded (imported by an older chatkeep; " \
+           "import it again to record it)" in out
+
+
+def test_no_archive(tmp_path: Path) -> None:
+    code, out, err = run(tmp_path / "none", "audit")
+    assert (code, out) == (2, "")
+    assert err.startswith("chatkeep: No archive at")
+    assert not (tmp_path / "none").exists()
