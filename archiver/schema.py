@@ -212,13 +212,21 @@ def inspect_archive(directory: Path, *, for_writing: bool = False) -> None:
             f"{db_path} is damaged: the file is cut short ({size:,} of {pages * page_size:,} "
             "bytes). Restore it from a backup; chatkeep leaves it as it is."
         )
-    if for_writing:
-        # Peek without changing anything: a newer or foreign database is never touched.
+    # Peek without changing anything, not even SQLite's -wal and -shm files: a
+    # newer or foreign database is never touched. (With changes still in the
+    # -wal file, SQLite must read it, through its usual files.)
+    if wal_size:
         conn = _connect_readonly(Path(directory), db_path)
+    else:
         try:
-            _check_version(conn, db_path, directory, allow_older=True)
-        finally:
-            conn.close()
+            conn = _probe(sqlite3.connect(f"{db_path.resolve().as_uri()}?immutable=1",
+                                          uri=True, check_same_thread=False))
+        except sqlite3.Error as exc:
+            raise ArchiveError(describe_error(exc, Path(directory))) from None
+    try:
+        _check_version(conn, db_path, Path(directory), allow_older=True)
+    finally:
+        conn.close()
 
 
 def _open_readonly(directory: Path, db_path: Path) -> sqlite_utils.Database:
