@@ -31,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from itertools import pairwise
-from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlite_utils
 
 from . import crossapp
+from .schema import reading_connection
 from .search import parse_period
 from .timefmt import tz_name
 
@@ -189,7 +189,7 @@ def _in_background(
         return lambda: work(conn)
 
     def run() -> _T:
-        other = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        other = reading_connection(path)
         try:
             return work(other)
         finally:

@@ -240,6 +240,14 @@ def _open_readonly(directory: Path, db_path: Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def reading_connection(db_path: Path | str) -> sqlite3.Connection:
+    """One more read-only connection to an archive already opened (for work in
+    another thread), made the way :func:`open_archive` makes its own: an
+    archive that cannot be written is read there too."""
+    db_path = Path(db_path)
+    return _connect_readonly(db_path.parent, db_path)
+
+
 def _connect_readonly(directory: Path, db_path: Path) -> sqlite3.Connection:
     """A read-only connection that has read the database's first page."""
     uri = db_path.resolve().as_uri()

@@ -15,8 +15,15 @@ from typing import Any
 
 import sqlite_utils
 
-from . import crossapp
-from .dialects.messenger_e2ee import FAILED_MEDIA
+from .records import FAILED_MEDIA
+
+
+def _owner_aliases(db: Any) -> dict[str, str]:
+    # Imported here: cross-app linking is a large module that reading commands
+    # need only for this (start-up time, see benchmarks/bench_startup.py).
+    from .crossapp import owner_aliases
+
+    return owner_aliases(db)
 
 
 class ThreadNotFound(Exception):
@@ -157,7 +164,7 @@ def list_conversations(db: sqlite_utils.Database, *, with_parts: bool = True) ->
     ).fetchall()
     convs = [_conversation(row) for row in rows]
     if with_parts and convs:
-        aliases = crossapp.owner_aliases(db)
+        aliases = _owner_aliases(db)
         by_id = {c.id: c for c in convs}
         for cid, name in db.execute(
             "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
@@ -179,7 +186,7 @@ def get_conversation(db: sqlite_utils.Database, cid: int) -> Conversation:
     if row is None:
         raise ThreadNotFound(f"no conversation with id {cid}")
     conv = _conversation(row)
-    aliases = crossapp.owner_aliases(db)
+    aliases = _owner_aliases(db)
     conv.participants = list(dict.fromkeys(
         aliases.get(r[0], r[0]) for r in db.execute(
             "SELECT DISTINCT p.name FROM participants p JOIN threads t ON t.id = p.thread_id "
@@ -260,7 +267,7 @@ def messages_between(
         "WHERE m.conversation_id = ? AND m.position BETWEEN ? AND ? ORDER BY m.position",
         (cid, first, last),
     ).fetchall()
-    aliases = crossapp.owner_aliases(db)
+    aliases = _owner_aliases(db)
     views = [
         MessageView(
             id=r[0], position=r[1], sender=aliases.get(r[2], r[2]), timestamp_ms=r[3],

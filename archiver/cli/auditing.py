@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 import click
 
-from ..audit import BUSY_DAYS, BUSY_MESSAGES, SILENCE_DAYS, audit_archive
-from .base import archive_dir, print_json
+from .base import archive_dir, print_json, zone_option
 
 LISTED = 20  # items listed per section (--json lists them all)
 
@@ -20,11 +20,20 @@ def audit_cmd(ctx: click.Context, as_json: bool) -> None:
     against what the archive holds; skipped messages and rejected files;
     missing media; encrypted chats never imported; long silences. Works from
     what each import recorded: the downloads need not be at hand."""
+    from ..audit import audit_archive
+
     report = audit_archive(archive_dir(ctx))
     if as_json:
         print_json(report.as_json())
         return
-    _print(report)
+    _print(report, zone_option(None))
+
+
+def _date(iso: str | None, zone: tzinfo) -> str:
+    """A stored UTC time as the day it was in ``zone``."""
+    if not iso:
+        return "?"
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d")
 
 
 def _n(count: int, word: str) -> str:
@@ -40,12 +49,14 @@ def _more(items: list[Any]) -> None:
         click.echo(f"  … and {len(items) - LISTED:,} more (--json lists them all)")
 
 
-def _print(report: Any) -> None:
+def _print(report: Any, zone: tzinfo) -> None:
+    from ..audit import BUSY_DAYS, BUSY_MESSAGES, SILENCE_DAYS
+
     click.echo("Downloads: messages their files held → messages in the archive")
     if not report.downloads:
         click.echo("  none imported yet")
     for d in report.downloads:
-        head = f"  {d['name']} ({d['platform']}, imported {(d['imported'] or '?')[:10]}): "
+        head = f"  {d['name']} ({d['platform']}, imported {_date(d['imported'], zone)}): "
         if not d["recorded"]:
             click.echo(head + f"{d['in_archive']:,} messages in the archive; what its files "
                        "held was not recorded (imported by an older chatkeep; import it "
@@ -80,11 +91,12 @@ def _print(report: Any) -> None:
         (("Encrypted-chat continuations never imported (import the Messenger "
           "end-to-end encrypted chats download)"), report.cutover_without_continuation,
          lambda c: f"{c['title']} ({c['conversation']}): moved to encrypted chats after "
-                   f"{(c['last'] or '?')[:10]}"),
+                   f"{_date(c['last'], zone)}"),
         ((f"Long silences ({SILENCE_DAYS}+ days between busy stretches of "
           f"{BUSY_MESSAGES}+ messages in {BUSY_DAYS} days: a missing part or download?)"),
          report.silences,
-         lambda s: f"{s['title']} ({s['conversation']}): {s['from'][:10]} → {s['to'][:10]}, "
+         lambda s: f"{s['title']} ({s['conversation']}): {_date(s['from'], zone)} → "
+                   f"{_date(s['to'], zone)}, "
                    f"{s['days']:,} days"),
     ]
     for title, items, line in sections:

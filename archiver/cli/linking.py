@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import crossapp, views
+from .. import views
 from ..records import PLATFORMS
 from ..schema import open_archive
 from ..timefmt import tz_name
@@ -64,6 +64,8 @@ def _day(iso: str | None, zone: tzinfo = UTC) -> str:
 
 
 def _print_explanation(data: dict[str, Any], title: str, zone: tzinfo = UTC) -> None:
+    from .. import crossapp
+
     zname = tz_name(zone)
     threads = data["threads"]
     say(f"{title} (conversation {data['conversation']}): "
@@ -106,6 +108,8 @@ def _print_explanation(data: dict[str, Any], title: str, zone: tzinfo = UTC) -> 
 
 
 def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
+    from .. import crossapp
+
     db = open_ro(ctx)
     cid, _ = _resolve(db, thread)
     data = crossapp.explain(db, cid)
@@ -127,6 +131,8 @@ def link_cmd(ctx: click.Context, threads: tuple[str, ...], explain: bool, as_jso
     thread as platform:key (see 'why'). The choice is kept across imports;
     'unlink' undoes it.
     """
+    from .. import crossapp
+
     if explain:
         if len(threads) != 1:
             fail("link --explain takes one THREAD")
@@ -164,6 +170,8 @@ def unlink_cmd(ctx: click.Context, thread: str, as_json: bool) -> None:
     Given one thread as platform:key (see 'why'), take only that thread out.
     The choice is kept across imports; 'link' undoes it.
     """
+    from .. import crossapp
+
     db = _open_rw(ctx)
     cid, only = _resolve(db, thread)
     try:

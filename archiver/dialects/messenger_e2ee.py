@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import ijson
 
 from ..jsonstream import BOM, NotAnObject, iter_object
-from ..records import Attachment, Message, Reaction, ThreadInfo
+from ..records import FAILED_MEDIA, Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import OddNumbers, repair, repair_any
 from . import (
@@ -55,7 +55,6 @@ _LOOKS_E2EE = re.compile(
     rb'"(?:threadName|senderName)"\s*:|"participants"\s*:\s*\[\s*(?:"|\])'
 )
 KNOWN_TYPES = frozenset({"text", "media", "link", "placeholder"})
-FAILED_MEDIA = "Failed to download media"
 MAPPED_KEYS = frozenset(
     {"senderName", "timestamp", "text", "type", "isUnsent", "media", "reactions"}
 )

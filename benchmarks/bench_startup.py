@@ -1,0 +1,72 @@
+"""Start-up: the wall time of whole ``chatkeep`` commands on the demo archive.
+
+Every command but the reader should start without importing Textual; the goal
+is ``chatkeep search WORD --json`` in at most 0.25 s. Prints, for each
+command, the median wall time of ``--repeat`` runs (each a fresh process, as a
+user runs it), and what importing the engine and the reader costs alone.
+
+    python benchmarks/bench_startup.py [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = sorted(str(p) for p in (REPO / "sample_exports").iterdir() if p.is_dir())
+GOAL_S = 0.25
+
+
+def chatkeep() -> list[str]:
+    """The console script where installed, else the same entry point."""
+    script = shutil.which("chatkeep")
+    if script:
+        return [script]
+    return [sys.executable, "-c", "from tui.cli import main; main()"]
+
+
+def wall(cmd: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       cwd=REPO)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = str(Path(tmp) / "demo")
+        subprocess.run([*chatkeep(), "--archive", archive, "import", "--json", *SAMPLES],
+                       stdout=subprocess.DEVNULL, check=True)
+        base = [*chatkeep(), "--archive", archive]
+        rows = [
+            ("python -c pass (the floor)", [sys.executable, "-c", "pass"]),
+            ("import archiver.cli", [sys.executable, "-c", "import archiver.cli"]),
+            ("import tui.app (the reader)", [sys.executable, "-c", "import tui.app"]),
+            ("chatkeep --help", [*base, "--help"]),
+            ("chatkeep threads --json", [*base, "threads", "--json"]),
+            ("chatkeep search the --json", [*base, "search", "the", "--json"]),
+            ("chatkeep show 3 --json", [*base, "show", "3", "--json"]),
+        ]
+        print(f"median wall time of {args.repeat} runs, demo archive (431 messages)")
+        for label, cmd in rows:
+            print(f"  {label:<32} {wall(cmd, args.repeat):6.3f} s")
+        search = wall([*base, "search", "the", "--json"], args.repeat)
+        verdict = "met" if search <= GOAL_S else "MISSED"
+        print(f"search WORD --json: {search:.3f} s (goal ≤ {GOAL_S} s: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
