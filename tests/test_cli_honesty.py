@@ -134,7 +134,7 @@ def test_chatkeep_tz_opens_the_reader_in_that_zone(
 
     opened: list[tuple[Path, str | None]] = []
     monkeypatch.setattr(tui.app, "run_reader",
-                        lambda archive, thread=None, tz=None: opened.append((archive, tz)))
+                        lambda archive, thread=None, tz=None, **_: opened.append((archive, tz)))
     for args in (["--tz", "UTC", "--archive", str(demo)], ["--archive", str(demo), "--tz", "UTC"],
                  ["browse", "--tz", "UTC", "--archive", str(demo)]):
         result = CliRunner().invoke(main, args, catch_exceptions=False)

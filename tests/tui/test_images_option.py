@@ -20,6 +20,11 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
 
     class Recorder:
+        # As the reader after opening a readable archive.
+        problem = None
+        missing = False
+        db = None
+
         def __init__(self, archive: Path, **kwargs: Any) -> None:
             runs.append(kwargs)
 
