@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .base import archive_dir, print_json, zone_option
+from .base import archive_dir, print_json, say, zone_option
 
 LISTED = 20  # items listed per section (--json lists them all)
 
@@ -46,19 +46,19 @@ def _listed(items: list[Any]) -> list[Any]:
 
 def _more(items: list[Any]) -> None:
     if len(items) > LISTED:
-        click.echo(f"  … and {len(items) - LISTED:,} more (--json lists them all)")
+        say(f"  … and {len(items) - LISTED:,} more (--json lists them all)")
 
 
 def _print(report: Any, zone: tzinfo) -> None:
     from ..audit import BUSY_DAYS, BUSY_MESSAGES, SILENCE_DAYS
 
-    click.echo("Downloads: messages their files held → messages in the archive")
+    say("Downloads: messages their files held → messages in the archive")
     if not report.downloads:
-        click.echo("  none imported yet")
+        say("  none imported yet")
     for d in report.downloads:
         head = f"  {d['name']} ({d['platform']}, imported {_date(d['imported'], zone)}): "
         if not d["recorded"]:
-            click.echo(head + f"{d['in_archive']:,} messages in the archive; what its files "
+            say(head + f"{d['in_archive']:,} messages in the archive; what its files "
                        "held was not recorded (imported by an older chatkeep; import it "
                        "again to record it)")
             continue
@@ -68,10 +68,10 @@ def _print(report: Any, zone: tzinfo) -> None:
             f"{d['missing']:,} MISSING" if d["missing"] else "",
         ]
         said = "; ".join(x for x in extra if x)
-        click.echo(head + f"{d['held']:,} → {d['in_archive']:,}" + (f" ({said})" if said else ""))
+        say(head + f"{d['held']:,} → {d['in_archive']:,}" + (f" ({said})" if said else ""))
         for t in d["threads"]:
             if t["skipped"] or t["missing"]:
-                click.echo(
+                say(
                     f"    {t['conversation_title']} ({t['conversation']}, {t['thread']}): "
                     f"{t['held']:,} → {t['in_archive']:,}"
                     + (f", {t['skipped']:,} skipped" if t["skipped"] else "")
@@ -100,10 +100,10 @@ def _print(report: Any, zone: tzinfo) -> None:
                    f"{s['days']:,} days"),
     ]
     for title, items, line in sections:
-        click.echo(f"{title}: {len(items):,}" if items else f"{title}: none")
+        say(f"{title}: {len(items):,}" if items else f"{title}: none")
         for item in _listed(items):
-            click.echo("  " + line(item))
+            say("  " + line(item))
         _more(items)
     found = report.findings()
-    click.echo("Nothing looks missing." if not found else
+    say("Nothing looks missing." if not found else
                f"{_n(found, 'thing')} to look at (above).")
