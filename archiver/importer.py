@@ -251,7 +251,7 @@ class _Writer:
         # The index moves in the same transaction as the messages it covers.
         self.conn.execute(
             "INSERT INTO messages_fts (rowid, text, extra_text) "
-            "SELECT id, text, extra_text FROM messages WHERE id >= ?",
+            f"SELECT id, text, extra_text FROM {schema.FTS_SOURCE} WHERE id >= ?",
             (self.batch_first_id,),
         )
         self.conn.execute("COMMIT")

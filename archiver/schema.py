@@ -36,7 +36,9 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 ``meta``               small facts: ``owner_aliases`` (the owner's name in each
                        app → the name shown), ``crossapp_checked_message_id``
                        (how far cross-app linking has looked).
-``messages_fts``       FTS5 over message text and share text / attachment names.
+``messages_fts``       FTS5 over message text and share text / attachment names,
+                       read through the view ``messages_fts_source`` (folded
+                       letters, see ``folding.py``); it stores no text itself.
 """
 
 from __future__ import annotations
@@ -50,10 +52,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# The index reads message text through this view, which spells out letters
+# the tokenizer cannot fold (ł → l, æ → ae; see folding.py).
+FTS_SOURCE = "messages_fts_source"
+REBUILD_CHUNK = 20_000
 
 
 class ArchiveError(Exception):
@@ -629,7 +635,7 @@ def _rekey_thread(
         conn.execute("UPDATE messages SET duplicate_of = ? WHERE duplicate_of = ?", (keep, mid))
         conn.execute(
             "INSERT INTO messages_fts (messages_fts, rowid, text, extra_text) "
-            "SELECT 'delete', id, text, extra_text FROM messages WHERE id = ?", (mid,),
+            f"SELECT 'delete', id, text, extra_text FROM {FTS_SOURCE} WHERE id = ?", (mid,),
         )
         for table in ("message_downloads", "reactions", "attachments"):
             conn.execute(f"DELETE FROM {table} WHERE message_id = ?", (mid,))
@@ -687,4 +693,35 @@ def _v4_insights_index(conn: sqlite3.Connection) -> None:
     ensure_indexes(conn)
 
 
-_STEPS = ((2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index))
+def _v5_folded_index(conn: sqlite3.Connection) -> None:
+    """The search index holds folded text (jadłem as jadlem): rebuilt once."""
+    from .folding import sql_fold
+    from .progress import counting_progress
+
+    conn.execute(f"DROP VIEW IF EXISTS {FTS_SOURCE}")
+    conn.execute(
+        f"CREATE VIEW {FTS_SOURCE} AS SELECT id, {sql_fold('text')} AS text, "
+        f"{sql_fold('extra_text')} AS extra_text FROM messages"
+    )
+    conn.execute("DROP TABLE IF EXISTS messages_fts")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE messages_fts USING fts5(text, extra_text, "
+        f"tokenize='{FTS_TOKENIZE}', content='{FTS_SOURCE}', content_rowid='id')"
+    )
+    low, high = conn.execute("SELECT MIN(id), MAX(id) FROM messages").fetchone()
+    if low is None:
+        return
+    starts = range(low, high + 1, REBUILD_CHUNK)
+    with counting_progress("Rebuilding the search index", len(starts)) as advance:
+        for start in starts:
+            conn.execute(
+                "INSERT INTO messages_fts (rowid, text, extra_text) "
+                f"SELECT id, text, extra_text FROM {FTS_SOURCE} WHERE id BETWEEN ? AND ?",
+                (start, start + REBUILD_CHUNK - 1),
+            )
+            advance()
+
+
+_STEPS = (
+    (2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index), (5, _v5_folded_index),
+)

@@ -40,7 +40,6 @@ import json
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -49,9 +48,10 @@ from typing import Any
 
 import sqlite_utils
 
+from .folding import fold, fold_letters, unfold_marks
 from .records import KINDS, PLATFORMS
 from .timefmt import resolve_tz
-from .views import iso
+from .views import conversations_named, iso, title_index
 
 OPEN = "\x02"  # marks where a match starts in a snippet
 CLOSE = "\x03"  # and where it ends
@@ -106,7 +106,8 @@ class Term:
 
     def fts(self) -> str:
         """The term as an FTS5 string: always quoted, so it is never an operator."""
-        return '"' + self.text.replace('"', '""') + '"' + (" *" if self.prefix else "")
+        text = fold_letters(self.text)  # as the index holds words (folding.py)
+        return '"' + text.replace('"', '""') + '"' + (" *" if self.prefix else "")
 
 
 @dataclass(frozen=True)
@@ -387,7 +388,7 @@ def _has_tokens(text: str) -> bool:
         return any(c.isalnum() for c in text)
     with _SCRATCH_LOCK:
         db = _scratch_db()
-        db.execute("INSERT INTO scratch (rowid, text) VALUES (1, ?)", (text,))
+        db.execute("INSERT INTO scratch (rowid, text) VALUES (1, ?)", (fold_letters(text),))
         try:
             found = db.execute(
                 "SELECT count(*) FROM scratch WHERE scratch MATCH ?", (Term(text).fts(),)
@@ -441,7 +442,7 @@ def resolve(
                     return None
         elif f.name == "in":
             titles = titles if titles is not None else _remembered(conn, _titles)
-            ids = _conversations_named(f.value, titles)
+            ids = conversations_named(f.value, titles)
             if ids:
                 conditions.append(Condition("conversation", ids, f.negated))
             else:
@@ -486,21 +487,6 @@ def _conn(db: Any) -> sqlite3.Connection:
     return getattr(db, "conn", db)
 
 
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
-                       "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i"})
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """``text`` without accents, case or punctuation, words single-spaced."""
-    if text.isascii():
-        return " ".join(_NON_WORD.sub(" ", text.lower()).split())
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(_NON_WORD.sub(" ", bare).split())
-
-
 _MEMO: dict[tuple[int, str], tuple[sqlite3.Connection, tuple[int, int], Any]] = {}
 _MEMO_LOCK = threading.Lock()
 
@@ -539,25 +525,7 @@ def _senders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 
 def _titles(conn: sqlite3.Connection) -> list[tuple[int, str, str | None]]:
-    """Conversation ids with the folded titles they go by (their own and their
-    threads'), and their threads' keys as they are."""
-    rows = conn.execute(
-        "SELECT c.id, c.title, NULL FROM conversations c WHERE c.message_count > 0 UNION ALL "
-        "SELECT t.conversation_id, t.title, t.key FROM threads t"
-    ).fetchall()
-    return [(cid, fold(title or ""), key) for cid, title, key in rows if cid is not None]
-
-
-def _conversations_named(
-    value: str, titles: list[tuple[int, str, str | None]]
-) -> tuple[int, ...]:
-    """Conversations whose id is ``value``, else whose title holds it (accents and
-    case ignored) or whose thread key is exactly it."""
-    if value.isdigit() and any(cid == int(value) for cid, _, _ in titles):
-        return (int(value),)
-    wanted = fold(value)
-    return tuple(sorted({cid for cid, title, key in titles
-                         if (wanted and wanted in title) or key == value}))
+    return title_index(conn)
 
 
 def _hint(conn: sqlite3.Connection, index: str) -> str:
@@ -1041,7 +1009,7 @@ def _snippets(
         try:
             db.executemany(
                 "INSERT INTO scratch (rowid, text, extra_text) VALUES (?, ?, ?)",
-                [(r[0], r[5], r[6]) for r in rows],
+                [(r[0], r[5] and fold_letters(r[5]), r[6] and fold_letters(r[6])) for r in rows],
             )
             found = db.execute(
                 "SELECT rowid, snippet(scratch, -1, ?, ?, '…', ?) FROM scratch "
@@ -1050,7 +1018,20 @@ def _snippets(
             ).fetchall()
         finally:
             db.execute("ROLLBACK")
-    return {rowid: " ".join(s.split()) for rowid, s in found if s and s.strip()}
+    texts = {r[0]: (r[5], r[6]) for r in rows}
+    return {rowid: " ".join(_unfolded(s, texts[rowid], open_mark, close_mark).split())
+            for rowid, s in found if s and s.strip()}
+
+
+def _unfolded(snippet: str, texts: tuple[str | None, str | None], open_mark: str,
+              close_mark: str) -> str:
+    """The snippet in the message's own letters (it was made on folded text)."""
+    for text in texts:
+        if text and fold_letters(text) != text:
+            unfolded = unfold_marks(text, snippet, open_mark, close_mark)
+            if unfolded != snippet:
+                return unfolded
+    return snippet
 
 
 def _preview(text: str | None, extra: str | None, kind: str) -> str:
@@ -1075,7 +1056,7 @@ def mark_matches(
         db = _scratch_db()
         db.execute("BEGIN")
         try:
-            db.execute("INSERT INTO scratch (rowid, text) VALUES (1, ?)", (text,))
+            db.execute("INSERT INTO scratch (rowid, text) VALUES (1, ?)", (fold_letters(text),))
             row = db.execute(
                 "SELECT highlight(scratch, 0, ?, ?) FROM scratch WHERE scratch MATCH ?",
                 (open_mark, close_mark, " OR ".join(terms)),
@@ -1086,7 +1067,7 @@ def mark_matches(
             db.execute("ROLLBACK")
     if not row or row[0] is None:
         return [(text, False)]
-    return snippet_parts(row[0], open_mark, close_mark)
+    return snippet_parts(unfold_marks(text, row[0], open_mark, close_mark), open_mark, close_mark)
 
 
 def snippet_parts(

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .folding import fold, nfc
 from .records import FAILED_MEDIA
 
 
@@ -31,12 +32,22 @@ class ThreadNotFound(Exception):
 
 
 class AmbiguousThread(Exception):
-    def __init__(self, ref: str, matches: list[tuple[int, str]]) -> None:
+    """A name that fits several conversations: each is listed with what tells
+    them apart (id, platforms, last message date, message count)."""
+
+    def __init__(self, ref: str, matches: list[tuple[int, str, str, int | None, int]]) -> None:
         self.ref = ref
         self.matches = matches
-        listing = "; ".join(f"{cid}: {title}" for cid, title in matches[:10])
-        more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
-        super().__init__(f"'{ref}' names {len(matches)} conversations: {listing}{more}")
+        lines = [
+            f"  {cid}  {title}  ({platforms.replace(',', '+') or '?'}, last "
+            f"{(iso(last) or '?')[:10]}, {count:,} message{'s' if count != 1 else ''})"
+            for cid, title, platforms, last, count in matches[:10]
+        ]
+        if len(matches) > 10:
+            lines.append(f"  and {len(matches) - 10} more")
+        super().__init__(
+            f"'{ref}' names {len(matches)} conversations; give one's id:\n" + "\n".join(lines)
+        )
 
 
 def iso(ms: int | None) -> str | None:
@@ -221,34 +232,54 @@ def _parts(db: sqlite_utils.Database, cid: int | None) -> Iterator[tuple[int, Pa
 
 
 def resolve_conversation(db: sqlite_utils.Database, ref: str) -> int:
-    """A conversation id from what the user typed: an id, or a piece of a
-    title that names exactly one conversation."""
+    """A conversation id from what the user typed: an id, or a name matched as
+    search's ``in:`` matches it (case, accents and punctuation ignored, any
+    part of a title, or a thread key exactly). A name that is exactly one
+    conversation's whole title wins over longer titles that hold it."""
     ref = ref.strip()
-    if ref.isdigit():
-        row = db.execute(
-            "SELECT id FROM conversations WHERE id = ? AND message_count > 0", (int(ref),)
-        ).fetchone()
-        if row:
-            return int(row[0])
-    matches = db.execute(
-        "SELECT DISTINCT c.id, c.title FROM conversations c JOIN threads t "
-        "ON t.conversation_id = c.id WHERE c.message_count > 0 AND "
-        "(c.title LIKE ? ESCAPE '\\' OR t.title LIKE ? ESCAPE '\\' OR t.key = ?) "
-        "ORDER BY c.last_ms DESC",
-        (_like(ref), _like(ref), ref),
-    ).fetchall()
-    exact = [m for m in matches if (m[1] or "").casefold() == ref.casefold()]
-    if len(exact) == 1:
-        return int(exact[0][0])
-    if len(matches) == 1:
-        return int(matches[0][0])
-    if not matches:
+    titles = title_index(db)
+    ids = conversations_named(ref, titles)
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
         raise ThreadNotFound(f"no conversation matches '{ref}' (see: chatkeep threads)")
-    raise AmbiguousThread(ref, [(m[0], m[1]) for m in matches])
+    wanted = fold(ref)
+    exact = sorted({cid for cid, title, _ in titles if cid in ids and title == wanted})
+    if len(exact) == 1:
+        return exact[0]
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        "SELECT id, COALESCE(title, 'Conversation ' || id), COALESCE(platforms, ''), last_ms, "
+        f"message_count FROM conversations WHERE id IN ({marks}) "
+        "ORDER BY last_ms DESC, id", list(ids),
+    ).fetchall()
+    raise AmbiguousThread(ref, [tuple(r) for r in rows])
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def title_index(db: Any) -> list[tuple[int, str, str | None]]:
+    """Conversation ids with the folded titles they go by (their own and their
+    threads'), and their threads' keys as they are."""
+    conn = getattr(db, "conn", db)
+    rows = conn.execute(
+        "SELECT c.id, c.title, NULL FROM conversations c WHERE c.message_count > 0 UNION ALL "
+        "SELECT t.conversation_id, t.title, t.key FROM threads t "
+        "JOIN conversations c ON c.id = t.conversation_id WHERE c.message_count > 0"
+    ).fetchall()
+    return [(cid, fold(title or ""), key) for cid, title, key in rows if cid is not None]
+
+
+def conversations_named(
+    value: str, titles: list[tuple[int, str, str | None]]
+) -> tuple[int, ...]:
+    """Conversations whose id is ``value``, else whose title holds it (accents and
+    case ignored) or whose thread key is exactly it (in NFC)."""
+    value = value.strip()
+    if value.isdigit() and any(cid == int(value) for cid, _, _ in titles):
+        return (int(value),)
+    wanted = fold(value)
+    key = nfc(value)
+    return tuple(sorted({cid for cid, title, k in titles
+                         if (wanted and wanted in title) or k == key}))
 
 
 _MESSAGE_COLUMNS = (

@@ -66,3 +66,11 @@ def test_same_search_answers(fresh: Path, migrated: Path, query: str) -> None:
 def test_check_passes_after_the_upgrade(migrated: Path) -> None:
     code, out, err = run(migrated, "check")
     assert code == 0, out + err
+
+
+def test_the_upgraded_index_folds_letters(migrated: Path) -> None:
+    """The first release's index kept "ł" apart from "l"; it is rebuilt."""
+    hits = run_json(migrated, "search", "bartlomiej")
+    assert hits and all("Bartłomiej" in h["text"] or "Bartłomiej" in h["sender"] for h in hits)
+    assert db_rows(migrated, "SELECT COUNT(*) FROM messages_fts_docsize") == db_rows(
+        migrated, "SELECT COUNT(*) FROM messages")

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from .. import views
+from ..folding import nfc
 from ..records import PLATFORMS
 from ..schema import open_archive
 from ..timefmt import tz_name
@@ -28,7 +29,8 @@ def _resolve(db: Any, ref: str) -> tuple[int, str | None]:
     platform, sep, key = ref.partition(":")
     if sep and platform in PLATFORMS:
         row = db.execute(
-            "SELECT conversation_id FROM threads WHERE platform = ? AND key = ?", (platform, key)
+            "SELECT conversation_id FROM threads WHERE platform = ? AND key = ?",
+            (platform, nfc(key)),
         ).fetchone()
         if row:
             return int(row[0]), ref

@@ -10,12 +10,12 @@ here and its name to ``DIALECTS``.
 from __future__ import annotations
 
 import importlib
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+from ..folding import nfc
 from ..records import Message, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
@@ -148,7 +148,7 @@ def list_field(
 def thread_key(name: str) -> str:
     """A thread's key as stored: NFC, so that a download unzipped on macOS
     (NFD file names) and the same download read from its zip (NFC) agree."""
-    return name if name.isascii() else unicodedata.normalize("NFC", name)
+    return nfc(name)
 
 
 def dialect_module(name: str) -> ModuleType:

@@ -85,9 +85,11 @@ def test_filter_as_you_type_then_enter_opens(reader_archive: Path) -> None:
         assert [c.title for c in conversations.shown] == ["Crew"]
         for _ in range(5):
             await pilot.press("backspace")
+        # Punctuation and case are ignored, as search ignores them: the title
+        # "sam.okafor" and Crew's "Sam Okafor" both match.
         await pilot.press(*"SAM.")
-        assert [c.title for c in conversations.shown] == ["sam.okafor"]
-        await pilot.press("enter")
+        assert [c.title for c in conversations.shown] == ["Crew", "sam.okafor"]
+        await pilot.press("down", "enter")
         await pilot.pause()
         assert "thanks!" in shown(app.pane)
         assert "sam.okafor" in str(app.query_one("#pane-title").render())
@@ -783,3 +785,28 @@ def test_a_picture_that_cannot_be_decoded_says_why(
         assert "▀" not in text.split("Message number 21")[0]
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_filter_ignores_accents_and_letters_as_search_does(tmp_path: Path) -> None:
+    from tests.conftest import run, write_thread
+
+    inbox = tmp_path / "dl" / "messages" / "inbox"
+    for key, name in (("michal_1", "Michał Kowalski"), ("agnes_2", "Ágnes Pataki"),
+                      ("zoe_3", "Zoë Faure")):
+        write_thread(inbox / key, [{"sender_name": name, "timestamp_ms": 1000, "content": "hi"}],
+                     title=name, participants=(name, "Jordan Lee"))
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(tmp_path / "dl"))[0] == 0
+    app = reader(archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        conversations = app.query_one(ConversationList)
+        await pilot.press("f")
+        for typed, titles in (("michal", ["Michał Kowalski"]), ("AGNES", ["Ágnes Pataki"]),
+                              ("zoe f", ["Zoë Faure"])):
+            await pilot.press(*typed)
+            assert [c.title for c in conversations.shown] == titles, typed
+            for _ in typed:
+                await pilot.press("backspace")
+
+    drive(app, scenario)

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from archiver.folding import fold
 from archiver.timefmt import local
 from archiver.views import Conversation
 
@@ -75,12 +76,12 @@ class ConversationList(Vertical):
 
     def apply_filter(self, text: str) -> None:
         """Show the conversations whose title or participants contain ``text``."""
-        needle = text.casefold().strip()
+        needle = fold(text)
         if needle:
+            # Matched as search's in: and `chatkeep show` match names (folding.py).
             self.shown = [
                 c for c in self.conversations
-                if needle in c.title.casefold()
-                or any(needle in p.casefold() for p in c.participants)
+                if needle in fold(c.title) or any(needle in fold(p) for p in c.participants)
             ]
         else:
             self.shown = list(self.conversations)

@@ -1,0 +1,102 @@
+"""One folding of text for every match: search, its marks, and names.
+
+SQLite's ``remove_diacritics`` strips only what Unicode decomposes (é → e), so
+letters that are whole letters of their own (ł, đ, ø, æ, œ, ß, þ, ı…) would stay
+apart from the plain letters users type for them. They are spelled out here
+before the tokenizer sees them: in the text the index holds (a view feeds the
+index, see ``schema.py``), in query words, and in the text the reader marks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Each letter and what users type for it. Upper case first spells the pair in
+# capitals, which the tokenizer then lowers.
+LETTERS: dict[str, str] = {
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ø": "o", "Ø": "O",
+    "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ẞ": "SS", "þ": "th", "Þ": "TH",
+    "ı": "i", "ħ": "h", "Ħ": "H",
+}
+_TABLE = str.maketrans(LETTERS)
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def nfc(text: str) -> str:
+    """``text`` in NFC: how keys, titles and names are compared, so that a
+    download unzipped on macOS (NFD file names) and its zip (NFC) agree."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def fold_letters(text: str) -> str:
+    """``text`` with the letters above spelled out; all else as it is."""
+    if text.isascii():
+        return text
+    return text.translate(_TABLE)
+
+
+def sql_fold(expression: str) -> str:
+    """SQL that folds ``expression`` as :func:`fold_letters` does (plain
+    ``replace`` calls, so any SQLite can read the view that uses it)."""
+    for letter, plain in LETTERS.items():
+        expression = f"replace({expression}, '{letter}', '{plain}')"
+    return expression
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """``text`` as names and titles are compared: without accents, case or
+    punctuation, words single-spaced (``"Ágnes  Pataki!"`` → ``"agnes pataki"``)."""
+    if text.isascii():
+        return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+    decomposed = unicodedata.normalize("NFKD", fold_letters(text))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(_NON_WORD.sub(" ", bare).split())
+
+
+def unfold_marks(original: str, marked: str, open_mark: str, close_mark: str) -> str:
+    """Carry the marks that FTS5 put on ``fold_letters(original)`` (``marked``)
+    back onto ``original``, so the reader marks "jadłem", not "jadlem".
+
+    ``marked`` may be a window of the folded text (a snippet, with "…" at a
+    cut end); its place is found by its text.
+    """
+    folded = fold_letters(original)
+    if folded == original:
+        return marked
+    # Where each folded character came from.
+    origin: list[int] = []
+    for i, ch in enumerate(original):
+        origin.extend([i] * len(LETTERS.get(ch, ch)))
+    origin.append(len(original))
+    plain = marked.replace(open_mark, "").replace(close_mark, "")
+    lead = plain.startswith("…") and not folded.startswith("…")
+    trail = plain.endswith("…") and not folded.endswith("…")
+    body = plain[1 if lead else 0: len(plain) - 1 if trail else len(plain)]
+    start = folded.find(body)
+    if start < 0:
+        return marked
+    out: list[str] = ["…"] if lead else []
+    pos = start  # position in the folded text
+    rest = marked[1:] if lead else marked
+    if trail:
+        rest = rest[:-1]
+    while rest:
+        if rest.startswith(open_mark):
+            out.append(open_mark)
+            rest = rest[len(open_mark):]
+            continue
+        if rest.startswith(close_mark):
+            out.append(close_mark)
+            rest = rest[len(close_mark):]
+            continue
+        nxt = [i for i in (rest.find(open_mark), rest.find(close_mark)) if i >= 0]
+        run = rest[: min(nxt)] if nxt else rest
+        out.append(original[origin[pos]: origin[pos + len(run)]])
+        pos += len(run)
+        rest = rest[len(run):]
+    if trail:
+        out.append("…")
+    return "".join(out)

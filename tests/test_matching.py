@@ -1,0 +1,130 @@
+"""One way to match a name everywhere, and folding of letters that Unicode
+does not decompose (ł, đ, ø, æ, œ, ß, þ, ı) in the index, queries and marks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archiver.folding import fold, fold_letters, unfold_marks
+from archiver.search import mark_matches
+from tests.conftest import run, run_json, write_thread
+
+FOLDED_WORDS = {
+    "jadlem": "Wczoraj jadłem pierogi",
+    "di": "Mình đi ăn nhé",
+    "smorrebrod": "Smørrebrød til frokost",
+    "strasse": "Wir treffen uns in der Straße",
+    "aegir": "Ægir brews the ale",
+    "oeuvre": "Une œuvre majeure",
+    "thorn": "Þorn is an old letter",
+    "istanbul": "Yarın ıstanbul'a gidiyoruz",
+}
+
+
+def msg(ts: int, text: str, sender: str) -> dict:
+    return {"sender_name": sender, "timestamp_ms": ts, "content": text}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("dl") / "facebook-jordan-2024-01-01-abc"
+    inbox = root / "your_facebook_activity" / "messages" / "inbox"
+    write_thread(inbox / "agnespataki_1", [msg(1000 + i, t, "Ágnes Pataki")
+                                           for i, t in enumerate(FOLDED_WORDS.values())],
+                 title="Ágnes Pataki", participants=("Ágnes Pataki", "Jordan Lee"))
+    write_thread(inbox / "michal_2", [msg(5000, "Cześć", "Michał Kowalski")],
+                 title="Michał Kowalski", participants=("Michał Kowalski", "Jordan Lee"))
+    write_thread(inbox / "zoe_3", [msg(6000, "salut", "Zoë Faure")],
+                 title="Zoë Faure", participants=("Zoë Faure", "Jordan Lee"))
+    write_thread(inbox / "anamaria_4", [msg(7000, "hola", "Ana María Ruiz")],
+                 title="Ana María Ruiz", participants=("Ana María Ruiz", "Jordan Lee"))
+    for n, ts in ((5, 8000), (6, 9000)):
+        write_thread(inbox / f"weekendcrew_{n}",
+                     [msg(ts + i, f"plan {i}", "Ana María Ruiz") for i in range(n - 3)],
+                     title="Weekend crew", participants=("Ana María Ruiz", "Zoë Faure",
+                                                         "Jordan Lee"))
+    archive = tmp_path_factory.mktemp("archive") / "archive"
+    code, _, err = run(archive, "import", str(root))
+    assert code == 0, err
+    return archive
+
+
+@pytest.mark.parametrize(("ref", "title"), [
+    ("zoe", "Zoë Faure"), ("ana maria", "Ana María Ruiz"), ("AGNES", "Ágnes Pataki"),
+    ("michal", "Michał Kowalski"), ("  Michał  ", "Michał Kowalski"), ("pataki!", "Ágnes Pataki"),
+])
+def test_show_finds_names_without_accents_or_case(archive: Path, ref: str, title: str) -> None:
+    assert run_json(archive, "show", ref)["thread"]["title"] == title
+
+
+def test_every_command_that_takes_a_thread_matches_alike(archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agnes.md"
+    code, _, err = run(archive, "export", "agnes", "-o", str(out))
+    assert code == 0, err
+    assert "Ágnes Pataki" in out.read_text(encoding="utf-8")
+    hits = run_json(archive, "search", "cześć", "--thread", "michal")
+    assert [h["thread"] for h in hits] == ["Michał Kowalski"]
+    code, out_text, err = run(archive, "why", "michal")
+    assert code == 0, err
+    assert "Michał Kowalski" in out_text
+    assert [h["thread"] for h in run_json(archive, "search", "in:michal")] == ["Michał Kowalski"]
+
+
+def test_an_ambiguous_name_lists_what_tells_conversations_apart(archive: Path) -> None:
+    code, out, err = run(archive, "show", "weekend crew")
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == "chatkeep: 'weekend crew' names 2 conversations; give one's id:"
+    ids = [c["id"] for c in run_json(archive, "threads") if c["title"] == "Weekend crew"]
+    assert lines[1:] == [
+        f"  {ids[0]}  Weekend crew  (facebook, last 1970-01-01, 3 messages)",
+        f"  {ids[1]}  Weekend crew  (facebook, last 1970-01-01, 2 messages)",
+    ]
+    # The id then names one.
+    assert run_json(archive, "show", str(ids[1]))["thread"]["messages"] == 2
+
+
+def test_a_name_matching_nothing(archive: Path) -> None:
+    code, _, err = run(archive, "show", "nobody here")
+    assert code == 2
+    assert err == "chatkeep: no conversation matches 'nobody here' (see: chatkeep threads)\n"
+
+
+@pytest.mark.parametrize(("word", "text"), FOLDED_WORDS.items())
+def test_search_folds_letters_unicode_does_not_decompose(
+    archive: Path, word: str, text: str
+) -> None:
+    [hit] = run_json(archive, "search", word)
+    assert hit["text"] == text
+    # The mark sits on the word as written, which folds to what was typed.
+    marked = hit["snippet"].split("[", 1)[1].split("]", 1)[0]
+    assert marked in text and fold(marked) == word
+    # Typed with its own letters, the word finds the same message.
+    assert [h["text"] for h in run_json(archive, "search", marked.lower())] == [text]
+
+
+def test_found_words_are_marked_in_their_own_letters(archive: Path) -> None:
+    [hit] = run_json(archive, "search", "jadlem")
+    assert hit["snippet"] == "Wczoraj [jadłem] pierogi"
+    [hit] = run_json(archive, "search", "smorre*")
+    assert hit["snippet"] == "[Smørrebrød] til frokost"
+    assert mark_matches("strasse", "Straße und STRASSE") == [
+        ("Straße", True), (" und ", False), ("STRASSE", True)]
+    assert mark_matches("ægir", "Ægir brews") == [("Ægir", True), (" brews", False)]
+
+
+def test_unfold_marks_keeps_cut_snippets() -> None:
+    text = "aaa ł bbb Straße ccc"
+    folded = fold_letters(text)
+    assert folded == "aaa l bbb Strasse ccc"
+    marked = "…bbb <Strasse> ccc"
+    assert unfold_marks(text, marked, "<", ">") == "…bbb <Straße> ccc"
+
+
+def test_json_of_search_is_exact(archive: Path) -> None:
+    code, out, _ = run(archive, "search", "--json", "ıstanbul")
+    assert code == 0
+    assert json.loads(out)[0]["text"] == FOLDED_WORDS["istanbul"]
