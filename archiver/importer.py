@@ -42,6 +42,18 @@ BATCH_MESSAGES = 50_000
 ROW_CHUNK = 5_000
 
 
+TITLE_NAMES = 50  # a thread without a title is named after at most this many people
+
+
+def title_from_names(names: list[str]) -> str:
+    """The title of a thread that has none: its participants, the first
+    :data:`TITLE_NAMES` of them (a download may list a million)."""
+    shown = ", ".join(names[:TITLE_NAMES])
+    if len(names) > TITLE_NAMES:
+        shown += f" and {len(names) - TITLE_NAMES:,} others"
+    return shown
+
+
 class ImportBusy(Exception):
     """Another import is writing to the same archive."""
 
@@ -566,7 +578,7 @@ class _Writer:
     ) -> None:
         conn = self.conn
         source = t.source
-        title = info.title or (", ".join(info.participants) if info.participants else source.key)
+        title = info.title or title_from_names(info.participants) or source.key
         conn.execute(
             "UPDATE threads SET title = ?, image_uri = COALESCE(?, image_uri), "
             "extra = COALESCE(?, extra) WHERE id = ?",

@@ -177,12 +177,15 @@ def list_conversations(db: sqlite_utils.Database, *, with_parts: bool = True) ->
     if with_parts and convs:
         aliases = _owner_aliases(db)
         by_id = {c.id: c for c in convs}
+        # A set per conversation: a download may list a million participants.
+        seen: dict[int, set[str]] = {cid: set() for cid in by_id}
         for cid, name in db.execute(
             "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
             "JOIN threads t ON t.id = p.thread_id ORDER BY t.conversation_id, p.name"
         ):
             name = aliases.get(name, name)
-            if cid in by_id and name not in by_id[cid].participants:
+            if cid in by_id and name not in seen[cid]:
+                seen[cid].add(name)
                 by_id[cid].participants.append(name)
         for cid, part in _parts(db, None):
             if cid in by_id:
@@ -326,9 +329,13 @@ def messages_between(
         f"AND m.duplicate_of IN ({marks}) ORDER BY r.rowid",
         [cid, *ids],
     ).fetchall()
+    # A set per message: one message may carry a million reactions.
+    seen: dict[int, set[tuple[str, str]]] = {}
     for target, actor, reaction in own + copies:
         pair = (aliases.get(actor, actor), reaction)
-        if pair not in by_id[target].reactions:
+        pairs = seen.setdefault(target, set())
+        if pair not in pairs:
+            pairs.add(pair)
             by_id[target].reactions.append(pair)
     folder = archive_folder(db)
     for mid, kind, name, uri, present, remote, media_path, size in db.execute(

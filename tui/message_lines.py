@@ -19,6 +19,7 @@ A video, audio file or other file is a card: name, kind, size, duration.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -39,6 +40,8 @@ from .emoji import narrow
 from .thumbnails import PICTURE_KINDS, THUMB_COLUMNS, THUMB_ROWS
 
 GUTTER = 7  # "14:03  "
+# A message can carry a million reactions: past this many, the rest are counted.
+REACTIONS_SHOWN = 24
 # A pause longer than this between two messages of one sender repeats the name.
 SENDER_PAUSE_MS = 30 * 60 * 1000
 ATTACHMENT_ICONS = {
@@ -47,6 +50,18 @@ ATTACHMENT_ICONS = {
 
 
 MATCH_STYLE = Style(bold=True, reverse=True)
+
+
+def reaction_line(reactions: list[tuple[str, str]]) -> str:
+    """``❤ Ana  😂 Sam``: each reaction and who gave it, the first
+    :data:`REACTIONS_SHOWN` of them, then how many more of each emoji."""
+    shown = "  ".join(f"{narrow(r)} {narrow(actor)}" for actor, r in reactions[:REACTIONS_SHOWN])
+    if len(reactions) <= REACTIONS_SHOWN:
+        return shown
+    rest = Counter(r for _actor, r in reactions[REACTIONS_SHOWN:])
+    counts = "  ".join(f"{narrow(r)} {n:,}" for r, n in rest.most_common(5))
+    others = "" if len(rest) <= 5 else f"  and {len(rest) - 5:,} other kinds"
+    return f"{shown}  … {sum(rest.values()):,} more: {counts}{others}"
 
 
 @dataclass(frozen=True)
@@ -178,8 +193,8 @@ class MessageLayout:
         for a in msg.attachments:
             rows.extend(self._attachment(a, rows, pictures))
         if msg.reactions:
-            reactions = "  ".join(f"{narrow(r)} {narrow(actor)}" for actor, r in msg.reactions)
-            rows.extend(self._wrap(Text(reactions, style=s.reaction), indent=GUTTER))
+            rows.extend(self._wrap(Text(reaction_line(msg.reactions), style=s.reaction),
+                                   indent=GUTTER))
         if not rows:
             rows.append(self._row(Text(""), GUTTER))
         stamp = Segment(f"{when.strftime('%H:%M')}  ", s.event if msg.kind == "system" else s.time)

@@ -59,6 +59,10 @@ class ConversationList(Vertical):
         self.conversations = conversations
         self.tz = tz
         self.shown: list[Conversation] = []
+        # Each conversation's title and participants, folded once: a
+        # thread may list a million people, and the filter runs per key.
+        # (Kept with the conversation it was made from: "r" reloads the list.)
+        self._haystacks: dict[int, tuple[Conversation, str]] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter conversations…", id="conversation-filter")
@@ -78,11 +82,7 @@ class ConversationList(Vertical):
         """Show the conversations whose title or participants contain ``text``."""
         needle = fold(text)
         if needle:
-            # Matched as search's in: and `chatkeep show` match names (folding.py).
-            self.shown = [
-                c for c in self.conversations
-                if needle in fold(c.title) or any(needle in fold(p) for p in c.participants)
-            ]
+            self.shown = [c for c in self.conversations if needle in self._haystack(c)]
         else:
             self.shown = list(self.conversations)
         options = self.options
@@ -95,6 +95,17 @@ class ConversationList(Vertical):
         total = len(self.conversations)
         count = f"{len(self.shown):,} of {total:,}" if needle else f"{total:,} conversations"
         self.query_one("#conversation-count", Static).update(count)
+
+    def _haystack(self, conv: Conversation) -> str:
+        cached = self._haystacks.get(conv.id)
+        if cached is not None and cached[0] is conv:
+            return cached[1]
+        # Matched as search's in: and `chatkeep show` match names (folding.py);
+        # joined by a newline, which no folded filter holds, so a match never
+        # spans two names.
+        text = "\n".join(fold(name) for name in (conv.title, *conv.participants))
+        self._haystacks[conv.id] = (conv, text)
+        return text
 
     def select(self, conversation_id: int) -> None:
         """Highlight a conversation (when it was opened some other way)."""
