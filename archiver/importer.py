@@ -132,7 +132,7 @@ def import_downloads(
     writer: _Writer | None = None
     try:
         conversations.refresh_conversations(db)  # finish an interrupted import
-        writer = _Writer(db, archive_dir, report, copy_media, progress)
+        writer = _Writer(db, archive_dir, report, copy_media, progress, lock)
         importable = 0
         for group in group_paths(paths):
             try:
@@ -231,8 +231,10 @@ class _Writer:
         report: ImportReport,
         copy_media: bool,
         progress: ProgressFn | None,
+        lock_fd: int | None = None,
     ) -> None:
         self.db = db
+        self.lock_fd = lock_fd  # the reading process closes its copy
         self.conn: sqlite3.Connection = db.conn
         self.report = report
         self.media = MediaStore(archive_dir) if copy_media else None
@@ -357,7 +359,10 @@ class _Writer:
         )
         preparer = pipeline.Preparer(tree, ctx, self.media)
         thread: _ThreadWrite | None = None
-        for event in pipeline.prepared_events(preparer, to_read, parallel=parallel):
+        inherited = () if self.lock_fd is None else (self.lock_fd,)
+        for event in pipeline.prepared_events(
+            preparer, to_read, parallel=parallel, close_in_child=inherited
+        ):
             kind = event[0]
             if kind == "begin":
                 thread = self._begin_thread(event[1], download_id, signatures)

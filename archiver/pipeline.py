@@ -18,12 +18,17 @@ even.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import json
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -216,13 +221,16 @@ def describe(exc: BaseException) -> str:
 
 
 def prepared_events(
-    preparer: Preparer, sources: list[ThreadSource], *, parallel: bool
+    preparer: Preparer, sources: list[ThreadSource], *, parallel: bool,
+    close_in_child: tuple[int, ...] = (),
 ) -> Iterator[Event]:
     """The events of ``sources``, read in a helper process when ``parallel``.
 
     The helper pickles each event itself and writes it to a pipe: it prepares
     the next event while this process writes the last one, and a full pipe
     holds it back, so memory stays bounded without a queue's feeder thread.
+    It closes its copies of ``close_in_child`` (the import's lock), and it
+    ends when this process ends, however that happens.
     """
     if not parallel:
         yield from preparer.events(sources)
@@ -231,8 +239,8 @@ def prepared_events(
     receiver, sender = ctx.Pipe(duplex=False)
     _widen(sender)
     worker = ctx.Process(
-        target=_work, args=(preparer, sources, receiver, sender), daemon=True,
-        name="chatkeep-reader",
+        target=_work, args=(preparer, sources, receiver, sender, os.getpid(), close_in_child),
+        daemon=True, name="chatkeep-reader",
     )
     worker.start()
     sender.close()  # so that a dead helper reads as the end of the pipe here
@@ -260,6 +268,33 @@ def prepared_events(
         worker.join(timeout=5)
 
 
+PR_SET_PDEATHSIG = 1
+PARENT_WATCH_SECONDS = 0.5
+
+
+def _end_with(parent: int) -> None:
+    """Make this process end when ``parent`` does, whatever ends it (a kill,
+    a closed terminal): the kernel's parent-death signal on Linux, and a
+    thread watching the parent's pid everywhere (it runs while the main
+    thread parses, between any two steps of Python code)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="chatkeep-parent-watch", daemon=True).start()
+
+
 def _widen(conn: Any) -> None:
     """Let the pipe hold a few events, so the reader keeps going while the
     writer commits (Linux only; elsewhere the default size is kept)."""
@@ -269,10 +304,23 @@ def _widen(conn: Any) -> None:
         pass
 
 
-def _work(preparer: Preparer, sources: list[ThreadSource], receiver: Any, sender: Any) -> None:
-    """The helper process: read everything and hand the events over. When the
-    writer dies the pipe breaks, and this process ends with it."""
+def _work(
+    preparer: Preparer, sources: list[ThreadSource], receiver: Any, sender: Any,
+    parent: int, close_in_child: tuple[int, ...],
+) -> None:
+    """The helper process: read everything and hand the events over. It ends
+    with the writer: at once on Linux, within a second elsewhere, and at the
+    latest when the pipe breaks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+    # The writer turns these into a clean stop; here they simply end the process.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    _end_with(parent)
+    for fd in close_in_child:
+        # Closing (never unlocking) this copy leaves the lock to the writer
+        # alone, so that it goes when the writer goes.
+        with contextlib.suppress(OSError):
+            os.close(fd)
     receiver.close()
     # Zip files the writer opened share their file offsets with this process:
     # open them afresh here.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ def import_cmd(
         # Said before anything is made: a typo never leaves an empty archive behind.
         fail(f"no such file or folder: {', '.join(missing)}; nothing was imported")
     try:
-        with import_progress(enabled=not as_json) as progress:
+        with _stop_signals_interrupt(), import_progress(enabled=not as_json) as progress:
             report = import_downloads(
                 archive_dir(ctx), list(paths), copy_media=not no_media,
                 platform=platform, progress=progress,
@@ -72,6 +75,28 @@ def _headline(report: Any) -> str:
     if report.errors:
         return f"Nothing was imported; see the error{'s' * (len(report.errors) > 1)} above"
     return "Nothing was imported"
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop the import as Ctrl-C does:
+    the batch in progress is rolled back, the rest is kept, the lock is let go
+    and the reading process ends, instead of dying half-way."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {}
+    try:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, interrupt)
+    except ValueError:  # not the main thread: leave the signals alone
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _print_import_summary(report: Any) -> None:
