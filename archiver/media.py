@@ -12,11 +12,13 @@ the same photo from two downloads is stored once.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -24,6 +26,11 @@ from typing import BinaryIO
 from .sources import DownloadTree, Member, safe_relative
 
 CHUNK = 1024 * 1024
+# Runs of zeros at least this long are skipped when copying (a hole in the
+# copy), so a sparse or zero-filled attachment costs no more disk than in the
+# download, whatever the source (a folder, or a zip member that has no holes).
+HOLE = 64 * 1024
+_ZEROS = bytes(HOLE)
 OUTSIDE = "outside"
 
 
@@ -115,8 +122,9 @@ class MediaStore:
             with os.fdopen(fd, "wb") as out, tree.open(member) as src:
                 while chunk := src.read(CHUNK):
                     digest.update(chunk)
-                    out.write(chunk)
+                    write_sparse(out, chunk)
                     size += len(chunk)
+                out.truncate(size)  # a file that ends in a hole still has its length
             sha = digest.hexdigest()
             rel = f"media/{sha[:2]}/{sha}{ext}"
             dest = self.root / rel
@@ -145,9 +153,12 @@ class MediaStore:
         digest = hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as out, tree.open(member) as src:
+                size = 0
                 while chunk := src.read(CHUNK):
                     digest.update(chunk)
-                    out.write(chunk)
+                    write_sparse(out, chunk)
+                    size += len(chunk)
+                out.truncate(size)
             if digest.hexdigest() != sha256:
                 os.unlink(tmp_name)
                 return False
@@ -158,6 +169,73 @@ class MediaStore:
                 os.unlink(tmp_name)
             raise
         return True
+
+
+def write_sparse(out: BinaryIO, chunk: bytes) -> None:
+    """Write ``chunk`` at the current position, seeking over every block of
+    :data:`HOLE` zeros instead of writing it (the file system leaves a hole;
+    where it cannot, it reads back as zeros all the same)."""
+    view = memoryview(chunk)
+    data_from = 0  # the start of the data not yet written
+    for start in range(0, len(view) - HOLE + 1, HOLE):
+        if chunk[start:start + HOLE] == _ZEROS:  # bytes compare at memcmp speed
+            if data_from < start:
+                out.write(view[data_from:start])
+            out.seek(HOLE, os.SEEK_CUR)
+            data_from = start + HOLE
+    if data_from < len(view):
+        out.write(view[data_from:])
+
+
+def copy_file(source: Path, dest: Path) -> None:
+    """Copy ``source`` to ``dest`` keeping its holes: only the ranges that
+    hold data are copied (found with SEEK_DATA/SEEK_HOLE, copied with
+    copy_file_range where the OS has them), zero blocks within them are
+    skipped too, and the length is set at the end."""
+    with open(source, "rb") as src, open(dest, "wb") as out:
+        size = os.fstat(src.fileno()).st_size
+        for start, end in _data_ranges(src.fileno(), size):
+            _copy_range(src, out, start, end)
+        out.truncate(size)
+
+
+def _data_ranges(fd: int, size: int) -> Iterator[tuple[int, int]]:
+    """[start, end) of each run of data in an open file (all of it where
+    the OS or the file system cannot tell holes apart)."""
+    if not hasattr(os, "SEEK_DATA"):
+        yield 0, size
+        return
+    position = 0
+    while position < size:
+        try:
+            start = os.lseek(fd, position, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:  # only a hole is left
+                return
+            yield position, size  # SEEK_DATA not supported here
+            return
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        yield start, end
+        position = end
+
+
+def _copy_range(src: BinaryIO, out: BinaryIO, start: int, end: int) -> None:
+    if hasattr(os, "copy_file_range"):
+        try:
+            while start < end:
+                done = os.copy_file_range(src.fileno(), out.fileno(), end - start, start, start)
+                if done == 0:
+                    break
+                start += done
+            if start >= end:
+                return
+        except OSError:
+            pass  # across file systems on older kernels, say: copy by hand below
+    src.seek(start)
+    out.seek(start)
+    while start < end and (chunk := src.read(min(CHUNK, end - start))):
+        write_sparse(out, chunk)
+        start += len(chunk)
 
 
 def file_sha256(path: Path) -> str:

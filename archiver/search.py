@@ -36,6 +36,7 @@ same rows; only the speed differs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -920,6 +921,32 @@ class SearchHit:
         }
 
 
+class QueryTooComplex(sqlite3.OperationalError):
+    """A query SQLite refuses for its size (hundreds of negated filters, say).
+    A subclass of SQLite's own error, so that callers that show "search
+    failed" for a damaged archive show this sentence too."""
+
+
+# SQLite's words for a statement past its limits (depth of the expression
+# tree, bound variables, FTS5's own expression depth).
+_TOO_COMPLEX = ("expression tree is too large", "too many sql variables",
+                "parser stack overflow", "fts expression tree is too large")
+
+
+@contextlib.contextmanager
+def _size_limits() -> Iterator[None]:
+    """Turn SQLite's refusal of a statement too large into a sentence."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if any(words in str(exc).lower() for words in _TOO_COMPLEX):
+            raise QueryTooComplex(
+                "the search has too many words and filters to run (SQLite's limit); "
+                "use fewer, a few hundred at most"
+            ) from None
+        raise
+
+
 def search(
     db: sqlite_utils.Database | sqlite3.Connection, text: str, *, limit: int = 50,
     rank: bool = False, conversation_id: int | None = None, tz: tzinfo | str | None = None,
@@ -927,12 +954,24 @@ def search(
 ) -> list[SearchHit]:
     """Messages matching ``text``, newest first (``rank``: most relevant first).
 
-    Never raises on the query text. ``tz`` (a zone or an IANA name; default the
+    Never raises on the query text, except :class:`QueryTooComplex` for one
+    too large for SQLite. ``tz`` (a zone or an IANA name; default the
     machine's) is where dates such as ``on:2023-12-01`` begin and end;
     ``conversation_id`` keeps one conversation; ``offset`` pages; snippets mark
     matches with ``open_mark`` and ``close_mark``; ``driver`` as in
     :func:`plan_search`.
     """
+    with _size_limits():
+        return _search(db, text, limit=limit, rank=rank, conversation_id=conversation_id,
+                       tz=tz, offset=offset, open_mark=open_mark, close_mark=close_mark,
+                       driver=driver)
+
+
+def _search(
+    db: sqlite_utils.Database | sqlite3.Connection, text: str, *, limit: int,
+    rank: bool, conversation_id: int | None, tz: tzinfo | str | None,
+    offset: int, open_mark: str, close_mark: str, driver: str | None,
+) -> list[SearchHit]:
     conn = _conn(db)
     plan = plan_search(conn, text, limit=limit, rank=rank, conversation_id=conversation_id,
                        tz=tz, offset=offset, driver=driver)
@@ -972,10 +1011,11 @@ def count_hits(
     """How many messages match ``text``, counting at most ``cap`` (so that
     saying "showing 50 of 108" never costs more than a search of ``cap``)."""
     conn = _conn(db)
-    plan = plan_search(conn, text, limit=cap, conversation_id=conversation_id, tz=tz)
-    if plan is None:
-        return 0
-    return int(conn.execute(f"SELECT COUNT(*) FROM ({plan.sql})", plan.params).fetchone()[0])
+    with _size_limits():
+        plan = plan_search(conn, text, limit=cap, conversation_id=conversation_id, tz=tz)
+        if plan is None:
+            return 0
+        return int(conn.execute(f"SELECT COUNT(*) FROM ({plan.sql})", plan.params).fetchone()[0])
 
 
 def _fts_test(*, negated: bool, probe: bool) -> str:

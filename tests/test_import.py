@@ -325,3 +325,54 @@ def test_parts_are_read_in_the_download_order_even_where_times_tie(archive: Path
     texts = [m["text"] for m in run_json(archive, "show", "danadupont_4401")["messages"]]
     assert texts[:4] == ["part ten, first", "part ten, second", "part two, first",
                          "part two, second"]
+
+
+def _holes_supported(folder: Path) -> bool:
+    probe = folder / "probe"
+    with open(probe, "wb") as f:
+        f.truncate(4 << 20)
+        f.write(b"x")
+    supported = probe.stat().st_blocks * 512 < (1 << 20)
+    probe.unlink()
+    return supported
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_zero_filled_media_is_copied_sparse(tmp_path: Path, zipped: bool) -> None:
+    """A 32 MB attachment that is zeros but for a few bytes takes a few
+    blocks in the archive, from a folder (sparse source) or a zip (not)."""
+    if not _holes_supported(tmp_path):
+        pytest.skip("this file system cannot hold sparse files")  # reason: nothing to measure
+    root = tmp_path / "dl"
+    uri = "messages/inbox/ana_1/photos/blank.jpg"
+    write_thread(root / "messages" / "inbox" / "ana_1", [
+        {"sender_name": "Ana", "timestamp_ms": 1_700_000_000_000, "photos": [{"uri": uri}]},
+    ])
+    photo = root / uri
+    photo.parent.mkdir()
+    size = 32 << 20
+    with open(photo, "wb") as f:
+        f.write(b"\xff\xd8 start")
+        f.truncate(size - 2)
+        f.seek(size - 2)
+        f.write(b"\xff\xd9")
+    source: Path = root
+    if zipped:
+        source = tmp_path / "dl.zip"
+        with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in root.rglob("*"):
+                if path.is_file():
+                    zf.write(path, path.relative_to(root).as_posix())
+    archive = tmp_path / "archive"
+    report = run_json(archive, "import", str(source))
+    assert report["media_copied"] == 1
+    [copy] = [p for p in (archive / "media").rglob("*.jpg")]
+    assert copy.stat().st_size == size
+    assert copy.stat().st_blocks * 512 <= 1 << 20  # a few blocks of data, the rest holes
+    assert copy.read_bytes() == photo.read_bytes()
+    # The export's copy keeps the holes as well.
+    out = tmp_path / "out" / "ana.md"
+    assert run(archive, "export", "Thread", "-o", str(out))[0] == 0
+    [exported] = (tmp_path / "out").rglob("*.jpg")
+    assert exported.stat().st_size == size and exported.stat().st_blocks * 512 <= 1 << 20
+    assert exported.read_bytes() == photo.read_bytes()

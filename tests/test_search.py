@@ -592,3 +592,16 @@ def test_period_bounds_at_midnight(boundary_db, tz: str, old: set[str], new: set
         assert texts("on:2024", driver) == new, driver
         assert texts("after:2023", driver) == new, driver
         assert texts("on:2023-12-31 year", driver) == old, driver
+
+
+def test_a_query_too_large_for_sqlite_gets_a_sentence(archive_dir: Path, db) -> None:
+    """Hundreds of negated periods nest deeper than SQLite's 1,000 levels."""
+    from archiver.search import QueryTooComplex
+
+    query = " ".join(f"-on:20{10 + i % 15}-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(1500))
+    with pytest.raises(QueryTooComplex, match="too many words and filters"):
+        search(db, query, tz="UTC")
+    code, out, err = run(archive_dir, "search", query, "--tz", "UTC")
+    assert code == 2 and out == ""
+    assert err == ("chatkeep: the search has too many words and filters to run (SQLite's "
+                   "limit); use fewer, a few hundred at most\n")

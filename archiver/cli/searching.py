@@ -36,7 +36,7 @@ def search_cmd(
       has:photo|video|audio|file|gif|sticker|attachment|link|reaction
       platform:facebook|instagram|messenger  is:unsent|call|system
     """
-    from ..search import COUNT_CAP, count_hits, query_notes, search
+    from ..search import COUNT_CAP, QueryTooComplex, count_hits, query_notes, search
     from ..timefmt import local
 
     zone = zone_option(tz)
@@ -52,6 +52,8 @@ def search_cmd(
             if total > limit:
                 of = f"more than {COUNT_CAP:,}" if total > COUNT_CAP else f"{total:,}"
                 notes.append(f"showing {limit:,} of {of}; --limit N for more")
+    except QueryTooComplex as exc:
+        fail(str(exc))
     except sqlite3.Error as exc:  # a damaged archive: one line, never a traceback
         fail(f"search failed: {exc}")
     if as_json:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import IO
 import sqlite_utils
 
 from .. import views
+from ..media import copy_file
 from ..search import Period, parse_period
 from ..views import Attachment, Conversation, MessageView
 
@@ -136,7 +136,7 @@ class MediaCopier:
         if not (dest.is_file() and dest.stat().st_size == source.stat().st_size):
             self.media_dir.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.partial")
-            shutil.copyfile(source, tmp)
+            copy_file(source, tmp)  # an attachment's holes stay holes
             os.replace(tmp, dest)
             self.result.media_copied += 1
         return rel.name
