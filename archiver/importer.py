@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import sqlite_utils
 from . import conversations, dialects, pipeline, schema
 from .dialects import ReadContext, ThreadSource
 from .fingerprint import OccurrenceCounter, content_fingerprint, with_occurrence
-from .media import MediaStore
+from .media import MediaStore, file_sha256
 from .records import ThreadInfo
 from .schema import ArchiveError, open_archive
 from .sources import DownloadTree, SourceError, group_paths, open_download, safe_relative
@@ -39,6 +40,8 @@ HTML_SENTENCE = (
     "download from Meta's \"Download your information\" page with the format set to JSON"
 )
 BATCH_MESSAGES = 50_000
+# meta key: when the last import ended, as epoch seconds (see _restore_media).
+MEDIA_WRITTEN_KEY = "last_import_ended"
 ROW_CHUNK = 5_000
 
 
@@ -244,6 +247,13 @@ class _Writer:
         self.batch_first_id = 0
         self.next_id = 0
         self.touched_threads: set[int] = set()
+        # When the last import ended (epoch seconds): media copies changed
+        # since then are checked by their SHA-256 (before any was recorded,
+        # by their size alone).
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (MEDIA_WRITTEN_KEY,)
+        ).fetchone()
+        self.imported_before = float(row[0]) if row else float("inf")
         # A first import into an empty archive builds some indexes at the end.
         self.bulk = self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]
         if self.bulk:
@@ -272,6 +282,11 @@ class _Writer:
         self.in_batch = False
 
     def finish(self) -> None:
+        self._begin()
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            (MEDIA_WRITTEN_KEY, str(time.time())),
+        )
         self._commit()
         self._leave_bulk()
         from . import crossapp
@@ -411,9 +426,12 @@ class _Writer:
 
     def _restore_media(self, tree: DownloadTree, thread_ids: list[int]) -> None:
         """Put back copies in ``media/`` that the unchanged threads use but that
-        are missing or have the wrong size, from this download's files."""
+        are missing or damaged, from this download's files (wherever the
+        download is now). A copy is damaged when its size is wrong, or when it
+        changed after the last import and its SHA-256 is wrong: hashing only
+        those keeps a re-import quick."""
         assert self.media is not None
-        members: dict[str, Any] | None = None
+        members: _Members | None = None
         seen: set[str] = set()
         for start in range(0, len(thread_ids), 500):
             chunk = thread_ids[start:start + 500]
@@ -430,13 +448,16 @@ class _Writer:
                 seen.add(media_path)
                 dest = self.media.root / media_path
                 try:
-                    if dest.stat().st_size == size:
+                    st = dest.stat()
+                    if st.st_size == size and (
+                        st.st_mtime <= self.imported_before or file_sha256(dest) == sha
+                    ):
                         continue
                 except OSError:
                     pass
                 if members is None:
-                    members = {m.label: m for m in tree}
-                member = members.get(source_path)
+                    members = _Members(tree)
+                member = members.find(source_path)
                 if member is None:
                     continue
                 try:
@@ -747,6 +768,31 @@ _INSERT_ATTACHMENT = (
     "INSERT INTO attachments (message_id, kind, name, uri, source_path, present, remote, sha256, "
     "media_path, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+class _Members:
+    """A download's files by the label an earlier import recorded for them
+    (``attachments.source_path``), even when the download has moved since:
+    then by the member's name inside its zip, or by the longest tail of the
+    recorded path that is a path inside the download."""
+
+    def __init__(self, tree: DownloadTree) -> None:
+        self.by_label = {m.label: m for m in tree}
+        self.by_path = {m.path: m for m in tree}
+        self.by_zip_name = {m.zip_name: m for m in tree if m.zip_name is not None}
+
+    def find(self, label: str) -> Any:
+        if label in self.by_label:
+            return self.by_label[label]
+        marker = " (member "
+        if label.endswith(")") and marker in label:
+            return self.by_zip_name.get(label[label.rindex(marker) + len(marker):-1])
+        parts = label.replace("\\", "/").split("/")
+        for i in range(1, len(parts)):
+            found = self.by_path.get("/".join(parts[i:]))
+            if found is not None:
+                return found
+        return None
 
 
 def _signature(tree: DownloadTree, source: ThreadSource) -> str:

@@ -35,7 +35,8 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
                        automatic reason for a join is JSON in ``threads.linked_by``.
 ``meta``               small facts: ``owner_aliases`` (the owner's name in each
                        app → the name shown), ``crossapp_checked_message_id``
-                       (how far cross-app linking has looked).
+                       (how far cross-app linking has looked), ``last_import_ended``
+                       (epoch seconds; media copies changed since are re-checked).
 ``messages_fts``       FTS5 over message text and share text / attachment names,
                        read through the view ``messages_fts_source`` (folded
                        letters, see ``folding.py``); it stores no text itself.

@@ -227,3 +227,32 @@ def test_check_and_stats_count_the_same_messages(tmp_path: Path) -> None:
     assert code == 0
     assert out == (f"archive OK ({stats['messages']:,} messages and {copies:,} copies of them "
                    "from another app's download, 7 media files checked)\n")
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut short", "edited, same size"])
+def test_reimporting_restores_a_media_file_even_when_nothing_changed(
+    archive: Path, tmp_path: Path, damage: str
+) -> None:
+    import os
+    import shutil
+    import time
+
+    path = media_file(archive)
+    if damage == "deleted":
+        path.unlink()
+    elif damage == "cut short":
+        path.write_bytes(PHOTO[:5])
+    else:
+        time.sleep(0.01)
+        path.write_bytes(PHOTO.replace(b"photo", b"PHOTO"))
+        os.utime(path, (time.time() + 5, time.time() + 5))  # clearly after the import
+    assert not check_archive(archive).ok
+    # The download has moved since it was imported: its files are still found.
+    moved = tmp_path / "elsewhere" / "download"
+    shutil.move(archive.parent / "download", moved)
+    report = run_json(archive, "import", str(moved))
+    assert (report["threads"], report["messages_added"], report["media_restored"]) == (2, 0, 1)
+    assert path.read_bytes() == PHOTO
+    assert check_archive(archive).ok
+    # And a second re-import has nothing to restore.
+    assert run_json(archive, "import", str(moved))["media_restored"] == 0
