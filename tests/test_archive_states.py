@@ -116,6 +116,14 @@ def test_reading_commands_read_a_read_only_archive(
     assert snapshot(ro) == before
 
 
+def test_export_reads_a_read_only_archive(demo: Path, tmp_path: Path, read_only) -> None:
+    ro = read_only(copy_of(demo, tmp_path / "backup"))
+    code, out, err = run(ro, "export", "--all", "-o", str(tmp_path / "out"))
+    assert (code, err) == (0, "")
+    assert out == f"Wrote 8 conversations to {tmp_path / 'out'}\n"
+    assert len(list((tmp_path / "out").glob("*.md"))) == 8
+
+
 def test_the_reader_reads_a_read_only_archive(demo: Path, tmp_path: Path, read_only) -> None:
     from tui.app import ChatkeepReader
 
