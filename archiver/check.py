@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .media import file_sha256
-from .schema import DB_NAME, ArchiveError, NoArchive, open_archive
+from .schema import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
 from .sources import safe_relative
 
 MAX_LISTED = 20  # ids listed in one problem line
@@ -82,8 +82,8 @@ def check_archive(archive_dir: Path) -> CheckReport:
     fixes = _Fixes(archive_dir)
     try:
         db = open_archive(archive_dir, readonly=True)
-    except NoArchive:
-        raise
+    except (NoArchive, ArchiveUnavailable):
+        raise  # nothing is damaged: said as every command says it
     except ArchiveError as exc:  # not even its header can be read
         report.add(f"database: {archive_dir / DB_NAME} cannot be opened ({exc})",
                    fixes.restore())

@@ -71,6 +71,12 @@ class NoArchive(ArchiveError):
     """There is no archive in the folder yet."""
 
 
+class ArchiveUnavailable(ArchiveError):
+    """A whole archive that cannot be used now or here: made by a newer
+    chatkeep, locked by another program, or read-only for a write. Nothing
+    in it is damaged."""
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 # The tables chatkeep makes: a database holding any other table is not ours,
 # and is never changed.
@@ -149,7 +155,7 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
         ensure_indexes(conn)
     except sqlite3.Error as exc:
         conn.close()
-        raise ArchiveError(describe_error(exc, directory)) from None
+        raise error_for(exc, directory) from None
     for suffix in ("-wal", "-shm"):
         side = Path(str(db_path) + suffix)
         if side.exists():
@@ -162,7 +168,7 @@ class ArchiveOutdated(ArchiveError):
 
 
 def read_only_error(directory: Path) -> ArchiveError:
-    return ArchiveError(
+    return ArchiveUnavailable(
         f"{directory} is read-only, so nothing can be written to the archive there. "
         "Copy it somewhere writable and use the copy (--archive DIR)."
     )
@@ -229,7 +235,7 @@ def inspect_archive(directory: Path, *, for_writing: bool = False) -> None:
             conn = _probe(sqlite3.connect(f"{db_path.resolve().as_uri()}?immutable=1",
                                           uri=True, check_same_thread=False))
         except sqlite3.Error as exc:
-            raise ArchiveError(describe_error(exc, Path(directory))) from None
+            raise error_for(exc, Path(directory)) from None
     try:
         _check_version(conn, db_path, Path(directory), allow_older=True)
     finally:
@@ -264,7 +270,7 @@ def _connect_readonly(directory: Path, db_path: Path) -> sqlite3.Connection:
         if _busy(exc) or isinstance(exc, sqlite3.DatabaseError) and not isinstance(
             exc, sqlite3.OperationalError
         ):
-            raise ArchiveError(describe_error(exc, directory)) from None
+            raise error_for(exc, directory) from None
         first = exc
     # SQLite could not make its -wal/-shm files (a read-only folder or mount, a
     # full disk). Read the file as it is, unless changes are still in the -wal
@@ -281,7 +287,7 @@ def _connect_readonly(directory: Path, db_path: Path) -> sqlite3.Connection:
     try:
         return _probe(sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False))
     except sqlite3.Error as exc:
-        raise ArchiveError(describe_error(exc, directory)) from None
+        raise error_for(exc, directory) from None
 
 
 def _probe(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -306,9 +312,9 @@ def _check_version(
             "AND name NOT LIKE 'messages_fts%'"
         )}
     except sqlite3.Error as exc:
-        raise ArchiveError(describe_error(exc, directory)) from None
+        raise error_for(exc, directory) from None
     if version > SCHEMA_VERSION:
-        raise ArchiveError(
+        raise ArchiveUnavailable(
             f"{db_path} was made by a newer chatkeep (schema {version}; this one reads up "
             f"to {SCHEMA_VERSION}). Upgrade chatkeep to open it; the archive is left as it is."
         )
@@ -341,6 +347,12 @@ def _disk_full(directory: Path) -> bool:
 def _full_disk_sentence(directory: Path) -> str:
     return (f"The disk holding {directory} is full, so SQLite cannot open the archive. "
             "Free some space and try again.")
+
+
+def error_for(exc: BaseException, directory: Path) -> ArchiveError:
+    """The ArchiveError for an SQLite error met on the archive."""
+    cls = ArchiveUnavailable if _busy(exc) else ArchiveError
+    return cls(describe_error(exc, directory))
 
 
 def describe_error(exc: BaseException, directory: Path) -> str:

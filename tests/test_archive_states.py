@@ -213,7 +213,7 @@ STATES = {
                            "archive. Move it away, or choose another folder with --archive DIR.")),
 }
 COMMANDS = [
-    ("threads",), ("show", "1"), ("search", "the"), ("stats",), ("why", "1"), ("audit",),
+    ("threads",), ("check",), ("show", "1"), ("search", "the"), ("stats",), ("why", "1"), ("audit",),
     ("export", "--all", "-o", "OUT"), ("link", "1", "3"), ("unlink", "1"), ("check", "--repair"),
     ("import", DOWNLOADS[0]), ("browse",), (),
 ]
@@ -226,6 +226,8 @@ def test_a_damaged_or_foreign_database_is_one_sentence(
 ) -> None:
     if state == "empty" and command[:1] == ("import",):
         pytest.skip("an empty file holds nothing: an import starts the archive in it")
+    if command == ("check",) and state != "newer":
+        pytest.skip("check reports damage as a problem with its fix (tested below)")
     archive = copy_of(demo, tmp_path / "archive")
     db = archive / DB_NAME
     full = db.stat().st_size
@@ -260,6 +262,19 @@ def test_check_names_a_damaged_database_as_its_problem(demo: Path, tmp_path: Pat
     assert out.splitlines()[1].startswith("  fix: restore chatkeep.db from a backup")
 
 
+def test_an_archive_of_an_older_chatkeep_on_a_read_only_mount(
+    tmp_path: Path, read_only
+) -> None:
+    from tests.conftest import FIXTURES
+
+    ro = read_only(copy_of(FIXTURES / "archive_v1", tmp_path / "old"))
+    for args in (("threads",), ("search", "the"), ("audit",)):
+        assert run(ro, *args) == (2, "", (
+            f"chatkeep: {ro / DB_NAME} was made by an older chatkeep and cannot be upgraded "
+            "where it is, because the folder is read-only. Copy the folder somewhere writable "
+            "and open the copy (--archive DIR).\n"))
+
+
 def test_an_import_into_an_empty_file_starts_the_archive(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -283,8 +298,8 @@ time.sleep(60)
 """
 
 
-@pytest.mark.parametrize("command", [("threads",), ("import", DOWNLOADS[0]), ()],
-                         ids=["threads", "import", "reader"])
+@pytest.mark.parametrize("command", [("threads",), ("check",), ("import", DOWNLOADS[0]), ()],
+                         ids=["threads", "check", "import", "reader"])
 def test_an_archive_locked_by_another_program(
     demo: Path, tmp_path: Path, command: tuple[str, ...]
 ) -> None:
