@@ -202,16 +202,17 @@ def _in_background(
 
 
 INSIGHTS_INDEX = "idx_messages_conversation_id_position_timestamp_ms_sender"
+COPIES_INDEX = "idx_messages_duplicate_of"
 
 
-def _index_hint(conn: sqlite3.Connection) -> str:
-    """``INDEXED BY`` the insights index where it exists (the planner would
-    rather scan the table than a partial index; a first import builds the
-    index only at its end)."""
+def _index_hint(conn: sqlite3.Connection, name: str = INSIGHTS_INDEX) -> str:
+    """``INDEXED BY name`` where that index exists. The planner would rather
+    scan the table (or an index that saves a sort) than a partial index; and
+    a first import builds the indexes only at its end."""
     found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (INSIGHTS_INDEX,)
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
     ).fetchone()
-    return f" INDEXED BY {INSIGHTS_INDEX}" if found else ""
+    return f" INDEXED BY {name}" if found else ""
 
 
 @dataclass(frozen=True)
@@ -383,8 +384,8 @@ def _people(conn: sqlite3.Connection, scope: _Scope, aliases: dict[str, str]) ->
             f"SELECT m.sender, COUNT(*) FROM messages m WHERE {where} GROUP BY m.sender", params
         ), aliases)
         counts.subtract(_named(conn.execute(
-            f"SELECT m.sender, COUNT(*) FROM messages m WHERE {where} "
-            "AND m.duplicate_of IS NOT NULL GROUP BY m.sender", params
+            f"SELECT m.sender, COUNT(*) FROM messages m{_index_hint(conn, COPIES_INDEX)} "
+            f"WHERE {where} AND m.duplicate_of IS NOT NULL GROUP BY m.sender", params
         ), aliases))
     else:
         where, params = scope.where()
@@ -433,7 +434,8 @@ def _media(conn: sqlite3.Connection, scope: _Scope) -> dict[str, int]:
             "SELECT kind, COUNT(*) FROM attachments GROUP BY kind"
         ).fetchall()))
         counts.subtract(dict(conn.execute(
-            "SELECT a.kind, COUNT(*) FROM messages m JOIN attachments a ON a.message_id = m.id "
+            f"SELECT a.kind, COUNT(*) FROM messages m{_index_hint(conn, COPIES_INDEX)} "
+            "CROSS JOIN attachments a ON a.message_id = m.id "
             "WHERE m.duplicate_of IS NOT NULL GROUP BY a.kind"
         ).fetchall()))
         return _most_first(+counts)
@@ -463,8 +465,8 @@ def _reactions(
     actor, alias_r = _name_sql("r.actor", aliases)
     earlier, alias_o = _name_sql("o.actor", aliases)
     twice = conn.execute(
-        "SELECT r.actor, r.reaction, COUNT(*) FROM messages m "
-        "JOIN reactions r ON r.message_id = m.id "
+        f"SELECT r.actor, r.reaction, COUNT(*) FROM messages m{_index_hint(conn, COPIES_INDEX)} "
+        "CROSS JOIN reactions r ON r.message_id = m.id "
         f"WHERE {where} AND m.duplicate_of IS NOT NULL AND EXISTS ("
         "SELECT 1 FROM messages c JOIN reactions o ON o.message_id = c.id "
         "WHERE (c.id = m.duplicate_of OR (c.duplicate_of = m.duplicate_of AND c.id < m.id)) "
