@@ -1,0 +1,293 @@
+"""Plant known bugs one at a time and see whether the tests notice.
+
+A test suite is worth what it catches. This script copies the code to a
+temporary folder, and for each bug of a fixed list (text repair, fingerprints,
+parts, search bounds, the joining rules, export escaping, time zones, and a few
+more that tests once missed) changes one line, runs the tests of that area,
+and reports whether some test failed ("caught") or all passed ("SURVIVED").
+Each bug is a realistic slip, not a syntax error. A bug whose line is no
+longer in the code is reported as "stale": edit its entry below.
+
+It is a script to run before a release, not part of CI (it runs the tests
+about 30 times: 10-20 minutes on two cores). Its last result is in
+benchmarks/README.md.
+
+    python benchmarks/mutation.py               # every bug
+    python benchmarks/mutation.py --list        # the bugs, without running anything
+    python benchmarks/mutation.py --only parts_sorted_as_text,cutover_no_limit
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COPIED = ("archiver", "tui", "tests", "sample_exports", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    area: str
+    file: str
+    old: str  # must occur exactly once in the file
+    new: str
+    tests: tuple[str, ...]
+    what: str
+
+
+BUGS: tuple[Bug, ...] = (
+    # Text repair.
+    Bug("repair_list_first_item_only", "text repair", "archiver/text.py",
+        "return [repair_any(v) for v in value]",
+        "return [repair_any(value[0]), *value[1:]] if value else value",
+        ("tests/test_import.py", "tests/test_bad_input.py"),
+        "only the first string of a list in an unmapped field is repaired"),
+    Bug("repair_keeps_dict_keys_raw", "text repair", "archiver/text.py",
+        "return {repair(k) if isinstance(k, str) else k: repair_any(v)",
+        "return {k: repair_any(v)",
+        ("tests/test_import.py", "tests/test_bad_input.py", "tests/test_properties.py"),
+        "keys of unmapped objects stay mojibake"),
+    Bug("repair_replaces_genuine_latin1", "text repair", "archiver/text.py",
+        'return s.encode("latin-1").decode("utf-8")',
+        'return s.encode("latin-1").decode("utf-8", errors="replace")',
+        ("tests/test_import.py", "tests/test_properties.py", "tests/test_bad_input.py"),
+        "text that is not mojibake gets U+FFFD instead of being kept"),
+    Bug("match_text_keeps_case", "text repair", "archiver/text.py",
+        'return " ".join(repair(s).split()).casefold()',
+        'return " ".join(repair(s).split())',
+        ("tests/test_crossapp.py",),
+        "the same message in two apps must match in case too"),
+    # Fingerprints.
+    Bug("fingerprint_ignores_sender", "fingerprints", "archiver/fingerprint.py",
+        '_SEP.join((sender, text or "", names))',
+        '_SEP.join((text or "", names))',
+        ("tests/test_import.py", "tests/test_crossapp.py", "tests/test_properties.py"),
+        "two people saying the same thing at the same time are one message"),
+    Bug("occurrences_not_counted", "fingerprints", "archiver/fingerprint.py",
+        "self._counts[base] = n + 1",
+        "self._counts[base] = n",
+        ("tests/test_import.py", "tests/test_properties.py"),
+        "a double 'ok' in the same millisecond keeps one of them"),
+    # Parts.
+    Bug("parts_sorted_as_text", "parts", "archiver/dialects/meta_dyi.py",
+        "parts = sorted(folders[folder], key=lambda p: p[0])",
+        "parts = sorted(folders[folder], key=lambda p: p[1].path)",
+        ("tests/test_import.py",),
+        "message_10.json read before message_2.json"),
+    Bug("parts_read_newest_first", "parts", "archiver/dialects/meta_dyi.py",
+        "for member in reversed(source.files):",
+        "for member in source.files:",
+        ("tests/test_import.py", "tests/test_crash.py"),
+        "parts read from message_1.json on: messages out of time order"),
+    Bug("failed_thread_not_rolled_back", "parts", "archiver/importer.py",
+        'self.conn.execute("ROLLBACK TO thread")',
+        "pass",
+        ("tests/test_bad_input.py", "tests/test_crash.py"),
+        "a thread that breaks after its first chunk keeps half its rows"),
+    # Search bounds.
+    Bug("period_end_inclusive", "search bounds", "archiver/search.py",
+        '("m.timestamp_ms < ?", hi)',
+        '("m.timestamp_ms <= ?", hi)',
+        ("tests/test_search.py",),
+        "before:2024 and on:2023 include the first millisecond of 2024"),
+    Bug("period_start_exclusive", "search bounds", "archiver/search.py",
+        '("m.timestamp_ms >= ?", lo)',
+        '("m.timestamp_ms > ?", lo)',
+        ("tests/test_search.py",),
+        "on:2024 and after:2023 leave out the first millisecond of 2024"),
+    Bug("periods_in_utc", "time zones", "archiver/search.py",
+        "return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp() * 1000)",
+        "return int(datetime(day.year, day.month, day.day, tzinfo=_utc).timestamp() * 1000)",
+        ("tests/test_search.py",),
+        "dates in queries are UTC days whatever --tz says"),
+    # Joining rules.
+    Bug("cutover_no_limit", "joining rules", "archiver/crossapp.py",
+        "if 0 < gap <= CUTOVER_MAX_GAP_MS:",
+        "if 0 < gap:",
+        ("tests/test_crossapp.py",),
+        "an encrypted chat joins a cutover thread years later"),
+    Bug("cutover_overlap_allowed", "joining rules", "archiver/crossapp.py",
+        "if 0 < gap <= CUTOVER_MAX_GAP_MS:",
+        "if gap <= CUTOVER_MAX_GAP_MS:",
+        ("tests/test_crossapp.py",),
+        "an encrypted chat that starts before the cutover thread ends joins it"),
+    Bug("two_matches_join", "joining rules", "archiver/crossapp.py",
+        "MIN_MATCHED = 3",
+        "MIN_MATCHED = 2",
+        ("tests/test_crossapp.py",),
+        "two coincidences join two chats"),
+    Bug("share_rule_dropped", "joining rules", "archiver/crossapp.py",
+        "if matched < MIN_MATCHED_SHARE * compared:",
+        "if False:",
+        ("tests/test_crossapp.py",),
+        "a few matches spread over years join two chats"),
+    # Export escaping.
+    Bug("markdown_line_start_unescaped", "export escaping", "archiver/export/markdown.py",
+        'if first in _ASCII_PUNCTUATION and first != "\\\\":',
+        "if False:",
+        ("tests/test_export.py", "tests/test_export_hostile.py"),
+        "a message starting with '# ' becomes a heading"),
+    Bug("markdown_html_unescaped", "export escaping", "archiver/export/markdown.py",
+        '_INLINE_SPECIAL = _special("\\\\`*[]<~|")',
+        '_INLINE_SPECIAL = _special("\\\\`*[]~|")',
+        ("tests/test_export.py", "tests/test_export_hostile.py"),
+        "raw HTML in a message becomes HTML in the export"),
+    Bug("markdown_controls_raw", "export escaping", "archiver/export/markdown.py",
+        "core = _CONTROL.sub(_reference, core)",
+        "pass",
+        ("tests/test_export.py", "tests/test_export_hostile.py",
+         "tests/test_terminal_safety.py"),
+        "terminal escapes written raw into the Markdown file"),
+    Bug("terminal_escapes_printed", "export escaping", "archiver/cli/base.py",
+        "click.echo(text if styled else terminal_text(text), err=err)",
+        "click.echo(text, err=err)",
+        ("tests/test_terminal_safety.py", "tests/test_search.py"),
+        "a title that retitles or clears the terminal is printed raw"),
+    # Time zones.
+    Bug("show_ignores_tz", "time zones", "archiver/cli/reading.py",
+        "select(db, cid, zone), zone, views.owners(db)",
+        "select(db, cid, zone), _utc, views.owners(db)",
+        ("tests/test_show.py",),
+        "chatkeep show --tz prints UTC times"),
+    Bug("reader_ignores_tz", "time zones", "tui/app.py",
+        "self.tz: tzinfo = tz if isinstance(tz, tzinfo) else resolve_tz(tz)",
+        "self.tz: tzinfo = _utc",
+        ("tests/tui/test_reader.py",),
+        "the reader shows UTC whatever its zone"),
+    Bug("markdown_in_utc", "time zones", "archiver/export/markdown.py",
+        "when = local(msg.timestamp_ms, tz)",
+        "when = local(msg.timestamp_ms, _utc)",
+        ("tests/test_export.py",),
+        "the Markdown export's days and times in UTC"),
+    # Privacy.
+    Bug("reader_opens_read_write", "privacy", "tui/app.py",
+        "self.db = open_archive(self.archive_dir, readonly=True)",
+        "self.db = open_archive(self.archive_dir)",
+        ("tests/tui/test_reader.py", "tests/test_privacy.py"),
+        "the reader's own connection can write"),
+    # Hostile input.
+    Bug("reactions_listed_twice", "big lists", "archiver/views.py",
+        "if pair not in pairs:",
+        "if True:",
+        ("tests/test_big_lists.py", "tests/test_crossapp.py"),
+        "a reaction held by both apps' copies is shown twice"),
+    Bug("media_copy_not_sparse", "media", "archiver/media.py",
+        "out.seek(HOLE, os.SEEK_CUR)",
+        "out.write(_ZEROS)",
+        ("tests/test_import.py",),
+        "a zero-filled attachment takes its full size on disk"),
+)
+
+
+def copy_code(into: Path) -> None:
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns(
+                "__pycache__", "*.pyc", ".pytest_cache"))
+        else:
+            shutil.copy2(source, into / name)
+
+
+def plant(root: Path, bug: Bug) -> str | None:
+    """Apply ``bug`` to the copy; None, or why it cannot be."""
+    path = root / bug.file
+    text = path.read_text(encoding="utf-8")
+    found = text.count(bug.old)
+    if found != 1:
+        return f"stale: the line is found {found} times in {bug.file}"
+    new = bug.new
+    text = text.replace(bug.old, new)
+    if "_utc" in new:  # the zone a time-zone bug falls back to
+        text += "\n_utc = __import__('datetime').timezone.utc\n"
+    path.write_text(text, encoding="utf-8")
+    return None
+
+
+def run_tests(root: Path, tests: tuple[str, ...], timeout: int) -> tuple[str, str]:
+    """("caught" | "SURVIVED" | "timeout" | "error", the first failing test)."""
+    env = {**os.environ, "TEXTUAL_ANIMATIONS": "none", "PYTHONPATH": str(root),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+               "-p", "no:randomly", *tests]
+    try:
+        done = subprocess.run(command, check=False, cwd=root, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", ""
+    failed = [line.split(" ")[1] for line in done.stdout.splitlines()
+              if line.startswith(("FAILED ", "ERROR "))]
+    if done.returncode == 0:
+        return "SURVIVED", ""
+    if done.returncode == 1 and failed:
+        return "caught", failed[0]
+    last = (done.stdout + done.stderr).strip().splitlines()
+    return "error", last[-1] if last else f"exit {done.returncode}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true", help="List the bugs and stop.")
+    parser.add_argument("--only", help="Comma-separated bug names.")
+    parser.add_argument("--timeout", type=int, default=600, help="Seconds per bug.")
+    args = parser.parse_args()
+    bugs = BUGS
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {b.name for b in BUGS}
+        if unknown:
+            parser.error(f"unknown bug(s): {', '.join(sorted(unknown))}")
+        bugs = tuple(b for b in BUGS if b.name in wanted)
+    if args.list:
+        for bug in bugs:
+            print(f"{bug.name:<34} {bug.area:<16} {bug.what}")
+        return
+
+    results: list[tuple[Bug, str, str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="chatkeep-mutation-") as tmp:
+        pristine = Path(tmp) / "pristine"
+        pristine.mkdir()
+        copy_code(pristine)
+        # The copy, not the installed package, must be what the tests import.
+        probe = subprocess.run(
+            [sys.executable, "-c", "import archiver, tui; print(archiver.__file__, tui.__file__)"],
+            cwd=pristine, env={**os.environ, "PYTHONPATH": str(pristine)},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        assert probe.count(str(pristine)) == 2, f"the tests would import {probe}"
+        for bug in bugs:
+            work = Path(tmp) / "work"
+            shutil.rmtree(work, ignore_errors=True)
+            shutil.copytree(pristine, work)
+            started = time.perf_counter()
+            problem = plant(work, bug)
+            if problem:
+                outcome, detail = "stale", problem
+            else:
+                outcome, detail = run_tests(work, bug.tests, args.timeout)
+            seconds = time.perf_counter() - started
+            results.append((bug, outcome, detail, seconds))
+            print(f"{outcome:<9} {bug.name:<34} {seconds:6.0f} s  {detail}", flush=True)
+
+    caught = sum(1 for _, outcome, _, _ in results if outcome in ("caught", "timeout"))
+    print(f"\n{caught} of {len(results)} planted bugs caught.")
+    survivors = [(b, o) for b, o, _, _ in results if o not in ("caught", "timeout")]
+    for bug, outcome in survivors:
+        print(f"  {outcome}: {bug.name} ({bug.area}): {bug.what}")
+    print("\n| bug | area | result | first failing test |\n|---|---|---|---|")
+    for bug, outcome, detail, _ in results:
+        print(f"| `{bug.name}` | {bug.area} | {outcome} | {detail.replace('|', '/')} |")
+    sys.exit(1 if survivors else 0)
+
+
+if __name__ == "__main__":
+    main()
