@@ -413,3 +413,12 @@ def test_cutover_joins_within_180_days_only(
     else:
         assert sorted((c["platforms"][0], c["messages"]) for c in convs) == [  # type: ignore[index]
             ("facebook", 3), ("messenger", 2)]
+
+
+def test_accented_messages_match_whatever_their_case(tmp_path: Path, archive: Path) -> None:
+    """Text beyond ASCII is compared without case too (its own code path)."""
+    shared = [(BASE + i * 600_000, f"Ação número {i}, très bien") for i in range(3)]
+    ig = [(ts, text.upper()) for ts, text in shared]
+    import_(archive, *two_apps(tmp_path, shared, ig))
+    [conv] = run_json(archive, "threads")  # type: ignore[misc]
+    assert conv["messages"] == 3 and conv["cross_app"] is True

@@ -315,6 +315,7 @@ def test_every_item_of_an_unmapped_list_is_repaired(archive: Path) -> None:
     run_json(archive, "import", str(HANDWRITTEN))
     [(raw,)] = db_rows(archive, "SELECT raw FROM messages WHERE raw LIKE '%magic_words%'")
     assert json.loads(raw)["magic_words"] == ["café", "crème", "naïve"]
+    assert json.loads(raw)["magic_map"] == {"café": "crème"}  # keys repaired too
 
 
 def test_parts_are_read_in_the_download_order_even_where_times_tie(archive: Path) -> None:

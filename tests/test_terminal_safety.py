@@ -51,8 +51,9 @@ def cli(archive: Path, *args: str) -> tuple[int, bytes, bytes]:
     return result.exit_code, result.stdout_bytes, result.stderr_bytes
 
 
-def assert_safe(output: bytes) -> str:
-    assert b"\x1b" not in output and b"\x07" not in output and b"\r" not in output
+def assert_safe(output: bytes, *, html: bool = False) -> str:
+    assert b"\x1b" not in output and b"\x07" not in output
+    assert html or b"\r" not in output  # a line end to a browser, kept in HTML
     text = output.decode("utf-8")
     assert not [c for c in text if 0x80 <= ord(c) <= 0x9F or c in "\u202e\u202c\x7f\x00"]
     return text
@@ -147,3 +148,21 @@ def test_only_the_shared_helpers_print() -> None:
         calls = re.findall(r"click\.s?echo\(|(?<![\w.])print\(|sys\.std(?:out|err)\.write\(",
                            source)
         assert not calls, f"{path.name} calls {calls}"
+
+
+@pytest.mark.parametrize("fmt", ["txt", "html", "json"])
+def test_other_exports_keep_the_text_safe_to_print(hostile_archive: Path, tmp_path: Path,
+                                                   fmt: str) -> None:
+    """Text and HTML show the controls as the terminal does; JSON escapes
+    them and reads back exactly."""
+    out = tmp_path / f"chat.{fmt}"
+    code, _out, err = cli(hostile_archive, "export", "1", "-o", str(out), "--format", fmt,
+                          "--tz", "UTC")
+    assert code == 0, err
+    text = assert_safe(out.read_bytes(), html=fmt == "html")
+    if fmt == "json":
+        data = json.loads(text)
+        assert data["thread"]["title"] == TITLE
+        assert f"hello {HOSTILE}" in [m.get("text") for m in data["messages"]]
+    else:
+        assert "hello ␛]0;pwned␇␛[2J\\x9b31m" in text

@@ -7,8 +7,9 @@ Everything a command prints goes through :func:`say` (lines of text) or
 :func:`print_json`. A download is untrusted: a message, a title or a file name
 may hold terminal escapes (``ESC ] 0 ;`` retitles the terminal, ``ESC [ 2 J``
 clears it, U+009B is an 8-bit CSI) or bidirectional overrides that reorder
-what follows. :func:`terminal_text` shows such characters visibly instead
-(``␛``, ``\\x9b``, ``\\u202e``); JSON escapes them, so it stays exact.
+what follows. :func:`terminal_text` (``archiver.controls``) shows such
+characters visibly instead (``␛``, ``\\x9b``, ``\\u202e``); JSON escapes
+them, so it stays exact.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, NoReturn
 import click
 
 from .. import views
+from ..controls import json_safe, terminal_text
 from ..schema import ArchiveError, default_archive_dir, describe_error, open_archive
 from ..timefmt import UnknownZone, resolve_tz
 
@@ -31,39 +33,6 @@ from ..timefmt import UnknownZone, resolve_tz
 IMAGE_CHOICES = ("auto", "kitty", "sixel", "blocks", "off")
 ARCHIVE_HELP = "Archive folder (default: $CHATKEEP_ARCHIVE, else your user data folder)."
 TZ_HELP = "Time zone for dates and times (IANA name, any case; default: this machine's)."
-
-
-# Bidirectional embeddings, overrides and isolates: one in a title could
-# reverse the rest of the line, or every line after it on some terminals.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_LINE_SEPARATORS = frozenset("\u2028\u2029")
-
-
-def _visible(char: str) -> str:
-    code = ord(char)
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Control Pictures block: ␛, ␇, ␍, …
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    if code <= 0x9F:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}"  # a bidi control, a line separator, a lone surrogate
-
-
-def _unsafe(char: str) -> bool:
-    code = ord(char)
-    return ((code < 0x20 and char not in "\n\t") or 0x7F <= code <= 0x9F
-            or char in _BIDI_CONTROLS or char in _LINE_SEPARATORS
-            or 0xD800 <= code <= 0xDFFF)
-
-
-def terminal_text(text: str) -> str:
-    """``text`` with every character that could drive or reorder a terminal
-    (C0 and C1 controls but newline and tab, DEL, bidi controls, line
-    separators, lone surrogates) replaced by a visible stand-in."""
-    if text.isascii() and text.isprintable():
-        return text  # the common case, checked at C speed
-    return "".join(_visible(c) if _unsafe(c) else c for c in text)
 
 
 def terminal_data(value: Any) -> Any:
@@ -93,13 +62,8 @@ def say(text: str = "", *, err: bool = False, styled: bool = False) -> None:
 
 
 def json_text(data: Any, *, indent: int | None = None) -> str:
-    """JSON that any terminal shows as it is: what JSON leaves raw (DEL, C1,
-    bidi controls, line separators) is written as a \\u escape, which parses
-    back to the same text."""
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    if text.isascii() and "\x7f" not in text:  # JSON escapes the other ASCII controls
-        return text
-    return "".join(f"\\u{ord(c):04x}" if _unsafe(c) else c for c in text)
+    """JSON that any terminal shows as it is (see :func:`archiver.controls.json_safe`)."""
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=indent))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -36,6 +36,7 @@ import sqlite_utils
 from markupsafe import Markup
 
 from .. import crossapp, views
+from ..controls import terminal_text
 from ..render import describe_call
 from ..timefmt import local, tz_name
 from ..views import Attachment, Conversation, MessageView
@@ -63,9 +64,24 @@ PAGE_MESSAGES = 5_000  # …of about this many messages each
 
 INDEX_NAME = "index.html"
 
+_HTML_WHITESPACE = "\r\x0c\u2028\u2029"  # line ends and spaces to a browser, kept
+
+
+def _visible_controls(value: Any) -> Any:
+    """Every value a template prints, with terminal controls and bidi
+    overrides shown visibly (as ``chatkeep show`` does); autoescape still
+    escapes the rest, and markup built in Python keeps its tags."""
+    if isinstance(value, Markup):
+        return Markup(terminal_text(str(value), keep=_HTML_WHITESPACE))
+    if isinstance(value, str):
+        return terminal_text(value, keep=_HTML_WHITESPACE)
+    return value
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("archiver.export", "templates"),
     autoescape=True,
+    finalize=_visible_controls,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,

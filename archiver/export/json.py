@@ -28,6 +28,7 @@ from typing import Any
 import sqlite_utils
 
 from .. import views
+from ..controls import json_safe
 from ..timefmt import tz_name
 from ..views import MessageView
 from .common import (
@@ -45,7 +46,8 @@ FORMAT_VERSION = 1
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    # C1 and bidi controls as \u escapes: the same data, safe to `cat`.
+    return json_safe(json.dumps(value, ensure_ascii=False))
 
 
 def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> dict[str, Any]:

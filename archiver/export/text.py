@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .. import views
+from ..controls import terminal_text
 from ..render import message_lines
 from ..timefmt import local
 from .common import WEEKDAYS, DateRange, ExportResult, Selection, atomic_text, media_dir_for, select
@@ -60,6 +61,7 @@ def export_text(
     owners = views.owners(db)
     with atomic_text(out_path) as out:
         for line in conversation_lines(db, chosen, tz, owners):
-            out.write(line + "\n")
+            # Shown as `show` shows them: `cat` of the file cannot drive the terminal.
+            out.write(terminal_text(line) + "\n")
     result.messages = chosen.conv.messages
     return result
