@@ -376,7 +376,8 @@ class _Writer:
         thread: _ThreadWrite | None = None
         inherited = () if self.lock_fd is None else (self.lock_fd,)
         for event in pipeline.prepared_events(
-            preparer, to_read, parallel=parallel, close_in_child=inherited
+            preparer, to_read, parallel=parallel, readers=pipeline.reading_processes(),
+            close_in_child=inherited,
         ):
             kind = event[0]
             if kind == "begin":

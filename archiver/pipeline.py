@@ -46,6 +46,7 @@ CHUNK = 1000
 PIPE_BYTES = 1 << 20
 # Below this many bytes to parse, a helper process costs more than it saves.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+MAX_READERS = 4
 
 Event = tuple[Any, ...]
 # What reading a user's file can raise besides ReadError: a file that cannot be
@@ -220,52 +221,75 @@ def describe(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def reading_processes() -> int:
+    """How many processes read a large import: every core but the writer's,
+    at most :data:`MAX_READERS` (the writer cannot take more)."""
+    return max(1, min(MAX_READERS, (os.cpu_count() or 1) - 1))
+
+
 def prepared_events(
-    preparer: Preparer, sources: list[ThreadSource], *, parallel: bool,
+    preparer: Preparer, sources: list[ThreadSource], *, parallel: bool, readers: int = 1,
     close_in_child: tuple[int, ...] = (),
 ) -> Iterator[Event]:
-    """The events of ``sources``, read in a helper process when ``parallel``.
+    """The events of ``sources``, read in ``readers`` helper processes when
+    ``parallel``.
 
-    The helper pickles each event itself and writes it to a pipe: it prepares
-    the next event while this process writes the last one, and a full pipe
-    holds it back, so memory stays bounded without a queue's feeder thread.
-    It closes its copies of ``close_in_child`` (the import's lock), and it
-    ends when this process ends, however that happens.
+    Source i is read by helper i mod ``readers``, and this process takes the
+    sources back in their order, so the events are the same whatever the
+    number of helpers. A helper pickles each event itself and writes it to its
+    pipe: it prepares the next event while this process writes the last one,
+    and a full pipe holds it back, so memory stays bounded without a queue's
+    feeder thread. Helpers close their copies of ``close_in_child`` (the
+    import's lock), and end when this process ends, however that happens.
     """
-    if not parallel:
+    if not parallel or not sources:
         yield from preparer.events(sources)
         return
     ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-    _widen(sender)
-    worker = ctx.Process(
-        target=_work, args=(preparer, sources, receiver, sender, os.getpid(), close_in_child),
-        daemon=True, name="chatkeep-reader",
-    )
-    worker.start()
-    sender.close()  # so that a dead helper reads as the end of the pipe here
+    readers = max(1, min(readers, len(sources)))
+    helpers: list[tuple[Any, Any]] = []
     try:
-        while True:
-            try:
-                while not receiver.poll(1.0):
-                    if not worker.is_alive():
-                        raise EOFError
-                event = pickle.loads(receiver.recv_bytes())
-            except EOFError:
-                worker.join(timeout=5)
-                raise RuntimeError(
-                    f"the reading process stopped unexpectedly (exit {worker.exitcode})"
-                ) from None
-            if event[0] == "done":
-                return
-            if event[0] == "crash":
-                raise RuntimeError(event[1])
-            yield event
+        for n in range(readers):
+            receiver, sender = ctx.Pipe(duplex=False)
+            _widen(sender)
+            worker = ctx.Process(
+                target=_work,
+                args=(preparer, sources[n::readers], receiver, sender, os.getpid(),
+                      close_in_child),
+                daemon=True, name=f"chatkeep-reader-{n + 1}",
+            )
+            worker.start()
+            sender.close()  # so that a dead helper reads as the end of the pipe here
+            helpers.append((receiver, worker))
+        for i in range(len(sources)):
+            receiver, worker = helpers[i % readers]
+            while True:
+                event = _receive(receiver, worker)
+                if event[0] == "next":  # the end of this source's events
+                    break
+                if event[0] == "crash":
+                    raise RuntimeError(event[1])
+                yield event
     finally:
-        receiver.close()
-        if worker.is_alive():
-            worker.terminate()
+        for receiver, worker in helpers:
+            receiver.close()
+            if worker.is_alive():
+                worker.terminate()
+        for _receiver, worker in helpers:
+            worker.join(timeout=5)
+
+
+def _receive(receiver: Any, worker: Any) -> Event:
+    try:
+        while not receiver.poll(1.0):
+            if not worker.is_alive():
+                raise EOFError
+        return pickle.loads(receiver.recv_bytes())
+    except EOFError:
         worker.join(timeout=5)
+        raise RuntimeError(
+            f"the reading process stopped unexpectedly (exit {worker.exitcode})"
+        ) from None
 
 
 PR_SET_PDEATHSIG = 1
@@ -333,9 +357,10 @@ def _work(
             os._exit(1)
 
     try:
-        for event in preparer.events(sources):
-            put(event)
-        put(("done",))
+        for source in sources:
+            for event in preparer.events([source]):
+                put(event)
+            put(("next",))
     except BaseException as exc:  # noqa: BLE001 - reported to the writer, which decides
         put(("crash", f"reading failed: {describe(exc)}"))
     sender.close()

@@ -24,12 +24,14 @@ def _import_and_read(archive: Path, paths: list[str]) -> tuple[dict, list, list]
     return report, without(threads, "id"), without(shows, "id", "file")
 
 
+@pytest.mark.parametrize("readers", [1, 3])
 def test_helper_process_reads_like_this_process(
-    tmp_path: Path, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+    readers: int, tmp_path: Path, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = [str(shared_fixtures / "msgvault" / name) for name in FOLDERS]
     serial = _import_and_read(tmp_path / "serial", paths)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "reading_processes", lambda: readers)
     parallel = _import_and_read(tmp_path / "parallel", paths)
     assert parallel[0]["errors"] == serial[0]["errors"] != []
     for key in ("threads", "messages_added", "media_copied", "media_missing", "warnings"):
@@ -74,3 +76,28 @@ def test_zip_parts_read_in_the_helper_process(
     assert serial["media_copied"] == parallel["media_copied"] == 2
     assert without(run_json(tmp_path / "parallel", "threads"), "id") == without(
         run_json(tmp_path / "serial", "threads"), "id")
+
+
+def test_several_reading_processes_give_the_same_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Machines with more than two cores read with several processes; the
+    threads come back in their order, so the archive is the one a single
+    reader makes (ids included)."""
+    from tests.test_crash import _generate_facebook
+
+    download = tmp_path / "facebook-jordanlee-2025"
+    _generate_facebook(download, 3000, seed=3)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    results = []
+    for readers in (1, 3):
+        monkeypatch.setattr(pipeline, "reading_processes", lambda n=readers: n)
+        archive = tmp_path / f"readers-{readers}"
+        report = run_json(archive, "import", str(download))
+        threads = run_json(archive, "threads")
+        biggest = max(threads, key=lambda t: t["messages"])
+        results.append((without(report, "media_copied"), threads,
+                        without(run_json(archive, "show", str(biggest["id"])), "file")))
+    assert results[0][0]["messages_added"] == 3000
+    assert len(results[0][1]) > 3  # enough threads to spread over three readers
+    assert results[1] == results[0]
