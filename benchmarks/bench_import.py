@@ -31,8 +31,14 @@ CHATKEEP = [sys.executable, "-m", "archiver"]
 NAIVE = [sys.executable, str(Path(__file__).resolve().parent / "naive.py")]
 
 
+CPU: list[float] = []  # CPU seconds of each timed_child, in order
+
+
 def timed_child(args: list[str]) -> tuple[float, float]:
-    """Run a child process; returns (seconds, peak RSS in MB)."""
+    """Run a child process; returns (seconds, peak RSS in MB of its largest
+    process). Its CPU seconds (user and system, its reading processes
+    included) are appended to CPU: on a shared machine they vary less than
+    wall time."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -41,6 +47,7 @@ def timed_child(args: list[str]) -> tuple[float, float]:
     if code not in (0, 1):
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"import failed ({code}): {err[-2000:]}")
+    CPU.append(usage.ru_utime + usage.ru_stime)
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -63,15 +70,18 @@ def main() -> None:
             download = work / "facebook"
             generate_facebook(download, opts.messages, seed=0)
         floors, naives, imports, peaks, reimports = [], [], [], [], []
-        to_naive, to_floor = [], []
+        to_naive, to_floor, cpu_naive, cpu_import, cpu_to_naive = [], [], [], [], []
         for _ in range(opts.repeat):
             floors.append(measure_floor(download)[0])
             naive_db = work / "naive.db"
             naive_db.unlink(missing_ok=True)
             naives.append(timed_child([*NAIVE, str(download), str(naive_db)])[0])
+            cpu_naive.append(CPU[-1])
             archive = work / "archive"
             shutil.rmtree(archive, ignore_errors=True)
             seconds, peak = timed_child(import_args(archive, download))
+            cpu_import.append(CPU[-1])
+            cpu_to_naive.append(cpu_import[-1] / cpu_naive[-1])
             imports.append(seconds)
             peaks.append(peak)
             reimports.append(timed_child(import_args(archive, download))[0])
@@ -88,6 +98,9 @@ def main() -> None:
             ("chatkeep import with FTS", f"{first:.2f} s"),
             ("chatkeep / naive", f"{statistics.median(to_naive):.2f}x (goal <= 0.7x)"),
             ("chatkeep / floor", f"{statistics.median(to_floor):.1f}x (goal <= 5x)"),
+            ("CPU seconds: naive, chatkeep",
+             (f"{statistics.median(cpu_naive):.2f} s, {statistics.median(cpu_import):.2f} s "
+             f"({statistics.median(cpu_to_naive):.2f}x)")),
             ("peak memory (largest process)", f"{max(peaks):.0f} MB"),
             ("re-import", f"{again:.2f} s ({100 * again / first:.0f}% of first)"),
         ]
