@@ -228,18 +228,25 @@ def inspect_archive(directory: Path, *, for_writing: bool = False) -> None:
     # Peek without changing anything, not even SQLite's -wal and -shm files: a
     # newer or foreign database is never touched. (With changes still in the
     # -wal file, SQLite must read it, through its usual files.)
-    if wal_size:
-        conn = _connect_readonly(Path(directory), db_path)
-    else:
+    facts = None
+    if not wal_size:
         try:
-            conn = _probe(sqlite3.connect(f"{db_path.resolve().as_uri()}?immutable=1",
-                                          uri=True, check_same_thread=False))
+            conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?immutable=1", uri=True)
+            try:
+                facts = _facts(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            facts = None  # asked again below, the usual way, which explains the error
+    if facts is None:
+        conn = _connect_readonly(Path(directory), db_path)
+        try:
+            facts = _facts(conn)
         except sqlite3.Error as exc:
             raise error_for(exc, Path(directory)) from None
-    try:
-        _check_version(conn, db_path, Path(directory), allow_older=True)
-    finally:
-        conn.close()
+        finally:
+            conn.close()
+    _judge(*facts, db_path, allow_older=True)
 
 
 def _open_readonly(directory: Path, db_path: Path) -> sqlite_utils.Database:
@@ -302,17 +309,29 @@ def _probe(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+def _facts(conn: sqlite3.Connection) -> tuple[int, set[str]]:
+    """The schema version and the tables of a database."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'messages_fts%'"
+    )}
+    return version, tables
+
+
 def _check_version(
     conn: sqlite3.Connection, db_path: Path, directory: Path, *, allow_older: bool = False
 ) -> None:
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE 'messages_fts%'"
-        )}
+        facts = _facts(conn)
     except sqlite3.Error as exc:
         raise error_for(exc, directory) from None
+    _judge(*facts, db_path, allow_older=allow_older)
+
+
+def _judge(version: int, tables: set[str], db_path: Path, *, allow_older: bool) -> None:
+    """Raise the ArchiveError that a database of this version and these
+    tables deserves, if any."""
     if version > SCHEMA_VERSION:
         raise ArchiveUnavailable(
             f"{db_path} was made by a newer chatkeep (schema {version}; this one reads up "
