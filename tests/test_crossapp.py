@@ -398,7 +398,7 @@ def cutover_downloads(tmp_path: Path, gap_days: int) -> list[Path]:
     return [fb, secure]
 
 
-@pytest.mark.parametrize(("gap_days", "joined"), [(10, True), (170, True), (179, True),
+@pytest.mark.parametrize(("gap_days", "joined"), [(-1, False), (10, True), (170, True), (179, True),
                                                   (181, False), (200, False)])
 def test_cutover_joins_within_180_days_only(
     tmp_path: Path, archive: Path, gap_days: int, joined: bool
