@@ -166,9 +166,13 @@ def insights(
     aliases = crossapp.owner_aliases(db)
     scope = _Scope(conversation_id, start_ms, end_ms, _index_hint(conn))
     result = Insights(tz=tz_name(tz))
-    # Reply pairs are the costliest query: on a file archive they run on a
-    # second connection beside the others (SQLite lets go of the GIL).
-    replies = _in_background(conn, lambda c: _replies(c, scope, aliases))
+    # Reply pairs are the costliest query: for a big conversation or the whole
+    # archive they run on a second connection beside the others (SQLite lets
+    # go of the GIL); a small conversation is quicker without the thread.
+    if _big(conn, scope):
+        replies = _in_background(conn, lambda c: _replies(c, scope, aliases))
+    else:
+        replies = lambda: _replies(conn, scope, aliases)
     _times(conn, scope, tz, result)
     if result.messages:
         result.by_person = _people(conn, scope, aliases)
@@ -413,14 +417,21 @@ def _most_first(counts: Counter[str]) -> dict[str, int]:
 _LEAD_BY_MESSAGES = 50_000
 
 
+def _big(conn: sqlite3.Connection, scope: _Scope) -> bool:
+    """Whether ``scope`` holds more messages than :data:`_LEAD_BY_MESSAGES`."""
+    if scope.conversation_id is None:
+        return True
+    row = conn.execute(
+        "SELECT message_count FROM conversations WHERE id = ?", (scope.conversation_id,)
+    ).fetchone()
+    return bool(row) and (row[0] or 0) >= _LEAD_BY_MESSAGES
+
+
 def _join(conn: sqlite3.Connection, scope: _Scope, table: str, alias: str,
           *, kept: bool = True) -> str:
     """``table`` joined to its messages, the side that reads fewer rows first
     (``kept``: only kept messages count, so the insights index can lead)."""
-    small = scope.conversation_id is not None and (conn.execute(
-        "SELECT message_count FROM conversations WHERE id = ?", (scope.conversation_id,)
-    ).fetchone() or (0,))[0] < _LEAD_BY_MESSAGES
-    if small:
+    if not _big(conn, scope):
         hint = scope.hint if kept else ""
         return f"messages m{hint} JOIN {table} {alias} ON {alias}.message_id = m.id"
     # CROSS JOIN keeps the order as written.

@@ -24,10 +24,14 @@ from tests.test_export_hostile import (
 # Every element and attribute the templates write; anything else came from a message.
 TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "h1", "dl", "dt", "dd",
         "aside", "strong", "nav", "main", "section", "h2", "time", "article", "p", "em", "ul",
-        "li", "a", "img", "video", "audio", "footer", "span", "details", "summary", "ol"}
+        "li", "a", "img", "video", "audio", "footer", "span", "details", "summary", "ol",
+        "svg", "rect", "text", "line"}
 ATTRIBUTES = {"charset", "name", "content", "http-equiv", "lang", "class", "id", "datetime",
               "href", "rel", "title", "role", "aria-label", "aria-current", "src", "alt",
-              "loading", "decoding", "controls", "preload"}
+              "loading", "decoding", "controls", "preload",
+              # the insights charts (inline SVG)
+              "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "rx", "fill",
+              "fill-opacity", "stroke", "stroke-opacity", "font-size"}
 THIRD = "- <u>list</u> |"
 
 

@@ -7,6 +7,7 @@ import json
 import shutil
 from collections import Counter
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -254,3 +255,76 @@ def test_an_archive_of_the_first_release_gains_the_insights_index(tmp_path: Path
 
 def without_ids(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "downloads"}
+
+
+class _SvgText(HTMLParser):
+    """The tooltips (``<title>``) and labels (``<text>``) of a page's charts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.titles: list[str] = []
+        self.labels: list[str] = []
+        self.svgs: list[str] = []
+        self._in: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "svg":
+            self._depth += 1
+            self.svgs.append(dict(attrs).get("class") or "")
+        if self._depth and tag in ("title", "text"):
+            self._in.append(tag)
+            (self.titles if tag == "title" else self.labels).append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._depth -= 1
+        if self._in and tag == self._in[-1]:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            target = self.titles if self._in[-1] == "title" else self.labels
+            target[-1] += data
+
+
+def charts(path: Path) -> _SvgText:
+    reader = _SvgText()
+    reader.feed(path.read_text(encoding="utf-8"))
+    return reader
+
+
+def test_html_export_draws_the_same_figures_as_svg(archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "html"
+    code, _, err = run(archive, "export", "--all", "--format", "html", "-o", str(out),
+                       "--tz", "Europe/Lisbon")
+    assert code == 0, err
+    [crew] = out.glob("Crew-*.html")
+    page = charts(crew)
+    assert page.svgs == ["months", "heatmap", "people"]
+    # One bar per month with messages, in Lisbon's months (June, not May).
+    months = [t for t in page.titles if t[:4] == "2021"]
+    assert months == ["2021-01: 3 messages", "2021-03: 1 message", "2021-06: 1 message"]
+    # The heatmap: Tuesday 5 January, 10:00 in Lisbon (UTC in winter).
+    assert "Tue 10:00–10:59: 3 messages" in page.titles
+    assert "Tue 00:00–00:59: 1 message" in page.titles  # 1 June 00:30 summer time
+    assert "Lee Chen: 2 messages" in page.titles and "2 (40.0%)" in page.labels
+    text = crew.read_text(encoding="utf-8")
+    assert "<dt>Longest silence</dt><dd>91 days (2021-03-02 → 2021-05-31)</dd>" in text
+    assert "<dt>Longest streak</dt><dd>1 day (2021-01-05 → 2021-01-05)</dd>" in text
+    # index.html: the whole archive.
+    index = charts(out / "index.html")
+    assert index.svgs == ["months", "heatmap", "people"]
+    assert sum(int(t.split(": ")[1].split()[0].replace(",", "")) for t in index.titles
+               if t[:2] == "20" and t[4] == "-" and len(t.split(":")[0]) == 7) == 12
+    assert f"{OWNER}: 5 messages" in index.titles
+
+
+def test_html_export_charts_only_the_messages_written(archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "crew.html"
+    code, _, err = run(archive, "export", "Crew", "--format", "html", "-o", str(out),
+                       "--after", "2021-01", "--tz", "Europe/Lisbon")
+    assert code == 0, err
+    page = charts(out)
+    assert [t for t in page.titles if t[:4] == "2021"] == [
+        "2021-03: 1 message", "2021-06: 1 message"]

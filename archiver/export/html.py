@@ -58,6 +58,7 @@ from .common import (
     media_dir_for,
     select,
 )
+from .svg import insights_svg
 
 SPLIT_OVER = 10_000  # a conversation with more messages is split into pages…
 PAGE_MESSAGES = 5_000  # …of about this many messages each
@@ -360,7 +361,8 @@ def export_html(
     Attachments are copied into ``<stem>_media/`` beside ``out_path``. Every
     page is written under a temporary name and renamed when all are complete.
     ``index_href`` links the footer back to an ``index.html``; ``insights``
-    is safe markup for the header (charts). Raises
+    is safe markup for the header (charts), drawn here from the messages
+    written when not given. Raises
     :class:`views.ThreadNotFound` for an unknown id.
     """
     out_path = Path(out_path)
@@ -371,6 +373,8 @@ def export_html(
     pages = plan_pages(db, chosen, out_path, tz) if not chosen.empty else []
     source = _Pages(tz, owner_names(db), copier, chosen.messages(db))
     template = _ENV.get_template("conversation.html.j2")
+    if insights is None and not chosen.empty:
+        insights = insights_svg(db, conversation_id, tz=tz, span=span)
     common: dict[str, Any] = {
         "conv": conv,
         "platforms": platforms_label(conv.platforms),
@@ -428,7 +432,8 @@ def write_index(
     insights: Markup | None = None,
 ) -> Path:
     """``index.html`` in ``out_dir``: every exported conversation (title,
-    platforms, marks, count, dates and a link), most recent first."""
+    platforms, marks, count, dates and a link), most recent first, under the
+    whole archive's charts (``insights``, drawn here when not given)."""
     rows = [
         IndexRow(conv, href(path.name), platforms_label(conv.platforms),
                  dates_label(conv.first_ms, conv.last_ms, tz))
@@ -439,6 +444,8 @@ def write_index(
     path = Path(out_dir) / INDEX_NAME
     tmp = path.with_name(f".{path.name}.partial")
     template = _ENV.get_template("index.html.j2")
+    if insights is None and rows:
+        insights = insights_svg(db, None, tz=tz, span=span)
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as out:
             out.writelines(template.generate(
