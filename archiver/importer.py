@@ -41,6 +41,8 @@ HTML_SENTENCE = (
     "download from Meta's \"Download your information\" page with the format set to JSON"
 )
 BATCH_MESSAGES = 50_000
+# Full-text rows held before they are written (see _Writer.fts_pending).
+FTS_ROWS_HELD = 20_000
 # meta key: when the last import ended, as epoch seconds (see _restore_media).
 MEDIA_WRITTEN_KEY = "last_import_ended"
 ROW_CHUNK = 5_000
@@ -517,6 +519,10 @@ class _Writer:
     ) -> _ThreadWrite:
         self._begin()
         conn = self.conn
+        if len(self.fts_pending) >= FTS_ROWS_HELD:
+            # Outside any thread's savepoint, so that no rollback can undo them.
+            conn.executemany(_INSERT_FTS, self.fts_pending)
+            self.fts_pending.clear()
         conn.execute("SAVEPOINT thread")
         row = conn.execute(
             "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",
@@ -609,6 +615,11 @@ class _Writer:
             conn.executemany(_INSERT_REACTION, reaction_rows)
         if attachment_rows:
             conn.executemany(_INSERT_ATTACHMENT, attachment_rows)
+        if len(self.fts_pending) - t.saved_fts >= FTS_ROWS_HELD:
+            # A long thread writes its own rows as it goes (memory stays flat);
+            # they are inside its savepoint, so its rollback undoes them.
+            conn.executemany(_INSERT_FTS, self.fts_pending[t.saved_fts:])
+            del self.fts_pending[t.saved_fts:]
 
     def _end_thread(
         self, t: _ThreadWrite, info: ThreadInfo, stats: pipeline.ThreadStats, download_id: int

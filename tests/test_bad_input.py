@@ -792,3 +792,35 @@ def test_unreadable_file_or_folder(unreadable: str, error: str) -> None:
         assert check_archive(work / "archive").ok
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_long_thread_that_fails_leaves_the_index_in_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full-text rows are held back and written in bulk; a long thread writes
+    its own as it goes. A thread that fails after that, beside threads whose
+    rows are still held, leaves the index exactly in step with the messages."""
+    from archiver import importer
+
+    monkeypatch.setattr(importer, "FTS_ROWS_HELD", 100)
+    download = tmp_path / "download"
+    write(download, "messages/inbox/a_1/message_1.json",
+          thread_json([message(i, content=f"early {i}") for i in reversed(range(60))]))
+    write(download, "messages/inbox/odd_1/message_2.json",
+          thread_json([message(i) for i in reversed(range(1500))]))
+    write(download, "messages/inbox/odd_1/message_1.json",
+          json.dumps(thread_json([message(1501)]))[:-20])
+    write(download, "messages/inbox/z_1/message_1.json",
+          thread_json([message(i, content=f"late {i}") for i in reversed(range(250))]))
+    archive = tmp_path / "archive"
+
+    code, _out, err = run(archive, "import", "--json", str(download))
+
+    assert code == 1, err
+    assert rows(archive, "SELECT COUNT(*) FROM messages") == [(310,)]
+    assert rows(archive, "SELECT COUNT(*) FROM messages_fts") == [(310,)]
+    assert rows(archive, "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'early'") \
+        == [(60,)]
+    assert rows(archive, "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'late'") \
+        == [(250,)]
+    assert check_archive(archive).ok
