@@ -15,6 +15,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import sqlite3
 import time
 import zlib
@@ -29,11 +30,18 @@ import sqlite_utils
 from . import conversations, dialects, pipeline, schema
 from .dialects import ReadContext, ThreadSource
 from .fingerprint import OccurrenceCounter, content_fingerprint, with_occurrence
-from .folding import fold_letters
+from .folding import fold_letters, nfc
 from .media import MediaStore, file_sha256
 from .records import ThreadInfo
 from .schema import ArchiveError, open_archive
-from .sources import DownloadTree, SourceError, group_paths, open_download, safe_relative
+from .sources import (
+    DownloadTree,
+    SourceError,
+    download_root,
+    group_paths,
+    open_download,
+    safe_relative,
+)
 from .text import repair
 
 HTML_SENTENCE = (
@@ -340,9 +348,27 @@ class _Writer:
             )
         for path, problem in ctx.rejected:
             report.error(path, problem)
+        # A folder may hold several downloads: each is recorded as itself.
+        for n, (root, group) in enumerate(_by_download(sources)):
+            self._import_download(tree, ctx, root, group,
+                                  errors_before if n == 0 else len(report.errors))
+        report.warnings.extend(ctx.warnings)
+        return len(sources)
+
+    def _import_download(
+        self, tree: DownloadTree, ctx: ReadContext, root: str, sources: list[ThreadSource],
+        errors_from: int,
+    ) -> None:
+        """Import the threads of one download (``root`` inside the tree)."""
+        report = self.report
+        name = nfc(root.rsplit("/", 1)[-1]) if root else tree.name
         download_platform = _majority(s.platform for s in sources)
-        download_id = self._download_row(tree, download_platform, sources[0].dialect)
-        report.downloads.append(tree.name)
+        profile_owner = _profile_owner(tree, root)
+        download_id, created = self._download_row(
+            tree, root, name, download_platform, sources[0].dialect, profile_owner
+        )
+        report.downloads.append(name)
+        read = 0  # threads read whole, or already in the archive
 
         # Threads whose files an earlier import already took are not read again.
         to_read: list[ThreadSource] = []
@@ -370,6 +396,11 @@ class _Writer:
             self._restore_media(tree, unchanged)
 
         owner_candidates: set[str] | None = None
+        for thread_id in unchanged:
+            names = {r[0] for r in self.conn.execute(
+                "SELECT name FROM participants WHERE thread_id = ?", (thread_id,))}
+            owner_candidates = names if owner_candidates is None else owner_candidates & names
+        read = len(unchanged)
         total = len(sources)
         done = total - len(to_read)
         parallel = (
@@ -393,6 +424,7 @@ class _Writer:
                 assert thread is not None
                 info, stats = event[1], event[2]
                 self._end_thread(thread, info, stats, download_id)
+                read += 1
                 names = set(info.participants)
                 owner_candidates = names if owner_candidates is None else owner_candidates & names
                 thread = None
@@ -404,16 +436,18 @@ class _Writer:
                 done += 1
                 if self.progress:
                     self.progress("file", done, total)
-        report.warnings.extend(ctx.warnings)
-        owner = _profile_owner(tree)
+        owner = profile_owner
         if owner is None and owner_candidates and len(owner_candidates) == 1:
             owner = next(iter(owner_candidates))
-        if owner:
-            self._begin()
-            self.conn.execute("UPDATE downloads SET owner = ? WHERE id = ?", (owner, download_id))
-        self._record_rejected(download_id, report.errors[errors_before:])
+        self._begin()
+        if read == 0 and created:
+            # Nothing of it could be read: no empty download is recorded.
+            self.conn.execute("DELETE FROM downloads WHERE id = ?", (download_id,))
+            report.downloads.remove(name)
+        else:
+            download_id = self._settle_download(download_id, name, download_platform, owner)
+            self._record_rejected(download_id, report.errors[errors_from:])
         self._commit()
-        return total
 
     def _record_rejected(self, download_id: int, errors: list[dict[str, str]]) -> None:
         """What this import of the download could not read, for the audit
@@ -473,24 +507,64 @@ class _Writer:
                         f"{member.label}: could not be copied ({pipeline.describe(exc)})"
                     )
 
-    def _download_row(self, tree: DownloadTree, platform: str, dialect: str) -> int:
+    def _download_row(
+        self, tree: DownloadTree, root: str, name: str, platform: str, dialect: str,
+        owner: str | None,
+    ) -> tuple[int, bool]:
+        """The download's row, and whether it is new. A download is its
+        platform and Meta's download name ("facebook-jane-2024-…"); without
+        such a name, its platform, folder name and owner (when the owner is
+        only known once its threads are read, see :meth:`_settle_download`)."""
         self._begin()
         now = _now()
         # Where it was last read from, in full: check's fixes re-import from there.
-        source = ", ".join(str(Path(p).resolve()) for p in tree.origins)
-        row = self.conn.execute("SELECT id FROM downloads WHERE name = ?", (tree.name,)).fetchone()
+        origins = [Path(p).resolve() for p in tree.origins]
+        if root and len(origins) == 1 and origins[0].is_dir():
+            origins = [origins[0] / root]
+        source = ", ".join(str(p) for p in origins)
+        if META_DOWNLOAD_NAME.match(name):
+            row = self.conn.execute(
+                "SELECT id FROM downloads WHERE name = ? AND platform = ? ORDER BY id",
+                (name, platform),
+            ).fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT id FROM downloads WHERE name = ? AND platform = ? AND owner IS ? "
+                "ORDER BY id", (name, platform, owner),
+            ).fetchone()
         if row:
             self.conn.execute(
                 "UPDATE downloads SET last_imported = ?, source = ? WHERE id = ?",
                 (now, source, row[0]),
             )
-            return int(row[0])
+            return int(row[0]), False
         cur = self.conn.execute(
-            "INSERT INTO downloads (name, platform, dialect, source, first_imported, last_imported)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (tree.name, platform, dialect, source, now, now),
+            "INSERT INTO downloads (name, platform, dialect, source, owner, first_imported, "
+            "last_imported) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, platform, dialect, source, owner, now, now),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.lastrowid or 0), True
+
+    def _settle_download(
+        self, download_id: int, name: str, platform: str, owner: str | None
+    ) -> int:
+        """Give the download its owner once its threads told who it is; when
+        that makes it a download the archive already holds, join the two."""
+        current = self.conn.execute(
+            "SELECT owner FROM downloads WHERE id = ?", (download_id,)
+        ).fetchone()[0]
+        if not owner or current is not None:
+            return download_id
+        if not META_DOWNLOAD_NAME.match(name):
+            other = self.conn.execute(
+                "SELECT id FROM downloads WHERE name = ? AND platform = ? AND owner = ? "
+                "AND id != ? ORDER BY id", (name, platform, owner, download_id),
+            ).fetchone()
+            if other:
+                _merge_download(self.conn, download_id, other[0])
+                return int(other[0])
+        self.conn.execute("UPDATE downloads SET owner = ? WHERE id = ?", (owner, download_id))
+        return download_id
 
     # -- threads ------------------------------------------------------------
 
@@ -833,6 +907,44 @@ def _signature(tree: DownloadTree, source: ThreadSource) -> str:
     return f"{source.platform}:{source.key}:" + ",".join(parts)
 
 
+# Meta names a download after its app, its owner and the day it was made.
+META_DOWNLOAD_NAME = re.compile(r"^(?:facebook|instagram|messenger|meta)-.+-\d{4}", re.IGNORECASE)
+
+
+def _by_download(sources: list[ThreadSource]) -> list[tuple[str, list[ThreadSource]]]:
+    """The threads of a tree, grouped by the download each lies in (its root
+    folder inside the tree; "" when the tree is one download)."""
+    groups: dict[str, list[ThreadSource]] = {}
+    for source in sources:
+        root = download_root(source.folder)
+        if root is None:  # outside Meta's layout: flat encrypted chats, loose threads
+            root = source.folder if source.dialect != "meta_dyi" else ""
+        groups.setdefault(root, []).append(source)
+    if len(groups) == 1:
+        return [("", sources)]
+    return sorted(groups.items())
+
+
+def _merge_download(conn: sqlite3.Connection, source: int, target: int) -> None:
+    """Move everything recorded of download ``source`` onto ``target``."""
+    tables = [
+        name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'downloads' "
+            "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'")
+        if any(col[1] == "download_id" for col in conn.execute(f'PRAGMA table_info("{name}")'))
+    ]
+    for table in tables:
+        conn.execute(f'UPDATE OR IGNORE "{table}" SET download_id = ? WHERE download_id = ?',
+                     (target, source))
+        conn.execute(f'DELETE FROM "{table}" WHERE download_id = ?', (source,))
+    conn.execute(
+        "UPDATE downloads SET last_imported = (SELECT last_imported FROM downloads WHERE id = ?), "
+        "source = (SELECT source FROM downloads WHERE id = ?) WHERE id = ?",
+        (source, source, target),
+    )
+    conn.execute("DELETE FROM downloads WHERE id = ?", (source,))
+
+
 def _majority(values: Iterator[str]) -> str:
     counts: dict[str, int] = {}
     for v in values:
@@ -847,10 +959,12 @@ _PROFILE_FILES = (
 )
 
 
-def _profile_owner(tree: DownloadTree) -> str | None:
+def _profile_owner(tree: DownloadTree, root: str = "") -> str | None:
     """The owner's name from the download's profile file, where there is one."""
+    prefix = f"{root}/" if root else ""
     for suffix, keys in _PROFILE_FILES:
-        member = next((m for p, m in tree.members.items() if p.endswith(suffix)), None)
+        member = next((m for p, m in tree.members.items()
+                       if p.startswith(prefix) and p.endswith(suffix)), None)
         if member is None or member.size > 5_000_000:
             continue
         try:

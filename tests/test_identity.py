@@ -202,3 +202,77 @@ def sql(archive: Path, statement: str) -> None:
     conn.execute(statement)
     conn.commit()
     conn.close()
+
+
+# -- downloads -----------------------------------------------------------------
+
+
+def downloads(archive: Path) -> list[tuple[str, str, str | None]]:
+    return [(d["name"], d["platform"], d["owner"]) for d in run_json(archive, "stats")["downloads"]]
+
+
+def test_a_folder_of_three_downloads_records_three(tmp_path: Path, archive: Path) -> None:
+    from tests.conftest import SAMPLES
+
+    parent = tmp_path / "all my downloads"
+    for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+        shutil.copytree(sample, parent / sample.name)
+    code, _, err = run(archive, "import", str(parent))
+    assert code == 0, err
+    assert downloads(archive) == [
+        ("facebook-jordanlee-2025", "facebook", "Jordan Lee"),
+        ("instagram-jordan.lee-2024", "instagram", "Jordan L."),
+        ("messenger-secure-2024", "messenger", "Jordan Lee"),
+    ]
+    code, out, _ = run(archive, "stats")
+    assert "instagram-jordan.lee-2024 (instagram, owner Jordan L.)" in out
+    # The same as importing each download by itself.
+    each = tmp_path / "each"
+    run(each, "import", *(str(p) for p in sorted(parent.iterdir())))
+    sql_counts = "SELECT d.name, COUNT(*) FROM message_downloads md JOIN downloads d " \
+                 "ON d.id = md.download_id GROUP BY d.name ORDER BY d.name"
+    assert db_rows(archive, sql_counts) == db_rows(each, sql_counts)
+    # Importing the parent again adds no download.
+    run(archive, "import", str(parent))
+    assert len(downloads(archive)) == 3
+
+
+def test_two_bare_messages_roots_of_different_apps(tmp_path: Path, archive: Path) -> None:
+    fb = tmp_path / "a" / "messages"
+    write_thread(fb / "inbox" / "ana_1", [msg(1000, "hi")], participants=("Ana", "Jordan Lee"))
+    write_thread(fb / "inbox" / "bo_2", [msg(2000, "yo", "Bo")], participants=("Bo", "Jordan Lee"))
+    ig = tmp_path / "b" / "messages"
+    write_thread(ig / "inbox" / "cy_3", [msg(3000, "hey", "Cy")], participants=("Cy", "jordan.l"))
+    write_thread(ig / "inbox" / "di_4", [msg(4000, "ok", "Di")], participants=("Di", "jordan.l"))
+    run(archive, "import", str(fb))
+    code, _, err = run(archive, "import", "--platform", "instagram", str(ig))
+    assert code == 0, err
+    assert downloads(archive) == [("messages", "facebook", "Jordan Lee"),
+                                  ("messages", "instagram", "jordan.l")]
+
+
+def test_same_folder_name_different_owners(tmp_path: Path, archive: Path) -> None:
+    for who, other in (("Jordan Lee", "Ana"), ("Sam Roe", "Bo")):
+        root = tmp_path / who / "messages"
+        for n, friend in enumerate((other, "Cy")):
+            write_thread(root / "inbox" / f"{friend.lower()}_{who[0]}{n}",
+                         [msg(1000 + n, f"hi {who}", friend)], participants=(friend, who))
+    jordan, sam = tmp_path / "Jordan Lee" / "messages", tmp_path / "Sam Roe" / "messages"
+    for path in (jordan, sam, jordan):  # the last one is already there
+        assert run(archive, "import", str(path))[0] == 0
+    assert downloads(archive) == [("messages", "facebook", "Jordan Lee"),
+                                  ("messages", "facebook", "Sam Roe")]
+    # Each message is held by its own owner's download only.
+    assert db_rows(archive, "SELECT d.owner, COUNT(*) FROM message_downloads md JOIN downloads d "
+                            "ON d.id = md.download_id GROUP BY d.owner") == [
+        ("Jordan Lee", 2), ("Sam Roe", 2)]
+
+
+def test_an_import_that_reads_nothing_records_no_download(tmp_path: Path, archive: Path) -> None:
+    broken = tmp_path / "dl" / "messages" / "inbox" / "x_1" / "message_1.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"participants": [', encoding="ascii")
+    code, out, _ = run(archive, "import", "--json", str(tmp_path / "dl"))
+    assert code != 0
+    assert json.loads(out)["downloads"] == []
+    assert db_rows(archive, "SELECT COUNT(*) FROM downloads") == [(0,)]

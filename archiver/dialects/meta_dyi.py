@@ -19,7 +19,7 @@ import ijson
 
 from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
 from ..records import Attachment, Message, Reaction, ThreadInfo
-from ..sources import DownloadTree, Member
+from ..sources import DownloadTree, Member, download_root
 from ..text import OddNumbers, repair, repair_any
 from . import (
     MAX_MS,
@@ -102,14 +102,19 @@ def _platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
         return "instagram"
     if path.startswith(_FACEBOOK_ROOTS) or any(f"/{r}" in path for r in _FACEBOOK_ROOTS):
         return "facebook"
-    name = tree.name.lower()
+    # The download this thread is in: the tree, or one of the downloads in it.
+    root = download_root(path) or ""
+    name = (root.rsplit("/", 1)[-1] if root else tree.name).lower()
     if name.startswith("instagram"):
         return "instagram"
     if name.startswith("facebook"):
         return "facebook"
     # A bare messages/ root: the neighbours tell which app it came from.
-    paths = tree.members.keys()
-    for p in paths:
+    prefix = f"{root}/" if root else ""
+    for p in tree.members:
+        if not p.startswith(prefix):
+            continue
+        p = p[len(prefix):]
         if p.startswith(_INSTAGRAM_NEIGHBOURS):
             return "instagram"
         if p.startswith(_FACEBOOK_NEIGHBOURS):
