@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .views import Attachment, MessageView
+from .views import Attachment, MessageView, event_actor
 
 
 def describe_call(msg: MessageView) -> str:
@@ -69,5 +69,7 @@ def body_lines(msg: MessageView) -> list[str]:
 def message_lines(msg: MessageView, when: datetime, owners: set[str]) -> list[str]:
     head = f"{when.strftime('%H:%M')}  {display_sender(msg, owners)}"
     if msg.kind == "system":
-        return [f"{when.strftime('%H:%M')}  · {' '.join(body_lines(msg))}"]
+        actor = event_actor(msg)
+        who = f"{actor}: " if actor else ""
+        return [f"{when.strftime('%H:%M')}  · {who}{' '.join(body_lines(msg))}"]
     return [head] + [f"       {line}" for line in body_lines(msg)]

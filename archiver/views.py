@@ -7,6 +7,7 @@ so that a conversation looks the same everywhere.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,6 +145,9 @@ class MessageView:
     call_missed: bool | None
     reactions: list[tuple[str, str]] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    # A reaction notice ("Ana reacted 😢 to your message") whose reaction an
+    # earlier message already shows: readers and exports leave it out.
+    folded: bool = False
 
     def as_json(self) -> dict[str, Any]:
         share = None
@@ -346,7 +350,49 @@ def messages_between(
         by_id[mid].attachments.append(
             attachment(folder, kind, name, uri, bool(present), bool(remote), media_path, size)
         )
+    _fold_notices(db, cid, views)
     return views
+
+
+# Meta's reaction notices, older and newer: "Reacted 😢 to your message",
+# "Sofia Rossi reacted 😢 to your message".
+_REACTION_NOTICE = re.compile(
+    r"^(?:(?P<actor>.+) reacted|Reacted) (?P<reaction>\S.{0,15}?) to your message\s*$", re.DOTALL
+)
+NOTICE_LOOKBACK = 500  # messages before a notice where its target may be
+
+
+def event_actor(msg: MessageView) -> str | None:
+    """Who did what an event says, when the event's text does not already
+    name them ("Liked a message" by Sofia Rossi; not "Ana named the group…")."""
+    text = msg.text or ""
+    notice = _REACTION_NOTICE.match(text)
+    if notice and notice.group("actor"):
+        return None
+    first = msg.sender.split(" ", 1)[0]
+    if not msg.sender or text.startswith((msg.sender, f"{first} ", "You ")):
+        return None
+    return msg.sender
+
+
+def _fold_notices(db: sqlite_utils.Database, cid: int, views: list[MessageView]) -> None:
+    """Mark the reaction notices whose reaction a message shortly before them
+    already holds (the notice stays in the archive)."""
+    for v in views:
+        if v.kind != "system" or not v.text or "eacted" not in v.text:
+            continue
+        notice = _REACTION_NOTICE.match(v.text)
+        if notice is None:
+            continue
+        actor = notice.group("actor") or v.sender
+        reaction = notice.group("reaction").replace("\ufe0f", "")
+        found = db.execute(
+            "SELECT 1 FROM messages m JOIN reactions r ON r.message_id = m.id "
+            "WHERE m.conversation_id = ? AND m.position BETWEEN ? AND ? AND m.kind != 'system' "
+            "AND r.actor = ? AND replace(r.reaction, char(65039), '') = ? LIMIT 1",
+            (cid, max(v.position - NOTICE_LOOKBACK, 0), v.position - 1, actor, reaction),
+        ).fetchone()
+        v.folded = found is not None
 
 
 def attachment(

@@ -190,7 +190,8 @@ class ConversationLayout:
                 laid.pictures[len(laid.rows) + at] = picture
             laid.rows.extend(block.rows)
             laid.owner.extend([i] * block.height)
-            prev = msg
+            if not msg.folded:  # a folded notice shows nothing: the next one follows the last shown
+                prev = msg
         self._pages[page] = laid
         while len(self._pages) > self.cached_pages:
             self._pages.popitem(last=False)

@@ -34,7 +34,7 @@ from textual.strip import Strip
 from archiver.media import media_duration
 from archiver.render import describe_call, display_sender, human_size
 from archiver.timefmt import local
-from archiver.views import Attachment, MessageView
+from archiver.views import Attachment, MessageView, event_actor
 
 from .emoji import narrow
 from .thumbnails import PICTURE_KINDS, THUMB_COLUMNS, THUMB_ROWS
@@ -133,6 +133,8 @@ class MessageLayout:
 
     def block(self, msg: MessageView, prev: MessageView | None) -> Block:
         """The rows of ``msg``; ``prev`` is the message just before it, if any."""
+        if msg.folded:  # a reaction notice the reactions above already show
+            return Block([], 0, {})
         when = local(msg.timestamp_ms, self.tz)
         prev_when = local(prev.timestamp_ms, self.tz) if prev is not None else None
         new_day = prev_when is None or prev_when.date() != when.date()
@@ -167,7 +169,9 @@ class MessageLayout:
         s = self.styles
         parts: list[Text] = []
         if msg.kind == "system":
-            parts.append(Text(f"· {narrow(msg.text or '')}", style=s.event))
+            actor = event_actor(msg)
+            who = f"{narrow(actor)}: " if actor else ""
+            parts.append(Text(f"· {who}{narrow(msg.text or '')}", style=s.event))
         elif msg.unsent:
             parts.append(Text("(unsent a message)", style=s.note))
         elif msg.kind == "call":

@@ -225,7 +225,9 @@ class Selection:
     def messages(self, db: sqlite_utils.Database, page: int = EXPORT_PAGE) -> Iterator[MessageView]:
         if self.empty:
             return iter(())
-        return views.iter_messages(db, self.conv.id, page=page, first=self.first, last=self.last)
+        # Reaction notices the reactions already show are left out (views.py).
+        return (m for m in views.iter_messages(db, self.conv.id, page=page, first=self.first,
+                                              last=self.last) if not m.folded)
 
 
 def select(

@@ -158,9 +158,20 @@ class ReadingPane(ScrollView, can_focus=True):
         if self.rows is None or not self.conversation:
             return
         position = max(0, min(position, self.conversation.messages - 1))
+        # A folded reaction notice has no rows: step over it the way we went.
+        step = 1 if position >= self.cursor else -1
+        while self._folded(position) and 0 <= position + step < self.conversation.messages:
+            position += step
         self.cursor = position
         self.show_message(position, context=context)
         self.post_message(CursorMoved(position))
+
+    def _folded(self, position: int) -> bool:
+        assert self.rows is not None
+        page_no = self.rows.page_of(position)
+        page = self.rows.page(page_no)
+        i = position - page_no * self.rows.page_size
+        return 0 <= i < len(page.messages) and page.messages[i].folded
 
     def watch_cursor(self) -> None:
         self.refresh()
