@@ -39,10 +39,13 @@ def fold_letters(text: str) -> str:
 
 def sql_fold(expression: str) -> str:
     """SQL that folds ``expression`` as :func:`fold_letters` does (plain
-    ``replace`` calls, so any SQLite can read the view that uses it)."""
+    ``replace`` calls, so any SQLite can read the view that uses it). ASCII
+    text, as long in bytes as in characters, skips them."""
+    folded = expression
     for letter, plain in LETTERS.items():
-        expression = f"replace({expression}, '{letter}', '{plain}')"
-    return expression
+        folded = f"replace({folded}, '{letter}', '{plain}')"
+    return (f"CASE WHEN length(CAST({expression} AS BLOB)) = length({expression}) "
+            f"THEN {expression} ELSE {folded} END")
 
 
 @lru_cache(maxsize=65536)
