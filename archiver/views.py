@@ -420,6 +420,30 @@ def attachment(
     )
 
 
+def conversation_media(
+    db: sqlite_utils.Database, cid: int, kinds: tuple[str, ...] | None = None
+) -> list[tuple[int, Attachment]]:
+    """Every attachment of a conversation with its message's position, oldest
+    first (``kinds`` keeps only those kinds)."""
+    folder = archive_folder(db)
+    where = ""
+    params: list[Any] = [cid]
+    if kinds:
+        where = f" AND a.kind IN ({','.join('?' * len(kinds))})"
+        params.extend(kinds)
+    return [
+        (row[0], attachment(folder, row[1], row[2], row[3], bool(row[4]), bool(row[5]),
+                            row[6], row[7]))
+        for row in db.execute(
+            "SELECT m.position, a.kind, a.name, a.uri, a.present, a.remote, a.media_path, a.size "
+            "FROM messages m JOIN attachments a ON a.message_id = m.id "
+            f"WHERE m.conversation_id = ? AND m.position IS NOT NULL{where} "
+            "ORDER BY m.position, a.id",
+            params,
+        )
+    ]
+
+
 def archive_folder(db: sqlite_utils.Database) -> Path | None:
     """The archive folder of an open archive (where ``media/`` paths start)."""
     for _seq, name, filename in db.execute("PRAGMA database_list"):

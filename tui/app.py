@@ -33,6 +33,8 @@ from .components.conversation_list import ConversationList, badges
 from .components.date_jump import DateJump
 from .components.help_screen import HelpScreen
 from .components.insights_screen import InsightsScreen
+from .components.media_gallery import MediaGallery
+from .components.media_viewer import MediaViewer
 from .components.no_archive import NoArchiveScreen
 from .components.reading_pane import ReadingPane
 from .components.search_screen import SearchScreen
@@ -64,6 +66,8 @@ class ChatkeepReader(App[None]):
         Binding("e", "export", "Export"),
         Binding("i", "insights", "Insights"),
         Binding("o", "open_attachment", "Open", show=False),
+        Binding("v", "view_media", "View", show=False),
+        Binding("m", "gallery", "Media"),
         Binding("c", "copy_message", "Copy", show=False),
         Binding("n", "next_hit", "Next hit", show=False),
         Binding("N", "previous_hit", "Prev hit", show=False),
@@ -324,21 +328,86 @@ class ChatkeepReader(App[None]):
         if msg is None:
             self.notify("Open a conversation and select a message first.")
             return
-        files = [a for a in msg.attachments if a.path and not a.missing and not a.remote]
-        if not files:
-            self.notify("The selected message has no attachment in the archive.")
+        if not msg.attachments:
+            self.notify("The selected message has no attachment.")
             return
-        path = self.archive_dir / files[0].path  # type: ignore[operator]
-        if not path.exists():
-            self.notify(f"{path} is not in the archive folder.", severity="warning")
+        files = [a for a in msg.attachments if a.file]
+        if not files:
+            a = msg.attachments[0]
+            self.notify(f"{a.label} is not in the archive: {a.reason}.", severity="warning")
+            return
+        self.open_file(files[0], more=len(files) - 1)
+
+    def open_file(self, a: views.Attachment, *, more: int = 0) -> None:
+        """Hand an attachment's file to the system's viewer or player."""
+        if not a.file or not Path(a.file).exists():
+            self.notify(f"{a.label} is not in the archive: {a.reason or 'its file is gone'}.",
+                        severity="warning")
             return
         try:
-            desktop.open_in_viewer(path)
-        except OSError as exc:
-            self.notify(f"Could not open {path}: {exc}", severity="error")
+            desktop.open_in_viewer(Path(a.file))
+        except desktop.NoViewer as exc:
+            self.notify(f"This system has no {exc} to open files with; the file is {a.file}",
+                        severity="warning", timeout=10)
             return
-        more = f" (1 of {len(files)})" if len(files) > 1 else ""
-        self.notify(f"Opened {path}{more}")
+        except OSError as exc:
+            self.notify(f"Could not open {a.file}: {exc.strerror or exc}", severity="error")
+            return
+        extra = f" (the first of {more + 1})" if more else ""
+        self.notify(f"Opened {a.label}{extra}.")
+
+    def _media(self) -> list[tuple[int, views.Attachment]]:
+        conv = self.pane.conversation
+        assert self.db is not None and conv is not None
+        return views.conversation_media(self.db, conv.id)
+
+    def action_view_media(self) -> None:
+        """The full-pane viewer, on the selected message's first attachment."""
+        msg = self.pane.selected
+        if msg is None or self.thumbnails is None:
+            self.notify("Open a conversation and select a message first." if msg is None
+                        else "Pictures are off (--images off).")
+            return
+        if not msg.attachments:
+            self.notify("The selected message has no photo or attachment to view.")
+            return
+        media = self._media()
+        index = next((i for i, (p, _) in enumerate(media) if p == msg.position), 0)
+        self._open_viewer(media, index)
+
+    def _open_viewer(self, media: list[tuple[int, views.Attachment]], index: int) -> None:
+        assert self.thumbnails is not None
+
+        def back(position: int | None) -> None:
+            if position is not None:
+                self.pane.move_cursor(position, context=max(self.pane.size.height // 3, 1))
+            self.pane.focus()
+
+        self.push_screen(MediaViewer(self.thumbnails, media, index), back)
+
+    def action_gallery(self) -> None:
+        conv = self.pane.conversation
+        if conv is None:
+            self.notify("Open a conversation first.")
+            return
+        if self.thumbnails is None:
+            self.notify("Pictures are off (--images off).")
+            return
+        media = self._media()
+        if not media:
+            self.notify("This conversation has no photos or other media.")
+            return
+
+        def chosen(result: tuple[str, int] | None) -> None:
+            if result is None:
+                self.pane.focus()
+            elif result[0] == "jump":
+                self.pane.move_cursor(result[1], context=max(self.pane.size.height // 3, 1))
+                self.pane.focus()
+            else:
+                self._open_viewer(media, result[1])
+
+        self.push_screen(MediaGallery(self.thumbnails, media, conv.title), chosen)
 
     def action_copy_message(self) -> None:
         msg = self.pane.selected

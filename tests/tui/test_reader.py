@@ -810,3 +810,98 @@ def test_filter_ignores_accents_and_letters_as_search_does(tmp_path: Path) -> No
                 await pilot.press("backspace")
 
     drive(app, scenario)
+
+
+# -- the viewer and the gallery --------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_viewer_steps_through_the_media_and_esc_goes_back(
+    reader_archive: Path, size: tuple[int, int]
+) -> None:
+    from tui.components.media_viewer import MediaViewer
+
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        pane.move_cursor(20)
+        await pilot.press("enter")
+        await pictures_ready(pilot)
+        assert isinstance(app.screen, MediaViewer)
+        caption = str(app.screen.query_one("#viewer-caption").render())
+        assert caption.startswith("1 of 8 · photo · sunset.jpg")
+        assert sum("▀" in line for line in screen_text(app).splitlines()) >= size[1] // 2
+        await pilot.press("right", "right", "right")
+        assert str(app.screen.query_one("#viewer-caption").render()).startswith(
+            "4 of 8 · video · boat trip.mp4")
+        assert "o opens it with the system's player" in screen_text(app)
+        await pilot.press("left")
+        assert "3 of 8 · sticker" in str(app.screen.query_one("#viewer-caption").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MediaViewer)
+        assert pane.cursor == 22  # the sticker's message
+        await pilot.press("v")  # v opens it too
+        assert isinstance(app.screen, MediaViewer)
+
+    drive(app, scenario, size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_gallery_newest_first_and_enter_jumps(reader_archive: Path, size: tuple[int, int]) -> None:
+    from tui.components.media_gallery import GalleryGrid, MediaGallery
+
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("m")
+        await pictures_ready(pilot)
+        assert isinstance(app.screen, MediaGallery)
+        grid = app.screen.query_one(GalleryGrid)
+        assert [a.label for _, a in grid.items][:2] == [
+            "expired_photo_n.jpg", "lost_in_the_download.jpg"]
+        text = screen_text(app)
+        assert "8 media, newest first" in text and "sunset.jpg" in text and "▀" in text
+        await pilot.press("right", "right")  # menu.pdf
+        await pilot.press("enter")
+        assert not isinstance(app.screen, MediaGallery)
+        assert pane.cursor == 25 and pane.selected.attachments[0].label == "menu.pdf"
+
+    drive(app, scenario, size=size)
+
+
+def test_o_opens_a_card_and_says_when_there_is_no_viewer(
+    reader_archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Path] = []
+    monkeypatch.setattr(desktop, "open_in_viewer", opened.append)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        pane.move_cursor(23)
+        await pilot.press("o")
+        assert opened and opened[0].suffix == ".mp4" and opened[0].is_file()
+        pane.move_cursor(26)
+        await pilot.press("o")
+        assert notes(app)[-1] == (
+            "lost_in_the_download.jpg is not in the archive: not in the download.")
+
+        def no_viewer(path: Path) -> None:
+            raise desktop.NoViewer("xdg-open")
+
+        monkeypatch.setattr(desktop, "open_in_viewer", no_viewer)
+        pane.move_cursor(24)
+        await pilot.press("o")
+        note = notes(app)[-1]
+        assert note.startswith("This system has no xdg-open to open files with; the file is /")
+        assert "Errno" not in note and note.endswith(".wav")
+
+    drive(app, scenario)
+
+
+def test_no_viewer_is_found_without_xdg_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(desktop.shutil, "which", lambda name: None)
+    with pytest.raises(desktop.NoViewer):
+        desktop.open_in_viewer(Path("/nonexistent.jpg"))

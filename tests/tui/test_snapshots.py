@@ -150,3 +150,24 @@ def test_insights_of_the_whole_archive(snap_compare, reader_archive: Path) -> No
         await insights_computed(pilot)
 
     assert snap_compare(reader(reader_archive), run_before=opened, terminal_size=SMALL)
+
+
+def then(first: Callable[[Pilot], Awaitable[None]], *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    async def run(pilot: Pilot) -> None:
+        await first(pilot)
+        await pilot.press(*keys)
+        await pictures_ready(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_viewer(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(reader(reader_archive), run_before=then(at_message(20), "enter"),
+                        terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_gallery(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(reader(reader_archive), run_before=then(at_message(20), "m"),
+                        terminal_size=size)

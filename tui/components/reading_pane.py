@@ -47,6 +47,7 @@ class ReadingPane(ScrollView, can_focus=True):
         Binding("pagedown,space", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
+        Binding("enter", "app.view_media", "View", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -1,0 +1,60 @@
+"""One picture, as large as its widget: the viewer's and the gallery's canvas.
+
+With half blocks (and in tests) it draws the cache's rows; with Kitty or
+Sixel it hands the file to textual-image's widget for that protocol, which
+draws at the terminal's full resolution.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..thumbnails import ThumbnailCache
+
+
+class Picture(Widget):
+    """Draws ``file`` fitted to the widget, centred; a note while it decodes."""
+
+    DEFAULT_CSS = """
+    Picture { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, cache: ThumbnailCache, file: str | None, *, note: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(id=id, classes="pictures")
+        self.cache = cache
+        self.file = file
+        self.note = note  # shown instead, when there is no file
+
+    def compose(self) -> ComposeResult:
+        if self.file and self.cache.renderer in ("kitty", "sixel"):
+            import textual_image.widget as graphics
+
+            kind = graphics.TGPImage if self.cache.renderer == "kitty" else graphics.SixelImage
+            yield kind(self.file)
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        if self.file and self.cache.renderer in ("kitty", "sixel"):
+            return Strip.blank(width)
+        lines = self._lines(width, height)
+        top = max(0, (height - len(lines)) // 2)
+        if not top <= y < top + len(lines):
+            return Strip.blank(width)
+        line = lines[y - top]
+        left = max(0, (width - line.cell_length) // 2)
+        return Strip([Segment(" " * left), *line]).adjust_cell_length(width)
+
+    def _lines(self, width: int, height: int) -> list[Strip]:
+        if not self.file:
+            return [Strip([Segment(self.note[:width], Style(dim=True))])]
+        picture = self.cache.get(self.file, max(width, 1), max(height, 1))
+        if picture is None:
+            return [Strip([Segment("…", Style(dim=True))])]
+        if picture.error is not None:
+            return [Strip([Segment(f"(cannot show it: {picture.error})"[:width], Style(dim=True))])]
+        return picture.rows
