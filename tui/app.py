@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
 from archiver import views
@@ -29,7 +30,7 @@ from archiver.schema import ArchiveError, NoArchive, describe_error, open_archiv
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
 from . import desktop
-from .components.conversation_list import ConversationList, badges
+from .components.conversation_list import CROSS_APP_MARK, FROZEN_MARK, ConversationList, badges
 from .components.date_jump import DateJump
 from .components.help_screen import HelpScreen
 from .components.insights_screen import InsightsScreen
@@ -38,6 +39,7 @@ from .components.media_viewer import MediaViewer
 from .components.no_archive import NoArchiveScreen
 from .components.reading_pane import ReadingPane
 from .components.search_screen import SearchScreen
+from .emoji import narrow
 from .messages import ConversationChosen, CursorMoved, PicturesReady
 from .positions import first_on_or_after, place_of_message
 from .thumbnails import ThumbnailCache, UnknownRenderer, choose_renderer
@@ -48,6 +50,7 @@ EMPTY_ARCHIVE = (
 )
 CHOOSE = "Choose a conversation on the left (↑ ↓ Enter), or press / to search."
 WIDE = 110  # at this width and more, the list gets more room
+NARROW = 60  # below this width the list and the conversation take turns
 
 
 class ChatkeepReader(App[None]):
@@ -98,6 +101,8 @@ class ChatkeepReader(App[None]):
         self.hits: list[Any] = []
         self.hit_index = -1
         self.missing = False  # no archive at all (the reader then says how to make one)
+        self._status_timer: Timer | None = None
+        self.hit_label = ""
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
             self.conversations = views.list_conversations(self.db)
@@ -122,11 +127,13 @@ class ChatkeepReader(App[None]):
             with Vertical(id="reader"):
                 with Horizontal(id="pane-header"):
                     yield Label("", id="pane-title")
+                    yield Label("", id="pane-marks")
                     yield Label("", id="pane-position")
                 yield ReadingPane(self.db, self.tz, self.owners, id="pane",
                                   thumbnails=self.thumbnails)
                 yield Static(EMPTY_ARCHIVE if not self.conversations else CHOOSE,
                              id="placeholder")
+        yield Static("", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -149,9 +156,41 @@ class ChatkeepReader(App[None]):
         self._fit(event.size.width)
 
     def _fit(self, width: int) -> None:
-        """Give the list more room on wide terminals."""
-        if self.db is not None:
-            self.query_one("#main").set_class(width >= WIDE, "wide")
+        """Give the list more room on wide terminals; below ``NARROW`` columns
+        it takes the whole width until a conversation opens, then hides."""
+        if self.db is None:
+            return
+        main = self.query_one("#main")
+        main.set_class(width >= WIDE, "wide")
+        was_narrow = main.has_class("narrow")
+        main.set_class(width < NARROW, "narrow")
+        conversations = self.query_one(ConversationList)
+        reader = self.query_one("#reader")
+        if width < NARROW and self.conversations:
+            # One at a time: the conversation once one is open, else the list.
+            reading = self.pane.conversation is not None
+            conversations.display = not reading
+            reader.display = reading
+        elif was_narrow and width >= NARROW and self.conversations:
+            conversations.display = reader.display = True
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:  # type: ignore[override]
+        """Messages go to a status line above the footer (wrapped at words), so
+        they never cover the conversation; other screens keep Textual's toasts."""
+        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
+                       timeout=timeout, markup=markup)
+        if self.db is None or self.screen is not self.screen_stack[0]:
+            return
+        status = self.query_one("#status", Static)
+        status.update(Text(message, style="bold red" if severity == "error" else ""))
+        status.display = True
+        if self._status_timer is not None:
+            self._status_timer.stop()
+        self._status_timer = self.set_timer(timeout or 5, self._clear_status)
+
+    def _clear_status(self) -> None:
+        self.query_one("#status", Static).display = False
 
     @property
     def pane(self) -> ReadingPane:
@@ -182,15 +221,29 @@ class ChatkeepReader(App[None]):
         self.query_one("#pane-header").display = True
         self.query_one("#placeholder").display = False
         title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(conv.title, style="bold")
+        title.append(narrow(conv.title), style="bold")
         title.append(f"  {badges(conv)}", style="bold magenta")
-        marks = [m for m, on_ in (("cross-app", conv.cross_app), ("frozen", conv.frozen)) if on_]
-        if marks:
-            title.append(f"  [{', '.join(marks)}]", style="cyan")
         self.query_one("#pane-title", Label).update(title)
+        self._header_marks(conv)
         self.query_one(ConversationList).select(cid)
+        if self.size.width < NARROW:
+            self.query_one(ConversationList).display = False
+            self.query_one("#reader").display = True
         # Open once the pane has its size (it may just have been shown).
         self.call_after_refresh(self._open_in_pane, conv, position, hit)
+
+    def _header_marks(self, conv: views.Conversation) -> None:
+        """The cross-app and frozen marks, never cut off with the title: in
+        words when there is room, as the list's symbols when there is not."""
+        wide = self.size.width >= 100 or not self.query_one(ConversationList).display
+        marks = Text()
+        if conv.cross_app:
+            marks.append(f" {CROSS_APP_MARK}" + (" cross-app" if wide else ""), style="cyan")
+        if conv.frozen:
+            marks.append(f" {FROZEN_MARK}" + (" frozen" if wide else ""), style="blue")
+        label = self.query_one("#pane-marks", Label)
+        label.update(marks)
+        label.display = bool(marks)
 
     def _open_in_pane(self, conv: views.Conversation, position: int | None, hit: bool) -> None:
         self.pane.open(conv, position, hit=hit)
@@ -216,8 +269,11 @@ class ChatkeepReader(App[None]):
             return
         msg = pane.selected
         when = local(msg.timestamp_ms, self.tz).strftime("%Y-%m-%d %H:%M") if msg else ""
+        hit = ""
+        if self.hits and pane.hit == message.position and self.hit_label:
+            hit = f"{self.hit_label}  "  # in the header: a toast would cover the hit
         self.query_one("#pane-position", Label).update(
-            f"{message.position + 1:,}/{conv.messages:,}  {when}"
+            f"{hit}{message.position + 1:,}/{conv.messages:,}  {when}"
         )
 
     # -- actions ----------------------------------------------------------------
@@ -245,7 +301,7 @@ class ChatkeepReader(App[None]):
             self.notify("That message is no longer in the archive.", severity="warning")
             return
         cid, position = place
-        label = f"Result {self.hit_index + 1} of {len(self.hits)}"
+        self.hit_label = f"Result {self.hit_index + 1} of {len(self.hits)}"
         pane = self.pane
         if pane.conversation is not None and pane.conversation.id == cid:
             pane.hit = position
@@ -253,7 +309,6 @@ class ChatkeepReader(App[None]):
             pane.focus()
         else:
             self.open_conversation(cid, position, hit=True)
-        self.notify(label, timeout=2)
 
     def action_next_hit(self) -> None:
         self._step_hit(+1)
@@ -424,8 +479,14 @@ class ChatkeepReader(App[None]):
     def action_toggle_list(self) -> None:
         conversations = self.query_one(ConversationList)
         conversations.display = not conversations.display
+        if self.size.width < NARROW and self.pane.conversation is not None:
+            self.query_one("#reader").display = not conversations.display
+            if conversations.display:
+                conversations.options.focus()
         if not conversations.display and self.pane.conversation is not None:
             self.pane.focus()
+        if self.pane.conversation is not None:
+            self._header_marks(self.pane.conversation)
 
     def action_reload(self) -> None:
         """Read the archive again (an import may have added to it meanwhile)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.tui.conftest import (
     ANA,
@@ -46,6 +47,11 @@ def notes(app: ChatkeepReader) -> list[str]:
 def screen_text(app: ChatkeepReader) -> str:
     """The words on the screen (from a screenshot, markup stripped)."""
     return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+
+def screen_lines(app: ChatkeepReader) -> list[str]:
+    """The screen's rows as plain text, as the terminal would show them."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def shown(pane: ReadingPane) -> str:
@@ -905,3 +911,121 @@ def test_no_viewer_is_found_without_xdg_open(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(desktop.shutil, "which", lambda name: None)
     with pytest.raises(desktop.NoViewer):
         desktop.open_in_viewer(Path("/nonexistent.jpg"))
+
+
+# -- rough edges -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_search_hit_shown_with_context_and_nothing_over_it(
+    reader_archive: Path, size: tuple[int, int]
+) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("slash", *SEARCH_WORD)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        pane = app.pane
+        rows = pane.visible_text()
+        at = next(i for i, r in enumerate(rows) if SEARCH_WORD in r)
+        assert 2 <= at <= len(rows) - 3  # context above and below
+        assert SEARCH_WORD in screen_text(app)  # on the screen itself, not under a toast
+        assert not app.screen.query("Toast")
+        header = str(app.query_one("#pane-position").render())
+        assert header.startswith("Result 1 of 2")
+
+    drive(app, scenario, size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_header_keeps_cross_app_and_frozen_marks(
+    reader_archive: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    from archiver import views
+
+    real = views.get_conversation
+
+    def frozen(db: Any, cid: int) -> Any:
+        conv = real(db, cid)
+        conv.title = "A very long conversation title that cannot fit at eighty columns"
+        conv.cross_app = conv.frozen = True
+        return conv
+
+    monkeypatch.setattr(views, "get_conversation", frozen)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        header = screen_lines(app)[0]
+        assert "⇄" in header and "❄" in header
+        if size[0] >= 100:
+            assert "cross-app" in header and "frozen" in header
+
+    drive(app, scenario, size=size)
+
+
+def test_notifications_wrap_at_words_above_the_footer(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+    name = "/home/jordan/exports/Ana-Maria-Gonzalez-and-the-whole-sailing-club-2020.md"
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        app.notify(f"Exported 540 messages to {name}, attachments beside it")
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert any(line.strip() == name + "," for line in lines)  # whole, on a line of its own
+        assert lines[-2].strip().endswith("attachments beside it")
+        assert not app.screen.query("Toast")
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_below_sixty_columns_the_list_steps_aside(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.pause()
+        conversations = app.query_one(ConversationList)
+        assert conversations.display and conversations.size.width >= 50
+        await open_ana(pilot)
+        assert not conversations.display
+        assert app.pane.size.width >= 45
+        await pilot.press("l")
+        assert conversations.display
+
+    drive(app, scenario, size=(56, 24))
+
+
+def test_tab_never_traps_keys_in_the_filter(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        for _ in range(4):
+            await pilot.press("tab")
+            assert not isinstance(app.focused, Input)
+        await pilot.press("f", *"cr", "escape", "tab", "tab")
+        assert not isinstance(app.focused, Input)
+        assert app.query_one("#conversation-filter", Input).value == "cr"
+        await pilot.press("q")
+        assert not app.is_running
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_emoji_with_a_selector_keep_borders_intact(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("f", *"crew", "enter")
+        await pilot.pause()
+        pane = app.pane
+        assert "Snow again ❄ and sun ☀ on the hats" in shown(pane)
+        width = pane.scrollable_content_region.width
+        assert {pane.render_line(y).cell_length for y in range(pane.size.height)} == {width}
+        assert "\ufe0f" not in "".join(pane.visible_text())
+
+    drive(app, scenario, size=(80, 24))

@@ -171,3 +171,48 @@ def test_viewer(snap_compare, reader_archive: Path, size: tuple[int, int]) -> No
 def test_gallery(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
     assert snap_compare(reader(reader_archive), run_before=then(at_message(20), "m"),
                         terminal_size=size)
+
+
+def test_search_hit_opened_at_80_columns(snap_compare, reader_archive: Path) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await searched(pilot)
+        await pilot.press("enter")
+        await pictures_ready(pilot)
+
+    assert snap_compare(reader(reader_archive), run_before=opened, terminal_size=SMALL)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_header_marks_and_a_wrapped_notification(
+    snap_compare, reader_archive: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    from archiver import views
+
+    real = views.get_conversation
+
+    def frozen(db: object, cid: int) -> views.Conversation:
+        conv = real(db, cid)  # type: ignore[arg-type]
+        conv.title = "A very long conversation title that cannot fit at eighty columns"
+        conv.cross_app = conv.frozen = True
+        return conv
+
+    monkeypatch.setattr(views, "get_conversation", frozen)
+
+    async def run(pilot: Pilot) -> None:
+        await pressing(*OPEN_ANA)(pilot)
+        pilot.app.notify("Exported 540 messages to /home/jordan/exports/"
+                         "Ana-Maria-Gonzalez-and-the-whole-sailing-club-2020.md", timeout=60)
+        await pilot.pause()
+
+    assert snap_compare(reader(reader_archive), run_before=run, terminal_size=size)
+
+
+def test_narrow_terminal_list_then_conversation(snap_compare, reader_archive: Path) -> None:
+    assert snap_compare(reader(reader_archive), run_before=pressing(*OPEN_ANA),
+                        terminal_size=(56, 24))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+def test_emoji_with_selectors(snap_compare, reader_archive: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(reader(reader_archive), run_before=pressing("f", *"crew", "enter"),
+                        terminal_size=size)

@@ -17,6 +17,7 @@ from archiver.folding import fold
 from archiver.timefmt import local
 from archiver.views import Conversation
 
+from ..emoji import narrow
 from ..messages import ConversationChosen
 
 BADGES = {"facebook": "FB", "instagram": "IG", "messenger": "MS"}
@@ -31,7 +32,7 @@ def badges(conv: Conversation) -> str:
 def conversation_prompt(conv: Conversation, tz: tzinfo) -> Text:
     """Two rows: the title (and its marks), then platforms, last date and count."""
     prompt = Text(no_wrap=True, overflow="ellipsis")
-    prompt.append(conv.title, style="bold")
+    prompt.append(narrow(conv.title), style="bold")
     if conv.cross_app:
         prompt.append(f" {CROSS_APP_MARK}", style="cyan")
     if conv.frozen:
@@ -65,7 +66,10 @@ class ConversationList(Vertical):
         self._haystacks: dict[int, tuple[Conversation, str]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Filter conversations…", id="conversation-filter")
+        filter_box = Input(placeholder="Filter conversations…", id="conversation-filter")
+        # Reached with f only: Tab never lands in it, where q would type a "q".
+        filter_box.can_focus = False
+        yield filter_box
         yield OptionList(id="conversation-options")
         yield Static("", id="conversation-count")
 
@@ -140,4 +144,10 @@ class ConversationList(Vertical):
         self.options.focus()
 
     def focus_filter(self) -> None:
-        self.query_one("#conversation-filter", Input).focus()
+        filter_box = self.query_one("#conversation-filter", Input)
+        filter_box.can_focus = True
+        filter_box.focus()
+
+    @on(Input.Blurred, "#conversation-filter")
+    def _filter_left(self) -> None:
+        self.query_one("#conversation-filter", Input).can_focus = False
