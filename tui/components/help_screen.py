@@ -19,6 +19,8 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("e", "export this conversation to Markdown (in the current folder)"),
         ("i", "insights: this conversation, or the whole archive from the list"),
         ("o", "open the selected message's attachment"),
+        ("enter  v", "view a photo or attachment full-pane (← → steps, esc back)"),
+        ("m", "the conversation's media, newest first (enter: go to it)"),
         ("c", "copy the selected message's text"),
         ("l", "show or hide the conversation list"),
         ("r", "read the archive again (after an import)"),
