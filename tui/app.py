@@ -32,6 +32,7 @@ from archiver.timefmt import UnknownZone, local, resolve_tz
 from . import desktop
 from .components.conversation_list import CROSS_APP_MARK, FROZEN_MARK, ConversationList, badges
 from .components.date_jump import DateJump
+from .components.export_format import ExportFormat
 from .components.help_screen import HelpScreen
 from .components.insights_screen import InsightsScreen
 from .components.media_gallery import MediaGallery
@@ -98,6 +99,7 @@ class ChatkeepReader(App[None]):
         self.problem: str | None = None
         self.conversations: list[views.Conversation] = []
         self.owners: set[str] = set()
+        self.export_format = "md"  # the last format chosen with `e`, offered first next time
         self.hits: list[Any] = []
         self.hit_index = -1
         self.missing = False  # no archive at all (the reader then says how to make one)
@@ -352,20 +354,29 @@ class ChatkeepReader(App[None]):
         if conv is None:
             self.notify("Open a conversation first.")
             return
-        self.notify(f"Exporting {conv.title}…", timeout=2)
-        self.export_conversation(conv)
+
+        def chosen(fmt: str | None) -> None:
+            if fmt is None:
+                return
+            self.export_format = fmt  # highlighted next time
+            self.notify(f"Exporting {conv.title}…", timeout=2)
+            self.export_conversation(conv, fmt)
+
+        self.push_screen(ExportFormat(self.export_format), chosen)
 
     @work(thread=True, exclusive=True, name="export", group="export")
-    def export_conversation(self, conv: views.Conversation) -> None:
-        """Write the conversation as Markdown into the current folder (where
-        ``chatkeep export`` would write it too), named as ``export --all`` names it."""
-        from archiver.export import conversation_slug, export_markdown
+    def export_conversation(self, conv: views.Conversation, fmt: str = "md") -> None:
+        """Write the conversation as Markdown or HTML into the current folder
+        (where ``chatkeep export`` would write it too), named as ``export
+        --all`` names it."""
+        from archiver.export import EXTENSIONS, conversation_slug, export_conversation
 
-        out = Path.cwd() / f"{conversation_slug(conv)}.md"
+        out = Path.cwd() / f"{conversation_slug(conv)}{EXTENSIONS[fmt]}"
         try:
             db = open_archive(self.archive_dir, readonly=True)
             try:
-                result = export_markdown(db, self.archive_dir, conv.id, out, tz=self.tz)
+                result = export_conversation(db, self.archive_dir, conv.id, out, fmt=fmt,
+                                             tz=self.tz)
             finally:
                 db.conn.close()
         except (OSError, ArchiveError, views.ThreadNotFound) as exc:
@@ -374,8 +385,10 @@ class ChatkeepReader(App[None]):
             )
             return
         media = f", attachments in {result.media_dir.name}/" if result.media_copied else ""
+        pages = f" and {len(result.pages) - 1} more pages" if len(result.pages) > 1 else ""
         self.call_from_thread(
-            self.notify, f"Exported {result.messages:,} messages to {out}{media}", timeout=8
+            self.notify, f"Exported {result.messages:,} messages to {out}{pages}{media}",
+            timeout=8,
         )
 
     def action_open_attachment(self) -> None:

@@ -416,7 +416,7 @@ def test_n_without_a_search(reader_archive: Path) -> None:
 # -- acting ------------------------------------------------------------------------
 
 
-def test_export_writes_markdown_in_the_current_folder(
+def test_export_asks_the_format_and_remembers_it(
     reader_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -424,15 +424,32 @@ def test_export_writes_markdown_in_the_current_folder(
 
     async def scenario(pilot: Pilot) -> None:
         pane = await open_ana(pilot)
+        stem = f"Ana-María-González-{pane.conversation.id}"
         await pilot.press("e")
+        assert "Export this conversation as:" in screen_text(app)
+        await pilot.press("enter")  # Markdown is offered first
         await app.workers.wait_for_complete()
         await pilot.pause()
         written = list(tmp_path.glob("*.md"))
-        assert [p.name for p in written] == [f"Ana-María-González-{pane.conversation.id}.md"]
+        assert [p.name for p in written] == [f"{stem}.md"]
         text = written[0].read_text(encoding="utf-8")
         assert text.startswith(f"# {ANA}\n")
         assert "The very last message" in text
         assert any(f"to {written[0]}" in n for n in notes(app))
+
+        await pilot.press("e", "h")  # HTML by its letter
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        page = tmp_path / f"{stem}.html"
+        assert "The very last message" in page.read_text(encoding="utf-8")
+        page.unlink()
+        await pilot.press("e", "enter")  # HTML is now the one offered
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert page.is_file()
+        await pilot.press("e", "escape")  # cancelled: nothing more written
+        await app.workers.wait_for_complete()
+        assert sorted(p.suffix for p in tmp_path.iterdir() if p.is_file()) == [".html", ".md"]
 
     drive(app, scenario)
 

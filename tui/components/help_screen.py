@@ -16,7 +16,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("/", "search every conversation"),
         ("n / N", "next / previous search result"),
         ("d", "jump to a date"),
-        ("e", "export this conversation to Markdown (in the current folder)"),
+        ("e", "export this conversation to Markdown or HTML (in the current folder)"),
         ("i", "insights: this conversation, or the whole archive from the list"),
         ("o", "open the selected message's attachment"),
         ("enter  v", "view a photo or attachment full-pane (← → steps, esc back)"),
