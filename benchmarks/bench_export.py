@@ -1,18 +1,21 @@
-"""Benchmark the Markdown export of one very long conversation.
+"""Benchmark the exports of one very long conversation, in every format.
 
 Builds a Facebook download holding one thread of N messages (Meta's layout:
 ``message_1.json`` newest, 10,000 messages a part, every string mojibake),
-imports it without media, then exports it to Markdown in a fresh process,
-three times, and prints the median time and that process's peak memory.
-The export should take constant memory: compare the peak for 100,000 and
-1,000,000 messages. Target: 100,000 messages in at most 2 s.
+imports it without media, then exports it in each format (Markdown, HTML,
+JSON, text) in a fresh process per format, three times, and prints the
+median time (wall clock, and CPU time, which other work on a shared machine
+disturbs less) and that process's peak memory. An export should take constant
+memory: compare the peak for 100,000 and 1,000,000 messages. Targets for
+100,000 messages: Markdown ≤ 2 s, HTML ≤ 3 s, JSON ≤ 2 s.
 
 Peak memory is ``VmHWM`` from ``/proc/self/status`` where there is one: on
 Linux ``ru_maxrss`` survives ``exec``, so a child started by a process that
 once held a big import would report the parent's peak. Elsewhere it is
 ``ru_maxrss``.
 
-    python benchmarks/bench_export.py [--messages 100000] [--big] [--keep DIR]
+    python benchmarks/bench_export.py [--messages 100000] [--big] [--formats md,html,json,txt]
+                                      [--keep DIR]
 
 ``--big`` also runs 1,000,000 messages (building and importing it takes a while).
 """
@@ -105,29 +108,68 @@ def peak_rss_kb() -> int:
     return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS
 
 
-def export_runs(archive: Path, out_dir: Path, runs: int) -> dict[str, Any]:
+TARGETS = {"md": 2.0, "html": 3.0, "json": 2.0}  # seconds for 100,000 messages
+FORMAT_NAMES = {"md": "Markdown", "html": "HTML", "json": "JSON", "txt": "text"}
+
+
+def export_runs(archive: Path, out_dir: Path, runs: int, fmt: str) -> dict[str, Any]:
     """(In the child process) export the conversation ``runs`` times."""
     from zoneinfo import ZoneInfo
 
     from archiver import views
-    from archiver.export import export_markdown
+    from archiver.export import EXTENSIONS, export_conversation
     from archiver.schema import open_archive
 
     db = open_archive(archive, readonly=True)
     [conv] = views.list_conversations(db, with_parts=False)
     times = []
+    cpu = []
     size = 0
+    pages = 1
     for _ in range(runs):
-        out = out_dir / "bench.md"
+        out = out_dir / f"bench{EXTENSIONS[fmt]}"
         start = time.perf_counter()
-        result = export_markdown(db, archive, conv.id, out, tz=ZoneInfo("Europe/Lisbon"))
+        start_cpu = time.process_time()
+        result = export_conversation(db, archive, conv.id, out, fmt=fmt,
+                                     tz=ZoneInfo("Europe/Lisbon"))
         times.append(time.perf_counter() - start)
-        size = out.stat().st_size
+        cpu.append(time.process_time() - start_cpu)
+        written = result.pages or [out]
+        size = sum(p.stat().st_size for p in written)
+        pages = len(written)
         assert result.messages == conv.messages
-    return {
-        "messages": conv.messages, "times": times, "bytes": size,
+    figures = {
+        "messages": conv.messages, "times": times, "cpu": cpu, "bytes": size, "pages": pages,
         "maxrss_kb": peak_rss_kb(),
     }
+    if fmt == "html":
+        figures["browser_ms"] = browser_load_ms(result.pages[: 3])
+    return figures
+
+
+def browser_load_ms(pages: list[Path]) -> list[float] | None:
+    """How long Debian's Chromium (headless) takes to load each page, to its
+    load event, in milliseconds; None without Chromium or Playwright."""
+    chromium = Path("/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not chromium.exists():
+        return None
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run"]
+    loads = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for path in pages:
+            page.goto(path.as_uri())
+            loads.append(page.evaluate(
+                "() => { const t = performance.getEntriesByType('navigation')[0];"
+                " return t.loadEventEnd - t.startTime; }"))
+        browser.close()
+    return loads
 
 
 def baseline_rss() -> int:
@@ -137,7 +179,7 @@ def baseline_rss() -> int:
     return peak_rss_kb()
 
 
-def bench(messages: int, work: Path, runs: int) -> dict[str, Any]:
+def bench(messages: int, work: Path, runs: int, formats: list[str]) -> list[dict[str, Any]]:
     from archiver.importer import import_downloads
 
     start = time.perf_counter()
@@ -151,13 +193,16 @@ def bench(messages: int, work: Path, runs: int) -> dict[str, Any]:
     shutil.rmtree(download)
     out_dir = work / f"out-{messages}"
     out_dir.mkdir()
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", str(archive), str(out_dir), str(runs)],
-        check=True, capture_output=True, text=True,
-    )
-    figures = json.loads(child.stdout)
-    figures.update(written=written, imported=imported)
-    return figures
+    results = []
+    for fmt in formats:
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(archive), str(out_dir), str(runs), fmt],
+            check=True, capture_output=True, text=True,
+        )
+        figures = json.loads(child.stdout)
+        figures.update(written=written, imported=imported, format=fmt)
+        results.append(figures)
+    return results
 
 
 def main() -> int:
@@ -166,12 +211,14 @@ def main() -> int:
     parser.add_argument("--big", action="store_true", help="also 1,000,000 messages")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--formats", default="md,html,json,txt",
+                        help="comma-separated: md, html, json, txt")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        archive, out_dir, runs = args.child
-        print(json.dumps(export_runs(Path(archive), Path(out_dir), int(runs))))
+        archive, out_dir, runs, fmt = args.child
+        print(json.dumps(export_runs(Path(archive), Path(out_dir), int(runs), fmt)))
         return 0
     if args.baseline:
         print(baseline_rss())
@@ -184,19 +231,30 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="chatkeep-bench-export-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
+        formats = [f for f in args.formats.split(",") if f]
         for n in sizes:
-            f = bench(n, work, args.runs)
-            median = statistics.median(f["times"])
-            runs = ", ".join(f"{t:.2f}" for t in f["times"])
-            print(
-                f"{f['messages']:>9,} messages: export median {median:.2f} s "
-                f"({runs}; {f['messages'] / median:,.0f} msg/s), "
-                f"{f['bytes'] / 1e6:.1f} MB of Markdown, peak memory {f['maxrss_kb'] / 1024:.0f} MB"
-                f" (+{(f['maxrss_kb'] - base) / 1024:.0f} MB over baseline)"
-                f"  [built in {f['written']:.1f} s, imported in {f['imported']:.1f} s]"
-            )
-            if n == 100_000:
-                print(f"  target ≤ 2 s for 100,000: {'met' if median <= 2 else 'NOT met'}")
+            results = bench(n, work, args.runs, formats)
+            print(f"{results[0]['messages']:>9,} messages [built in {results[0]['written']:.1f} s, "
+                  f"imported in {results[0]['imported']:.1f} s]")
+            for f in results:
+                median = statistics.median(f["times"])
+                cpu = statistics.median(f["cpu"])
+                runs = ", ".join(f"{t:.2f}" for t in f["times"])
+                pages = f" in {f['pages']} pages" if f["pages"] > 1 else ""
+                target = TARGETS.get(f["format"])
+                verdict = ""
+                if n == 100_000 and target is not None:
+                    verdict = f"  target ≤ {target:g} s: {'met' if median <= target else 'NOT met'}"
+                print(
+                    f"  {FORMAT_NAMES[f['format']]:<8} median {median:.2f} s ({runs}; "
+                    f"CPU {cpu:.2f} s; "
+                    f"{f['messages'] / median:,.0f} msg/s), {f['bytes'] / 1e6:.1f} MB{pages}, "
+                    f"peak memory {f['maxrss_kb'] / 1024:.0f} MB "
+                    f"(+{(f['maxrss_kb'] - base) / 1024:.0f} MB over baseline){verdict}"
+                )
+                if f.get("browser_ms"):
+                    loads = ", ".join(f"{ms:.0f}" for ms in f["browser_ms"])
+                    print(f"           Chromium loads the first pages in {loads} ms")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -401,7 +401,9 @@ def export_html(
             path.parent.mkdir(parents=True, exist_ok=True)
             written.append((tmp, path))
             with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-                out.writelines(template.generate(common, page=place, days=source.days(stop)))
+                stream = template.stream(common, page=place, days=source.days(stop))
+                stream.enable_buffering(64)  # fewer, larger writes
+                stream.dump(out)
         for tmp, path in written:
             os.replace(tmp, path)
     except BaseException:

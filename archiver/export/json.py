@@ -45,9 +45,14 @@ FORMAT_NAME = "chatkeep-export"
 FORMAT_VERSION = 1
 
 
+# One encoder for every message: json.dumps builds a new one per call when
+# given any option.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _dumps(value: Any) -> str:
     # C1 and bidi controls as \u escapes: the same data, safe to `cat`.
-    return json_safe(json.dumps(value, ensure_ascii=False))
+    return json_safe(_encode(value))
 
 
 def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> dict[str, Any]:
