@@ -11,6 +11,8 @@ same text.
 
 from __future__ import annotations
 
+import re
+
 # Bidirectional embeddings, overrides and isolates: one in a title could
 # reverse the rest of the line, or every line after it on some terminals.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -28,6 +30,13 @@ def _visible(char: str) -> str:
     return f"\\u{code:04x}"  # a bidi control, a line separator, a lone surrogate
 
 
+# The characters _unsafe() accepts, as one class: a message with none of them
+# (nearly every one) is checked in C and returned as it is.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
+
+
 def _unsafe(char: str) -> bool:
     code = ord(char)
     return ((code < 0x20 and char not in "\n\t") or 0x7F <= code <= 0x9F
@@ -42,7 +51,9 @@ def terminal_text(text: str, keep: str = "") -> str:
     characters in ``keep`` are left as they are."""
     if text.isascii() and text.isprintable():
         return text  # the common case, checked at C speed
-    return "".join(_visible(c) if _unsafe(c) and c not in keep else c for c in text)
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: m[0] if m[0] in keep else _visible(m[0]), text)
 
 
 def json_safe(text: str) -> str:
@@ -51,4 +62,6 @@ def json_safe(text: str) -> str:
     surrogates) written as a ``\\u`` escape: the same data, safe to print."""
     if text.isascii() and "\x7f" not in text:  # JSON escapes the other ASCII controls
         return text
-    return "".join(f"\\u{ord(c):04x}" if _unsafe(c) else c for c in text)
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
