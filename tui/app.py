@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.notifications import Notification
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
@@ -180,10 +181,15 @@ class ChatkeepReader(App[None]):
                timeout: float | None = None, markup: bool = True) -> None:  # type: ignore[override]
         """Messages go to a status line above the footer (wrapped at words), so
         they never cover the conversation; other screens keep Textual's toasts."""
-        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
-                       timeout=timeout, markup=markup)
         if self.db is None or self.screen is not self.screen_stack[0]:
+            super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
+                           timeout=timeout, markup=markup)
             return
+        # Kept in the app's list of notifications, but never drawn as a toast.
+        self._notifications.add(Notification(
+            message, title, severity, timeout or self.NOTIFICATION_TIMEOUT,  # type: ignore[arg-type]
+            markup=markup,
+        ))
         status = self.query_one("#status", Static)
         status.update(Text(message, style="bold red" if severity == "error" else ""))
         status.display = True
