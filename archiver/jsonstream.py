@@ -254,14 +254,20 @@ def _iter_whole(data: bytes, list_key: str, whole_list: bool) -> Iterator[tuple[
         yield from _iter_buffered(io.BytesIO(data), list_key, whole_list)
         return
     for key, value in doc.items():
-        if key == list_key and type(value) is list:
-            if whole_list:
-                yield WHOLE_LIST, value
-            else:
-                for item in value:
-                    yield "item", item
+        yield from _entries(key, value, list_key, whole_list)
+
+
+def _entries(key: str, value: Any, list_key: str, whole_list: bool) -> Iterator[tuple[str, Any]]:
+    """One top-level entry as the readers take it: the list of ``list_key``
+    whole or item by item, anything else as ``(key, value)``."""
+    if key == list_key and type(value) is list:
+        if whole_list:
+            yield WHOLE_LIST, value
         else:
-            yield key, value
+            for item in value:
+                yield "item", item
+    else:
+        yield key, value
 
 
 def _decode_leniently(data: bytes) -> Any:
@@ -298,14 +304,7 @@ def _iter_buffered(
     seen_any = False
     for key, value in ijson.kvitems(f, "", use_float=True, buf_size=STREAM_BUFFER):
         seen_any = True
-        if key == list_key and isinstance(value, list):
-            if whole_list:
-                yield WHOLE_LIST, value
-            else:
-                for item in value:
-                    yield "item", item
-        else:
-            yield key, value
+        yield from _entries(key, value, list_key, whole_list)
     if not seen_any:
         _check_top_level_is_object(f)
 
