@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import json
 import os
 import re
@@ -144,6 +145,11 @@ def import_downloads(
         release_lock(lock)
         raise
     writer: _Writer | None = None
+    collecting = gc.get_threshold()
+    # An import makes millions of short-lived rows that reference counting
+    # frees at once; the cyclic collector, run every 700 allocations, would
+    # only walk them (about 6 % of a large import's time).
+    gc.set_threshold(100_000, 50, 1000)
     try:
         conversations.refresh_conversations(db)  # finish an interrupted import
         writer = _Writer(db, archive_dir, report, copy_media, progress, lock)
@@ -172,6 +178,7 @@ def import_downloads(
             raise ArchiveFull(archive_dir) from None
         raise
     finally:
+        gc.set_threshold(*collecting)
         release_lock(lock)
         db.conn.close()
     return report
