@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from hashlib import blake2b
 
 from .records import Message
 
@@ -57,6 +58,44 @@ def with_occurrence(base: bytes, occurrence: int) -> bytes:
         return base
     tail = hashlib.blake2b(base[10:] + occurrence.to_bytes(4, "big"), digest_size=6).digest()
     return base[:10] + tail
+
+
+class ThreadFingerprints:
+    """The fingerprints of one thread's messages, given in reading order,
+    occurrence numbers included: the bytes :func:`content_fingerprint`,
+    :class:`OccurrenceCounter` and :func:`with_occurrence` give together,
+    with less work per message (an import computes a million of them)."""
+
+    __slots__ = ("_counter", "_prefix", "_ts")
+
+    def __init__(self, platform: str, thread_key: str) -> None:
+        self._prefix = _thread_prefix(platform, thread_key)
+        self._counter = OccurrenceCounter()
+        self._ts: int | None = None  # the time of the message before, while in order
+
+    def next(self, sender: str, timestamp_ms: int, text: str | None, names: str) -> bytes:
+        when = timestamp_ms + _EPOCH_SHIFT
+        if not 0 <= when <= _MAX_TIME:
+            when = max(0, min(when, _MAX_TIME))
+        base = (self._prefix + when.to_bytes(6, "big") + blake2b(
+            f"{sender}{_SEP}{text or ''}{_SEP}{names}".encode("utf-8", "surrogatepass"),
+            digest_size=6).digest())
+        ts = self._ts
+        if ts is not None and timestamp_ms > ts:
+            # Later than the message before, as most are: the first of its time
+            # (the counter needs telling only when the order turns).
+            self._ts = timestamp_ms
+            counter = self._counter
+            counter._current_ts = timestamp_ms
+            counter._direction = 1
+            counts = counter._counts
+            counts.clear()
+            counts[base] = 1
+            return base
+        occurrence = self._counter.next(base, timestamp_ms)
+        counter = self._counter
+        self._ts = timestamp_ms if counter._ordered and counter._direction >= 0 else None
+        return base if occurrence == 0 else with_occurrence(base, occurrence)
 
 
 class OccurrenceCounter:

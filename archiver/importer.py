@@ -30,8 +30,7 @@ import sqlite_utils
 
 from . import conversations, dialects, pipeline, schema
 from .dialects import ReadContext, ThreadSource
-from .fingerprint import OccurrenceCounter, content_fingerprint, with_occurrence
-from .folding import fold_letters, nfc
+from .folding import nfc
 from .media import MediaStore, file_sha256
 from .records import ThreadInfo
 from .schema import ArchiveError, open_archive
@@ -233,14 +232,48 @@ class _ThreadWrite:
     cid: int
     fresh: bool  # no message of it in the archive yet: nothing to look up
     numbering: bool  # positions given as written (see _begin_thread)
-    saved_next_id: int
-    saved_fts: int  # rows of the batch's pending full-text rows before this thread
+    saved_next_id: int  # also the id of its first message, when fresh
+    saved_fts: int  # entries of the batch's pending full-text rows before this thread
+    saved_held: int  # and the rows they held
     signature: str | None
     first_ts: int | None = None
-    last_ts: int = -(1 << 62)
+    last_ts: int | None = None
     added: int = 0
     present: int = 0
-    counter: OccurrenceCounter = field(default_factory=OccurrenceCounter)
+    statements: _Statements | None = None
+
+
+class _Statements:
+    """The statements that write one thread's rows (see ``pipeline.PLAIN_ROW``
+    and the rows beside it). The thread, its conversation and the id of its
+    first message are written into their text, so that each row binds only
+    its own values, as the reading process made them: message ``n`` of the
+    thread is id ``base + n``.
+    """
+
+    __slots__ = ("attachment", "fts", "full", "plain", "reaction")
+
+    def __init__(self, base: int, thread_id: int, cid: int, numbering: bool) -> None:
+        ids = f"?1 + {int(base)}"
+        fixed = f"{ids}, {int(thread_id)}, {int(cid)}, {'?1' if numbering else 'NULL'}"
+        self.plain = (
+            "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, "
+            f"sender, timestamp_ms, kind, edited, text) VALUES ({fixed}, ?2, ?3, ?4, ?5, ?6, ?7)"
+        )
+        self.full = (
+            "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, "
+            "sender, timestamp_ms, kind, extra_text, unsent, edited, share_link, share_text, "
+            f"call_seconds, call_missed, raw, text) VALUES ({fixed}, "
+            "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        )
+        self.fts = f"INSERT INTO messages_fts (rowid, text, extra_text) VALUES ({ids}, ?2, ?3)"
+        self.reaction = ("INSERT INTO reactions (message_id, actor, reaction, timestamp_ms) "
+                         f"VALUES ({ids}, ?2, ?3, ?4)")
+        self.attachment = (
+            "INSERT INTO attachments (message_id, kind, name, uri, source_path, present, "
+            f"remote, sha256, media_path, size) VALUES ({ids}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+            "?10)"
+        )
 
 
 class _Writer:
@@ -272,8 +305,11 @@ class _Writer:
             "SELECT value FROM meta WHERE key = ?", (MEDIA_WRITTEN_KEY,)
         ).fetchone()
         self.imported_before = float(row[0]) if row else float("inf")
-        # Full-text rows of the batch in progress (rowid, text, extra_text).
-        self.fts_pending: list[tuple[int, str | None, str | None]] = []
+        # Full-text rows of the batch in progress: (statement, rows) in id
+        # order (FTS5 writes a segment whenever a rowid goes backwards), and
+        # how many rows they hold.
+        self.fts_pending: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self.fts_held = 0
         # A first import into an empty archive builds some indexes at the end.
         self.bulk = self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]
         if self.bulk:
@@ -294,10 +330,16 @@ class _Writer:
         # The index moves in the same transaction as the messages it covers,
         # all at once: FTS5 writes a segment at every savepoint, and each
         # thread has one.
-        self.conn.executemany(_INSERT_FTS, self.fts_pending)
-        self.fts_pending.clear()
+        self._write_fts()
         self.conn.execute("COMMIT")
         self.in_batch = False
+
+    def _write_fts(self, start: int = 0) -> None:
+        """Write the pending full-text rows from entry ``start`` on."""
+        for sql, rows in self.fts_pending[start:]:
+            self.conn.executemany(sql, rows)
+            self.fts_held -= len(rows)
+        del self.fts_pending[start:]
 
     def finish(self) -> None:
         self._begin()
@@ -320,6 +362,7 @@ class _Writer:
             self.conn.execute("ROLLBACK")
             self.in_batch = False
             self.fts_pending.clear()
+            self.fts_held = 0
         self._leave_bulk()
 
     def _leave_bulk(self) -> None:
@@ -426,7 +469,7 @@ class _Writer:
                 thread = self._begin_thread(event[1], download_id, signatures)
             elif kind == "rows":
                 assert thread is not None
-                self._write_rows(thread, event[1], download_id)
+                self._write_rows(thread, event, download_id)
             elif kind == "end":
                 assert thread is not None
                 info, stats = event[1], event[2]
@@ -600,10 +643,9 @@ class _Writer:
     ) -> _ThreadWrite:
         self._begin()
         conn = self.conn
-        if len(self.fts_pending) >= FTS_ROWS_HELD:
+        if self.fts_held >= FTS_ROWS_HELD:
             # Outside any thread's savepoint, so that no rollback can undo them.
-            conn.executemany(_INSERT_FTS, self.fts_pending)
-            self.fts_pending.clear()
+            self._write_fts()
         conn.execute("SAVEPOINT thread")
         row = conn.execute(
             "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",
@@ -629,78 +671,80 @@ class _Writer:
         return _ThreadWrite(
             source=source, thread_id=thread_id, cid=cid, fresh=fresh, numbering=row is None,
             saved_next_id=self.next_id, saved_fts=len(self.fts_pending),
+            saved_held=self.fts_held,
             signature=signatures.get((source.platform, source.key, source.folder)),
         )
 
-    def _write_rows(self, t: _ThreadWrite, rows: list[tuple[Any, ...]], download_id: int) -> None:
+    def _write_rows(self, t: _ThreadWrite, event: pipeline.Event, download_id: int) -> None:
+        """Write a chunk of the thread's messages (a ``rows`` event)."""
+        _kind, plain, full, fts, reactions, attachments, ordered, first_ts, last_ts = event
         conn = self.conn
-        msg_rows: list[tuple[Any, ...]] = []
-        plain_rows: list[tuple[Any, ...]] = []
-        fts_rows = self.fts_pending
         first_id = self.next_id
-        reaction_rows: list[tuple[Any, ...]] = []
-        attachment_rows: list[tuple[Any, ...]] = []
-        thread_id, cid = t.thread_id, t.cid
-        platform, key, counter = t.source.platform, t.source.key, t.counter
-        for names, columns, reactions, attachments in rows:
-            ts = columns[1]
-            base = content_fingerprint(platform, key, columns[0], ts, columns[3], names)
-            fp = with_occurrence(base, counter.next(base, ts))
-            if not t.fresh:
-                existing = conn.execute(
-                    "SELECT id FROM messages WHERE fingerprint = ?", (fp,)
-                ).fetchone()
-                if existing:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO message_downloads (message_id, download_id) "
-                        "VALUES (?, ?)", (existing[0], download_id),
-                    )
-                    t.present += 1
-                    continue
-            mid = self.next_id
-            self.next_id += 1
-            if t.numbering and ts < t.last_ts:
-                t.numbering = False
-            t.last_ts = ts
+        if t.fresh:
+            # Nothing of the thread to look up: every message is new, and
+            # message n is id saved_next_id + n.
+            if t.numbering and not ordered:
+                t.numbering = False  # renumbered by the conversation's refresh
+                t.statements = None
             if t.first_ts is None:
-                t.first_ts = ts
-            text, extra_text = columns[3], columns[4]
-            # Its full-text row, written at commit: what the index's source
-            # view gives (letters folded), computed here, where a translate
-            # costs a third of the view's nineteen SQL replace() calls.
-            fts_rows.append((mid, text if not text or text.isascii() else fold_letters(text),
-                             extra_text if not extra_text or extra_text.isascii()
-                             else fold_letters(extra_text)))
-            if columns[4:] == _PLAIN_TAIL:
-                # Most messages: the rest of the columns hold their defaults,
-                # and binding fewer values is a good part of an insert's cost.
-                plain_rows.append((mid, thread_id, cid, t.added if t.numbering else None, fp,
-                                   *columns[:4]))
-            else:
-                msg_rows.append(
-                    (mid, thread_id, cid, t.added if t.numbering else None, fp, *columns)
-                )
-            if reactions:
-                reaction_rows.extend((mid, *r) for r in reactions)
-            if attachments:
-                attachment_rows.extend((mid, *a) for a in attachments)
-            t.added += 1
-        if plain_rows:
-            conn.executemany(_INSERT_PLAIN_MESSAGE, plain_rows)
-        if msg_rows:
-            conn.executemany(_INSERT_MESSAGE, msg_rows)
-        if self.next_id > first_id:
-            # The new messages have the ids first_id … next_id - 1, all of them.
-            conn.execute(_INSERT_LINKS, (download_id, first_id, self.next_id))
-        if reaction_rows:
-            conn.executemany(_INSERT_REACTION, reaction_rows)
-        if attachment_rows:
-            conn.executemany(_INSERT_ATTACHMENT, attachment_rows)
-        if len(self.fts_pending) - t.saved_fts >= FTS_ROWS_HELD:
+                t.first_ts = first_ts
+            t.last_ts = last_ts
+            statements = t.statements
+            if statements is None:
+                statements = t.statements = _Statements(
+                    t.saved_next_id, t.thread_id, t.cid, t.numbering)
+            self.next_id += len(fts)
+        else:
+            plain, full, fts, reactions, attachments = self._new_rows(
+                t, (plain, full, fts, reactions, attachments), download_id)
+            if not fts:
+                return
+            statements = t.statements
+            if statements is None:  # the rows carry their ids
+                statements = t.statements = _Statements(0, t.thread_id, t.cid, False)
+        if plain:
+            conn.executemany(statements.plain, plain)
+        if full:
+            conn.executemany(statements.full, full)
+        # The new messages have the ids first_id … next_id - 1, all of them.
+        conn.execute(_INSERT_LINKS, (download_id, first_id, self.next_id))
+        if reactions:
+            conn.executemany(statements.reaction, reactions)
+        if attachments:
+            conn.executemany(statements.attachment, attachments)
+        t.added += len(fts)
+        self.fts_pending.append((statements.fts, fts))
+        self.fts_held += len(fts)
+        if self.fts_held - t.saved_held >= FTS_ROWS_HELD:
             # A long thread writes its own rows as it goes (memory stays flat);
             # they are inside its savepoint, so its rollback undoes them.
-            conn.executemany(_INSERT_FTS, self.fts_pending[t.saved_fts:])
-            del self.fts_pending[t.saved_fts:]
+            self._write_fts(t.saved_fts)
+
+    def _new_rows(
+        self, t: _ThreadWrite, chunk: tuple[list[tuple[Any, ...]], ...], download_id: int,
+    ) -> list[list[tuple[Any, ...]]]:
+        """The rows of the chunk (plain, full, fts, reactions, attachments) for
+        the messages that are new to a thread the archive already holds
+        messages of, numbered with their ids; the others are noted as also
+        held by this download."""
+        conn = self.conn
+        plain, full = chunk[0], chunk[1]
+        numbers = sorted((row[0], row[1]) for row in (*plain, *full))
+        ids: dict[int, int] = {}
+        for number, fingerprint in numbers:
+            existing = conn.execute(
+                "SELECT id FROM messages WHERE fingerprint = ?", (fingerprint,)
+            ).fetchone()
+            if existing:
+                conn.execute(
+                    "INSERT OR IGNORE INTO message_downloads (message_id, download_id) "
+                    "VALUES (?, ?)", (existing[0], download_id),
+                )
+                t.present += 1
+            else:
+                ids[number] = self.next_id
+                self.next_id += 1
+        return [[(ids[row[0]], *row[1:]) for row in rows if row[0] in ids] for rows in chunk]
 
     def _end_thread(
         self, t: _ThreadWrite, info: ThreadInfo, stats: pipeline.ThreadStats, download_id: int
@@ -788,6 +832,7 @@ class _Writer:
         self.conn.execute("RELEASE thread")
         self.next_id = t.saved_next_id
         del self.fts_pending[t.saved_fts:]
+        self.fts_held = t.saved_held
         source = t.source
         where = failed or (source.files[0].label if len(source.files) == 1 else source.folder)
         if len(source.files) > 1:
@@ -849,31 +894,10 @@ class _Writer:
                 (thread_id, download_id, source.section, title[0] if title else None, present),
             )
 
-_INSERT_MESSAGE = (
-    "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, sender, "
-    "timestamp_ms, kind, text, extra_text, unsent, edited, share_link, share_text, call_seconds, "
-    "call_missed, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_PLAIN_MESSAGE = (
-    "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, sender, "
-    "timestamp_ms, kind, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-# The columns after (sender, timestamp_ms, kind, text) of a plain message: the
-# schema's defaults, so _INSERT_PLAIN_MESSAGE leaves them out.
-_PLAIN_TAIL = (None, 0, 0, None, None, None, None, None)
-_INSERT_FTS = "INSERT INTO messages_fts (rowid, text, extra_text) VALUES (?, ?, ?)"
 _INSERT_LINKS = (
     "INSERT INTO message_downloads (message_id, download_id) "
     "SELECT id, ? FROM messages WHERE id >= ? AND id < ?"
 )
-_INSERT_REACTION = (
-    "INSERT INTO reactions (message_id, actor, reaction, timestamp_ms) VALUES (?, ?, ?, ?)"
-)
-_INSERT_ATTACHMENT = (
-    "INSERT INTO attachments (message_id, kind, name, uri, source_path, present, remote, sha256, "
-    "media_path, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
 
 class _Members:
     """A download's files by the label an earlier import recorded for them

@@ -1,19 +1,28 @@
-"""Reading threads into rows ready to write, here or in a helper process.
+"""Reading threads into rows ready to write, here or in helper processes.
 
-Parsing JSON, repairing text, and finding and copying media need no database,
-so a large import does them in a second process while this one fingerprints
-the messages and writes them to SQLite: the two cores work at once. What crosses between them is
-a stream of small events per thread::
+Parsing JSON, repairing text, fingerprinting messages and folding their text
+for search need no database, so a large import does them in other processes
+while this one writes to SQLite: the cores work at once, and the writer, the
+one part that cannot be shared, does little besides SQLite's own work. What
+crosses between them is a stream of small events per thread::
 
     ("begin", source)            a thread starts
-    ("rows", [prepared, ...])    messages, in reading order
+    ("rows", plain, full, fts, reactions, attachments, ordered, first_ts, last_ts)
+                                 messages, in reading order (see ROW)
     ("end", info, stats)         the thread is complete
     ("error", problem, stats, file)  the thread failed (in that file, when known);
                                  nothing of it is kept
 
-A prepared message is ``(attachment names, columns, reactions, attachments)``;
-the writer gives it its fingerprint, which keeps the two processes' work about
-even.
+Each message is a tuple whose first value is its number in the thread (0, 1,
+2 …): a :data:`PLAIN_ROW` for plain text (most messages), else a
+:data:`FULL_ROW`, and an :data:`FTS_ROW` for the search index, in number
+order. The writer binds these tuples as they come, with statements that turn
+the number into the message's id (see ``importer._Statements``), so it touches
+no message in Python. The tuples hold as few values as they can, and no None
+where a plain message has its default: binding None or bytes costs SQLite's
+Python module three times what binding a number does. ``ordered`` says whether
+the thread's messages have run oldest first so far; ``first_ts`` and
+``last_ts`` are the times of the chunk's first and last.
 """
 
 from __future__ import annotations
@@ -37,7 +46,8 @@ from typing import Any
 
 from . import dialects
 from .dialects import ReadContext, ReadError, ThreadSource, meta_dyi
-from .fingerprint import attachment_names
+from .fingerprint import ThreadFingerprints, attachment_names
+from .folding import fold_letters
 from .media import OUTSIDE, MediaIndex, MediaStore
 from .records import Attachment, Message, ThreadInfo
 from .sources import DownloadTree
@@ -49,6 +59,20 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 MAX_READERS = 4
 
 Event = tuple[Any, ...]
+# The rows of a message, as the writer binds them.
+PLAIN_ROW = ("number", "fingerprint", "sender", "timestamp_ms", "kind", "edited", "text")
+FULL_ROW = (
+    "number", "fingerprint", "sender", "timestamp_ms", "kind", "extra_text", "unsent",
+    "edited", "share_link", "share_text", "call_seconds", "call_missed", "raw", "text",
+)
+# Text and extra text as the search index holds them (letters folded), "" for
+# none: the same to the index as NULL, and cheaper to bind.
+FTS_ROW = ("number", "text", "extra_text")
+# (number, actor, reaction, timestamp_ms)
+REACTION_ROW = ("number", "actor", "reaction", "timestamp_ms")
+# (number, kind, name, uri, source_path, present, remote, sha256, media_path, size)
+ATTACHMENT_ROW = ("number", "kind", "name", "uri", "source_path", "present", "remote",
+                  "sha256", "media_path", "size")
 # What reading a user's file can raise besides ReadError: a file that cannot be
 # read, a damaged zip member, a value too big to hold.
 READ_ERRORS = (
@@ -118,27 +142,55 @@ class Preparer:
     ) -> Iterator[Event]:
         yield ("begin", source)
         stats = ThreadStats()
-        chunk: list[tuple[Any, ...]] = []
+        fingerprint = ThreadFingerprints(source.platform, source.key).next
+        plain: list[tuple[Any, ...]] = []
+        full: list[tuple[Any, ...]] = []
+        fts: list[tuple[Any, ...]] = []
+        reactions: list[tuple[Any, ...]] = []
+        attachments: list[tuple[Any, ...]] = []
+        number = 0
+        ordered = True
+        first_ts = last_ts = None
         self.ctx.current = None
         try:
             for msg in messages:
                 if type(msg) is tuple:  # a plain text message (meta_dyi.PlainMessage)
                     sender, ts, kind, text, edited = msg
-                    chunk.append(("", (sender, ts, kind, text, None, 0, int(edited), None, None,
-                                       None, None, None), None, None))
+                    plain.append((number, fingerprint(sender, ts, text, ""), sender, ts, kind,
+                                  int(edited), text))
+                    fts.append((number, "" if text is None
+                                else text if text.isascii() else fold_letters(text), ""))
                 else:
-                    chunk.append(self._prepare(msg, source, stats))
-                if len(chunk) >= CHUNK:
-                    yield ("rows", chunk)
-                    chunk = []
+                    ts = msg.timestamp_ms
+                    row = self._row(number, msg, fingerprint)
+                    full.append(row)
+                    fts.append((number, fold_letters(row[-1]) if row[-1] else "",
+                                fold_letters(row[5]) if row[5] else ""))
+                    if msg.reactions:
+                        reactions.extend((number, r.actor, r.reaction, r.timestamp_ms)
+                                         for r in msg.reactions)
+                    if msg.attachments:
+                        attachments.extend((number, *self._attachment(a, source, stats))
+                                           for a in msg.attachments)
+                number += 1
+                if last_ts is not None and ts < last_ts:
+                    ordered = False
+                last_ts = ts
+                if first_ts is None:
+                    first_ts = ts
+                if len(fts) >= CHUNK:
+                    yield ("rows", plain, full, fts, reactions, attachments, ordered, first_ts,
+                           last_ts)
+                    plain, full, fts, reactions, attachments = [], [], [], [], []
+                    first_ts = None
         except READ_ERRORS as exc:
             stats.warnings[:0] = self._drain()
             problem = str(exc) if isinstance(exc, ReadError) else describe(exc)
             # Name the file that failed, not its thread's folder.
             yield ("error", problem, stats, self.ctx.current)
             return
-        if chunk:
-            yield ("rows", chunk)
+        if fts:
+            yield ("rows", plain, full, fts, reactions, attachments, ordered, first_ts, last_ts)
         stats.warnings[:0] = self._drain(stats)
         yield ("end", info, stats)
 
@@ -154,34 +206,28 @@ class Preparer:
         ctx.skipped.clear()
         return warnings
 
-    def _prepare(
-        self, msg: Message, source: ThreadSource, stats: ThreadStats
-    ) -> tuple[Any, ...]:
+    @staticmethod
+    def _row(number: int, msg: Message, fingerprint: Any) -> tuple[Any, ...]:
+        """The :data:`FULL_ROW` of a message that is not plain text."""
         if msg.attachments or msg.share_text or msg.share_link:
             names = [a.uri.rsplit("/", 1)[-1] for a in msg.attachments if a.uri]
             extra = " ".join(p for p in (msg.share_text, msg.share_link, *names) if p) or None
         else:
             extra = None
-        columns = (
-            msg.sender, msg.timestamp_ms, msg.kind, msg.text, extra, int(msg.unsent),
-            int(msg.edited), msg.share_link, msg.share_text, msg.call_seconds,
+        return (
+            number, fingerprint(msg.sender, msg.timestamp_ms, msg.text, attachment_names(msg)),
+            msg.sender, msg.timestamp_ms, msg.kind, extra, int(msg.unsent), int(msg.edited),
+            msg.share_link, msg.share_text, msg.call_seconds,
             None if msg.call_missed is None else int(msg.call_missed),
             json.dumps(msg.extra, ensure_ascii=False, default=str) if msg.extra else None,
+            msg.text,
         )
-        reactions = (
-            tuple((r.actor, r.reaction, r.timestamp_ms) for r in msg.reactions)
-            if msg.reactions else None
-        )
-        attachments = (
-            tuple(self._attachment(a, source, stats) for a in msg.attachments)
-            if msg.attachments else None
-        )
-        return attachment_names(msg), columns, reactions, attachments
 
     def _attachment(
         self, a: Attachment, source: ThreadSource, stats: ThreadStats
     ) -> tuple[Any, ...]:
-        """(kind, name, uri, source_path, present, remote, sha256, media_path, size)"""
+        """An :data:`ATTACHMENT_ROW` without its number (the media are copied
+        here, into the archive's media folder)."""
         name = a.uri.rsplit("/", 1)[-1] if a.uri else None
         if a.remote or a.missing:
             if not a.remote:

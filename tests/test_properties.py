@@ -30,7 +30,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from archiver.fingerprint import OccurrenceCounter, base_fingerprint, with_occurrence
+from archiver.fingerprint import (
+    OccurrenceCounter,
+    ThreadFingerprints,
+    base_fingerprint,
+    with_occurrence,
+)
 from archiver.importer import import_downloads
 from archiver.jsonstream import DepthGuard, TooDeep
 from archiver.records import Attachment, Message
@@ -139,6 +144,27 @@ def test_fingerprints_are_stable_and_equal_messages_get_distinct_ones(
     first = fingerprints()
     assert fingerprints() == first
     assert len(set(first)) == len(first)  # a double "ok" in one millisecond: two messages
+
+
+@given(st.lists(messages, max_size=40), st.sampled_from(["sorted", "reversed", "shuffled"]),
+       st.sampled_from([0, -(1 << 47), 1 << 50]))
+def test_the_import_computes_the_same_fingerprints_as_the_reference(
+    batch: list[Message], order: str, shift: int
+) -> None:
+    """The import's fast path (``ThreadFingerprints``) gives every message the
+    bytes the reference functions give, in any order and at extreme times:
+    otherwise a re-import would add each message again."""
+    if order != "shuffled":
+        batch = sorted(batch, key=lambda m: m.timestamp_ms, reverse=order == "reversed")
+    for msg in batch:
+        msg.timestamp_ms += shift
+    counter = OccurrenceCounter()
+    fast = ThreadFingerprints("facebook", "ana_1")
+    for msg in batch:
+        base = base_fingerprint("facebook", "ana_1", msg)
+        expected = with_occurrence(base, counter.next(base, msg.timestamp_ms))
+        names = ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments)
+        assert fast.next(msg.sender, msg.timestamp_ms, msg.text, names) == expected
 
 
 @given(messages, messages)
@@ -313,6 +339,7 @@ def test_any_message_object_is_kept_or_skipped_never_a_crash(data: st.DataObject
     import sqlite3
 
     from archiver.dialects import ReadContext, ThreadSource
+    from archiver.fingerprint import ThreadFingerprints
     from archiver.pipeline import Preparer, ThreadStats
     from archiver.sources import DownloadTree
     from archiver.views import iso
@@ -327,10 +354,30 @@ def test_any_message_object_is_kept_or_skipped_never_a_crash(data: st.DataObject
         return
     tree = DownloadTree("d", [Path("/nonexistent")])
     source = ThreadSource(name, "facebook", "k", [], folder="f")
-    _names, columns, reactions, attachments = Preparer(tree, ctx, None)._prepare(
-        msg, source, ThreadStats())
+    preparer = Preparer(tree, ctx, None)
+    row = preparer._row(0, msg, ThreadFingerprints("facebook", "k").next)
+    attachments = [(0, *preparer._attachment(a, source, ThreadStats())) for a in msg.attachments]
+    reactions = [(0, r.actor, r.reaction, r.timestamp_ms) for r in msg.reactions]
     conn = sqlite3.connect(":memory:")
-    conn.execute(f"SELECT {', '.join('?' * len(columns))}", columns)
-    for row in (*(reactions or ()), *(attachments or ())):
-        conn.execute(f"SELECT {', '.join('?' * len(row))}", row)
+    for values in (row, *reactions, *attachments):
+        conn.execute(f"SELECT {', '.join('?' * len(values))}", values)
     assert iso(msg.timestamp_ms).endswith("Z")
+
+
+def _safe_relative_by_parts(name: str) -> str | None:
+    """safe_relative as its docstring defines it, one part at a time."""
+    name = name.replace("\\", "/")
+    if not name or name.startswith("/") or (len(name) > 1 and name[0].isascii()
+                                             and name[0].isalpha() and name[1] == ":"):
+        return None
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return None
+    return "/".join(parts) or None
+
+
+@given(st.text(alphabet="ab./\\:C", max_size=12))
+def test_safe_relative_keeps_inside_and_refuses_outside(name: str) -> None:
+    from archiver.sources import safe_relative
+
+    assert safe_relative(name) == _safe_relative_by_parts(name)

@@ -82,17 +82,17 @@ _EVENT_PATTERNS = re.compile(
     r"|^Say hi to your new Facebook friend.*$)",
     re.DOTALL,
 )
-# Every event above holds one of these; a text without any is not an event,
-# and the literal search is several times cheaper than the patterns.
-_EVENT_HINTS = re.compile(
-    r"[Rr]eacted|Liked a message| the |nickname|sent an attachment|started a "
-    r"|You are now connected|Say hi"
-)
 
 
 def is_event(text: str) -> bool:
     """Whether a message's text is really one of Meta's event notices."""
-    return _EVENT_HINTS.search(text) is not None and _EVENT_PATTERNS.match(text) is not None
+    # Every event above holds one of these words; a text without any is not
+    # an event, and looking for them is many times cheaper than the patterns
+    # (a chain of ``in`` tests, half the cost of one alternation).
+    return ("eacted" in text or " the " in text or "Liked a message" in text
+            or "nickname" in text or "sent an attachment" in text or "started a " in text
+            or "You are now connected" in text or "Say hi" in text
+            ) and _EVENT_PATTERNS.match(text) is not None
 
 
 def _platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
@@ -273,7 +273,8 @@ def read_thread(
                             if plain and (row := plain_message(raw)) is not None:
                                 yield row
                                 continue
-                            msg = parse_message(raw, Where(label, position), ctx)
+                            msg = (_general_message if plain else parse_message)(
+                                raw, Where(label, position), ctx)
                             if msg is not None:
                                 yield msg
                     elif key == "item":
@@ -349,6 +350,17 @@ _PLAIN_KEYS = frozenset(
 
 
 PlainMessage = tuple[str, int, str, "str | None", bool]
+# Senders as repaired: a thread repeats a few names on every message.
+_SENDERS: dict[str, str] = {}
+
+
+def _sender(name: str) -> str:
+    repaired = _SENDERS.get(name)
+    if repaired is None:
+        if len(_SENDERS) >= 4096:  # bounded, however many names a download holds
+            _SENDERS.clear()
+        repaired = _SENDERS[name] = repair(name)
+    return repaired
 
 
 def plain_message(raw: Any) -> PlainMessage | None:
@@ -357,18 +369,19 @@ def plain_message(raw: Any) -> PlainMessage | None:
     building a record; None for any other message."""
     if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
         return None
-    sender = raw.get("sender_name")
-    ts = raw.get("timestamp_ms")
-    text = raw.get("content")
+    get = raw.get
+    sender = get("sender_name")
+    ts = get("timestamp_ms")
+    text = get("content")
     if (type(sender) is str and sender and type(ts) is int and MIN_MS <= ts <= MAX_MS
             and (text is None or type(text) is str)
-            and raw.get("type") in (None, "Generic")
-            and raw.get("is_geoblocked_for_viewer", False) is False
-            and raw.get("is_unsent_image_by_messenger_kid_parent", False) is False):
+            and get("type") in (None, "Generic")
+            and get("is_geoblocked_for_viewer", False) is False
+            and get("is_unsent_image_by_messenger_kid_parent", False) is False):
         if text is not None and not text.isascii():
             text = repair(text)
         if not sender.isascii():
-            sender = repair(sender)
+            sender = _sender(sender)
         if text and text.endswith("(edited)") and len(text) > 8:
             return sender, ts, "text", text[:-8].rstrip(), True
         return sender, ts, "system" if text and is_event(text) else "text", text, False
@@ -382,6 +395,11 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
     if plain is not None:
         sender, ts, kind, text, edited = plain
         return Message(sender, ts, kind, text, edited=edited)
+    return _general_message(raw, where, ctx)
+
+
+def _general_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | None:
+    """:func:`parse_message` of a message that is not plain text."""
     if not isinstance(raw, dict):
         ctx.skip(where, "is not an object; skipped")
         return None
