@@ -14,6 +14,10 @@ Numbers that no 64-bit column holds (``NaN``, ``Infinity``, ``1e400``) make
 msgspec fail; a whole file holding them is decoded again by the standard
 library, which keeps each such token as :class:`RawNumber` text. Anything else
 msgspec refuses goes through ijson, whose error messages name the problem.
+ijson refuses those numbers too (and integers past 63 bits), so a streamed
+file passes through :class:`OddNumberStream`, which writes each such token as
+a string for ijson and notes which string it is; the reader turns exactly
+those strings back into the same values the whole-file path gives.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import math
 import re
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -86,7 +91,8 @@ class DepthGuard:
     string still open at the end of a chunk is measured on the way.
     """
 
-    __slots__ = ("_depth", "_f", "_in_string", "_max", "_max_value", "_run", "_skip_first")
+    __slots__ = ("_depth", "_f", "_in_string", "_max", "_max_value", "_run", "_skip_first",
+                 "quotes")
 
     def __init__(
         self, f: IO[bytes] | None, max_depth: int = MAX_DEPTH, max_value: int | None = None
@@ -98,6 +104,7 @@ class DepthGuard:
         self._in_string = False
         self._run = 0  # bytes of the string still open
         self._skip_first = False  # the chunk before ended in the middle of an escape
+        self.quotes = 0  # quotes that opened or closed a string so far
 
     def read(self, n: int = -1) -> bytes:
         assert self._f is not None
@@ -129,6 +136,7 @@ class DepthGuard:
         s = data.translate(None, _NOT_STRUCTURE)
         if self._in_string or b'"' in s:
             parts = s.split(b'"')
+            self.quotes += len(parts) - 1
             # Every other piece is inside a string, starting as the chunk starts.
             s = b"".join(parts[1::2] if self._in_string else parts[0::2])
             if len(parts) % 2 == 0:
@@ -270,6 +278,20 @@ def _entries(key: str, value: Any, list_key: str, whole_list: bool) -> Iterator[
         yield key, value
 
 
+def _integer(text: str) -> int | RawNumber:
+    """An integer's text as an int when 64 bits hold it, else as RawNumber."""
+    value = int(text) if len(text) < 4000 else None
+    return value if value is not None and -(1 << 63) <= value < (1 << 63) else RawNumber(text)
+
+
+def _odd_number(text: str) -> int | RawNumber:
+    """A number OddNumberStream turned into a string, as the whole-file path
+    reads it: an integer of exactly 64 bits (ijson refuses -2**63) stays one."""
+    if text in ("NaN", "Infinity", "-Infinity") or any(c in text for c in ".eE"):
+        return RawNumber(text)  # only non-finite floats are rewritten
+    return _integer(text)
+
+
 def _decode_leniently(data: bytes) -> Any:
     """The document with its odd numbers as RawNumber text; None when it has
     none, or some other fault."""
@@ -285,8 +307,8 @@ def _decode_leniently(data: bytes) -> Any:
         return value if math.isfinite(value) else raw(text)
 
     def integer(text: str) -> int | RawNumber:
-        value = int(text) if len(text) < 4000 else None
-        return value if value is not None and -(1 << 63) <= value < (1 << 63) else raw(text)
+        value = _integer(text)
+        return raw(text) if type(value) is RawNumber else value
 
     try:
         doc = json.loads(data.decode("utf-8"), parse_constant=raw, parse_float=number,
@@ -319,8 +341,143 @@ def _check_top_level_is_object(f: IO[bytes]) -> None:
     raise NotAnObject("the file is empty")
 
 
-def _iter_streamed(f: IO[bytes] | DepthGuard, list_key: str) -> Iterator[tuple[str, Any]]:
-    events = ijson.parse(f, use_float=True, buf_size=STREAM_BUFFER)
+# The numbers ijson refuses are NaN and infinities, integers of 19 digits or
+# more (2**63 has 19) and floats with 19 digits or a 3-digit exponent. To look
+# for them at C speed, a chunk is translated into classes of bytes (digits and
+# points as 0, what may come before a value as ":", spaces dropped) and
+# searched for those shapes; a hit may be inside a string, and is then looked
+# at closely. A long number must follow ":", "," or "[" (or start the chunk),
+# so the long digit runs of Meta's file names (``…_8474003212167347286_n.jpg``)
+# are no hit.
+_CLASSES = bytes(
+    c if c in b"0:-+e" else ord("x")
+    for c in bytes.maketrans(b"0123456789.:,[-+eE", b"00000000000:::-+ee")
+)
+_SPACES = b" \t\r\n"
+_LONG = b"0" * 19
+_ODD_SHAPES = (b":" + _LONG, b":-" + _LONG, b"0e000", b"0e+000")
+_LONG_FIRST = (_LONG, b"-" + _LONG)  # the ":" before it ended the chunk before
+
+
+def _maybe_odd(data: bytes) -> bool:
+    """False when ``data`` surely holds no number ijson refuses."""
+    if b"NaN" in data or b"Infinity" in data:
+        return True
+    shapes = data.translate(_CLASSES, _SPACES)
+    return any(shape in shapes for shape in _ODD_SHAPES) or shapes.startswith(_LONG_FIRST)
+
+
+# In a chunk that has one: the next string, or the next number-like token.
+_STRING_OR_TOKEN = re.compile(rb'"|(NaN|-?Infinity|-?\d[\d.eE+-]*)')
+_STRING_REST = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_JSON_NUMBER = re.compile(rb"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+# Bytes a number or literal is made of: a chunk ending in them outside a
+# string may end in the middle of one, so they wait for the next chunk.
+_TOKEN_BYTES = b"+-.0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _ijson_refuses(token: bytes) -> bool:
+    if token in (b"NaN", b"Infinity", b"-Infinity"):
+        return True
+    if not _JSON_NUMBER.fullmatch(token):
+        return False  # not a number: ijson says what is wrong with it
+    if any(c in token for c in b".eE"):
+        return not math.isfinite(float(token))
+    return len(token) > 20 or not -(1 << 63) < int(token) < (1 << 63)
+
+
+class OddNumberStream:
+    """A file wrapper that writes each number ijson refuses (``NaN``,
+    ``Infinity``, ``1e400``, integers past 63 bits) as a JSON string, and
+    keeps in :attr:`rewritten` the position of each such string among all the
+    file's strings (keys included), so that the reader can tell them from
+    strings the file has.
+
+    Where strings begin and end is known from the quotes the depth guard
+    below counts; only a chunk where :func:`_maybe_odd` finds something is
+    walked token by token. A chunk never ends in the middle of a number or of
+    an escape: those bytes wait for the next read.
+    """
+
+    __slots__ = ("_f", "_pending", "_quotes", "_written", "rewritten")
+
+    def __init__(self, f: DepthGuard) -> None:
+        self._f = f
+        self._pending = b""
+        self._quotes = 0  # quotes passed on so far, the ones written here included
+        self._written = 0  # numbers written as strings
+        self.rewritten: deque[int] = deque()
+
+    def read(self, n: int = -1) -> bytes:
+        while True:
+            chunk = self._f.read(n)
+            if not chunk:
+                data, self._pending = self._pending, b""
+                return self._take(data, final=True) if data else b""
+            head = self._take(self._pending + chunk if self._pending else chunk, final=False)
+            if head:
+                return head
+            if len(self._pending) > MAX_VALUE:
+                raise TooLong(
+                    f"holds a value longer than {MAX_VALUE // (1024 * 1024)} MB, "
+                    "more than any message needs; the file was not read"
+                )
+
+    def _take(self, data: bytes, final: bool) -> bytes:
+        """The part of ``data`` that can go to ijson now, rewritten if need be."""
+        if final:
+            cut = len(data)
+        elif self._f.quotes % 2:  # ends inside a string: keep an escape whole
+            run = len(data) - len(data.rstrip(b"\\"))
+            cut = len(data) - run % 2
+        else:
+            cut = len(data.rstrip(_TOKEN_BYTES))
+        head, self._pending = data[:cut], data[cut:]
+        if _maybe_odd(head):
+            return self._rewrite(head)
+        # The bytes held back hold no quote: every quote the guard counted is
+        # in what went out, and each string written here added two.
+        self._quotes = self._f.quotes + 2 * self._written
+        return head
+
+    def _rewrite(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        done = pos = 0
+        quotes = self._quotes
+        size = len(data)
+        while pos < size:
+            if quotes % 2:  # inside a string: to its end
+                m = _STRING_REST.match(data, pos)
+                if m is None:
+                    break
+                quotes += 1
+                pos = m.end()
+                continue
+            m = _STRING_OR_TOKEN.search(data, pos)
+            if m is None:
+                break
+            token = m.group(1)
+            if token is None:
+                quotes += 1
+                pos = m.end()
+            elif _ijson_refuses(token):
+                out += (data[done:m.start()], b'"', token, b'"')
+                self.rewritten.append(quotes // 2)
+                self._written += 1
+                quotes += 2
+                pos = done = m.end()
+            else:
+                pos = m.end()
+        out.append(data[done:])
+        self._quotes = quotes
+        return b"".join(out)
+
+
+def _iter_streamed(f: DepthGuard, list_key: str) -> Iterator[tuple[str, Any]]:
+    stream = OddNumberStream(f)
+    rewritten = stream.rewritten
+    strings = 0  # strings (keys included) seen so far
+    events = ijson.parse(stream, use_float=True, buf_size=STREAM_BUFFER)
     first = next(events, None)
     if first is None:
         raise NotAnObject("the file is empty")
@@ -331,6 +488,11 @@ def _iter_streamed(f: IO[bytes] | DepthGuard, list_key: str) -> Iterator[tuple[s
     target = ""
     depth = 0
     for prefix, event, value in events:
+        if event == "string" or event == "map_key":
+            if rewritten and rewritten[0] == strings:
+                rewritten.popleft()
+                value = _odd_number(value)
+            strings += 1
         if builder is not None:
             builder.event(event, value)
             if event in ("start_map", "start_array"):

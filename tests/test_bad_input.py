@@ -545,6 +545,84 @@ CASES: dict[str, tuple[Build, Expect]] = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name: str, tmp_path: Path) -> None:
+    import_case(name, tmp_path)
+
+
+# The cases of odd numbers, which a file read whole and a streamed file must
+# treat alike.
+ODD_NUMBER_CASES = ["integer_overflow", "nan_literal", "numbers_out_of_range",
+                    "numbers_out_of_range_without_nan", "numbers_out_of_range_in_an_encrypted_chat"]
+
+
+@pytest.mark.parametrize("name", ODD_NUMBER_CASES)
+def test_odd_numbers_in_a_streamed_file(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same files streamed by ijson, as a thread file over 8 MB is: the same
+    messages, warnings and raw values. Chunks of 7 bytes end inside numbers,
+    strings and escapes."""
+    from archiver import jsonstream
+
+    def read_whole(*_args: object) -> None:
+        raise AssertionError("the file was read whole")
+
+    monkeypatch.setattr(jsonstream, "WHOLE_LIMIT", 0)
+    monkeypatch.setattr(jsonstream, "STREAM_BUFFER", 7)
+    monkeypatch.setattr(jsonstream, "_iter_whole", read_whole)
+    import_case(name, tmp_path)
+
+
+def test_odd_numbers_in_a_thread_file_over_8_mb(tmp_path: Path) -> None:
+    """A real thread file past the whole-file limit (one 9 MB message makes it
+    so), read by the second process a large import uses: odd numbers are kept
+    as text, an odd time is no time, and the rest of the file is imported."""
+    from archiver import jsonstream
+
+    messages = [
+        message(0, content="first", n="@1"),
+        message(1, timestamp_ms="@2"),
+        message(2, content="x" * 9_000_000),
+        message(3, content="kept", big="@3", deep={"inf": "@4", "list": ["@5", 7]}),
+        message(4, timestamp_ms="@6"),
+        message(5, content="last", call_duration="@7"),
+    ]
+    text = json.dumps(thread_json(messages))
+    for mark, number in [("@1", "NaN"), ("@2", "1e400"), ("@3", "18446744073709551616"),
+                         ("@4", "-Infinity"), ("@5", "-9223372036854775809"), ("@6", "NaN"),
+                         ("@7", "1E+400")]:
+        text = text.replace(f'"{mark}"', number)
+    download = tmp_path / "download"
+    path = write(download, THREAD, text)
+    assert path.stat().st_size > jsonstream.WHOLE_LIMIT
+    shutil.copytree(BAD / "good", download, dirs_exist_ok=True)
+    archive = tmp_path / "archive"
+
+    code, out, err = run(archive, "import", "--json", str(download))
+
+    assert code == 0, (out, err)
+    report = json.loads(out)
+    assert report["errors"] == []
+    for where in ("message 0", "message 3", "message 5"):
+        assert f"{THREAD} {where}: {ODD_NUMBER}" in [
+            w.replace(str(download) + "/", "") for w in report["warnings"]]
+    for where in ("message 1", "message 4"):
+        assert any(w.startswith(f"{download / THREAD} {where}: has no usable timestamp; skipped")
+                   for w in report["warnings"]), report["warnings"]
+    kept = odd_messages(archive)
+    assert [(m[1], m[3]) for m in kept] == [
+        (T, "first"), (T + 2000, "x" * 9_000_000), (T + 3000, "kept"), (T + 5000, "last")]
+    assert [json.loads(m[4]) if m[4] else None for m in kept] == [
+        {"n": "NaN"}, None,
+        {"big": "18446744073709551616", "deep": {"inf": "-Infinity",
+                                                  "list": ["-9223372036854775809", 7]}},
+        {"call_duration": "1E+400"},
+    ]
+    assert check_archive(archive).ok
+
+
+def import_case(name: str, tmp_path: Path) -> None:
+    """Import the download of ``CASES[name]`` (with the good thread) and check
+    what it expects."""
     build, expect = CASES[name]
     download = tmp_path / "download"
     paths: list[Path] | None = None

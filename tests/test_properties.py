@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from archiver.fingerprint import (
@@ -37,9 +37,9 @@ from archiver.fingerprint import (
     with_occurrence,
 )
 from archiver.importer import import_downloads
-from archiver.jsonstream import DepthGuard, TooDeep
+from archiver.jsonstream import DepthGuard, TooDeep, iter_object
 from archiver.records import Attachment, Message
-from archiver.text import repair
+from archiver.text import OddNumbers, repair, repair_any
 from tests.conftest import REPO, write_thread
 
 
@@ -273,6 +273,8 @@ class _Chunks(io.RawIOBase):
         self.data, self.sizes, self.pos, self.calls = data, sizes, 0, 0
 
     def read(self, n: int = -1) -> bytes:
+        if n == 0:  # ijson's look at the type of the file's data
+            return b""
         size = self.sizes[self.calls % len(self.sizes)]
         self.calls += 1
         out = self.data[self.pos:self.pos + size]
@@ -298,6 +300,52 @@ def test_depth_guard_is_exact_wherever_the_chunks_break(
     else:
         too_deep = False
     assert too_deep == (_depth(value) > limit)
+
+
+# -- odd numbers, read whole and streamed --------------------------------------------
+
+_number_texts = (
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1E+400", "1.5e308", "2e-400",
+                     "0", "-0", "12", "1" + "0" * 400 + ".5", "1" + "0" * 5000])
+    | st.integers(-(2**70), 2**70).map(str)
+    | st.floats(allow_nan=False, allow_infinity=False).map(repr)
+)
+_string_texts = guard_text.map(json.dumps) | st.sampled_from(
+    ['"NaN"', '": 1e400"', '"[9223372036854775808"', '",-Infinity"', '"a\\\\"'])
+_spaces = st.sampled_from(["", " ", "\n  "])
+_json_texts = st.recursive(
+    _number_texts | _string_texts | st.sampled_from(["true", "null"]),
+    lambda inner: st.tuples(st.lists(inner, max_size=4), _spaces).map(
+        lambda t: "[" + ("," + t[1]).join(t[0]) + "]")
+    | st.tuples(st.dictionaries(_string_texts, inner, max_size=4), _spaces).map(
+        lambda t: "{" + ("," + t[1]).join(f"{k}:{t[1]}{v}" for k, v in t[0].items()) + "}"),
+    max_leaves=30,
+)
+
+
+def _as_read(entries: list[tuple[str, object]]) -> tuple[object, int]:
+    """What a dialect makes of the entries: values with odd numbers as text,
+    and how many there were."""
+    before = OddNumbers.seen
+    values = [(key, repr(repair_any(value))) for key, value in entries]
+    return values, OddNumbers.seen - before
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_json_texts, max_size=5), _json_texts,
+       st.lists(st.integers(1, 9), min_size=1, max_size=4))
+# The first chunk ends between a backslash and the quote it escapes.
+@example(items=['"\\""', "NaN"], title="1", sizes=[16])
+def test_a_streamed_file_reads_odd_numbers_as_a_file_read_whole(
+    items: list[str], title: str, sizes: list[int]
+) -> None:
+    """NaN, infinities, 1e400 and integers past 64 bits, among strings that
+    look like them, wherever the chunks break: the streamed reader gives what
+    the whole-file reader gives."""
+    data = ('{"messages": [' + ", ".join(items) + '], "title": ' + title + "}").encode()
+    whole = list(iter_object(io.BytesIO(data), "messages", len(data)))
+    streamed = list(iter_object(_Chunks(data, sizes), "messages", len(data), whole_limit=0))
+    assert _as_read(streamed) == _as_read(whole)
 
 
 # -- any message object at all --------------------------------------------------------
