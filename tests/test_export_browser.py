@@ -215,3 +215,86 @@ def test_hostile_text_never_runs_or_links(browser: Any, tmp_path: Path) -> None:
         assert page.locator("article.msg, .event").count() == len(messages)
     finally:
         visit.close()
+
+
+# The box of a piece of text inside the first element that holds it (a Range
+# over its text node, so it works whatever the markup around it).
+TEXT_BOX = """([selector, needle]) => {
+  for (const el of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf(needle);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + needle.length);
+      const box = range.getBoundingClientRect();
+      return {left: box.left, right: box.right, top: box.top};
+    }
+  }
+  return null;
+}"""
+DIRECTION = "([selector, needle]) => getComputedStyle([...document.querySelectorAll(selector)]" \
+    ".find(e => e.textContent.includes(needle))).direction"
+
+HEBREW, ARABIC = "שלום, מה שלומך היום?", "مرحبا، كيف حالك؟"
+DANA, AMIT = "דנה", "עמית"
+OVERRIDE_NAME = "Eve\u202e"  # an override that nothing closes
+
+
+def test_right_to_left_text_reads_right_to_left_and_moves_nothing_else(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Hebrew and Arabic messages read right to left; right-to-left names keep
+    their place in a list, an event ending in Hebrew keeps its time after it,
+    and a name with an unclosed override changes nothing after it."""
+    t = 1_600_000_000_000
+    messages = [
+        {"sender_name": AMIT, "timestamp_ms": t, "content": HEBREW},
+        {"sender_name": DANA, "timestamp_ms": t + 60_000, "content": ARABIC},
+        {"sender_name": OVERRIDE_NAME, "timestamp_ms": t + 120_000, "content": "first second",
+         "reactions": [{"reaction": "❤", "actor": OVERRIDE_NAME}]},
+        {"sender_name": "Jordan Lee", "timestamp_ms": t + 180_000,
+         "content": f"Jordan Lee named the group {AMIT}"},
+    ]
+    archive = import_thread(tmp_path, messages, title=f"{AMIT} {DANA} 2", folder="rtl_1",
+                            participants=(AMIT, DANA, OVERRIDE_NAME, "Jordan Lee"))
+    db = open_archive(archive, readonly=True)
+    out = tmp_path / "export" / "rtl.html"
+    export_html(db, archive, only_conversation(archive), out, tz=LISBON)
+    visit = Visit(browser, out, DESKTOP)
+    try:
+        visit.assert_clean(out.parent)
+        page = visit.page
+
+        def box(selector: str, needle: str) -> dict[str, float]:
+            found = page.evaluate(TEXT_BOX, [selector, needle])
+            assert found is not None, (selector, needle)
+            return found
+
+        def direction(selector: str, needle: str) -> str:
+            return page.evaluate(DIRECTION, [selector, needle])
+
+        # Messages in Hebrew and Arabic read right to left, English left to right.
+        assert direction(".bubble .text", HEBREW) == "rtl"
+        assert direction(".bubble .text", ARABIC) == "rtl"
+        assert direction(".bubble .text", "first second") == "ltr"
+        assert direction(".who", AMIT) == "rtl"
+        # Two Hebrew names side by side in the list stay in the list's order.
+        assert box(".facts dd", DANA)["right"] <= box(".facts dd", AMIT)["left"]
+        # The event's time stays after its text, which ends in Hebrew.
+        event_name = box(".event", AMIT)
+        event_time = page.evaluate(
+            "document.querySelector('.event time').getBoundingClientRect().left")
+        assert event_time >= event_name["right"]
+        # The override is shown as a mark, and what follows it keeps its order.
+        assert page.locator(".who", has_text="Eve\\u202e").count() == 1
+        assert direction(".who", "Eve") == "ltr"
+        first, second = box(".bubble .text", "first"), box(".bubble .text", "second")
+        assert first["top"] == second["top"] and first["right"] <= second["left"]
+        reaction = page.locator(".reactions li").first
+        assert reaction.inner_text() == "❤ Eve\\u202e"
+        heart, name = box(".reactions li", "❤"), box(".reactions li", "Eve")
+        assert heart["right"] <= name["left"]
+    finally:
+        visit.close()

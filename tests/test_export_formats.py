@@ -316,8 +316,8 @@ def test_html_owner_is_on_the_right(demo_archive: Path, tmp_path: Path) -> None:
     cid = conversation_titled(demo_archive, "Maya Chen")
     export_html(db, demo_archive, cid, out, tz=LISBON)
     html = out.read_text(encoding="utf-8")
-    sides = re.findall(r'<article class="msg (me|them)" id="m\d+">\n<div class="who">([^<]+)<',
-                       html)
+    sides = re.findall(
+        r'<article class="msg (me|them)" id="m\d+">\n<div class="who" dir="auto">([^<]+)<', html)
     assert {name for side, name in sides if side == "me"} == {"Jordan Lee"}
     assert {name for side, name in sides if side == "them"} == {"Maya Chen"}
     assert "Cross-app conversation (Facebook ↔ Instagram), read-only since December 2023" in html

@@ -25,10 +25,10 @@ from tests.test_export_hostile import (
 TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "h1", "dl", "dt", "dd",
         "aside", "strong", "nav", "main", "section", "h2", "time", "article", "p", "em", "ul",
         "li", "a", "img", "video", "audio", "footer", "span", "details", "summary", "ol",
-        "svg", "rect", "text", "line"}
+        "bdi", "svg", "rect", "text", "line"}
 ATTRIBUTES = {"charset", "name", "content", "http-equiv", "lang", "class", "id", "datetime",
               "href", "rel", "title", "role", "aria-label", "aria-current", "src", "alt",
-              "loading", "decoding", "controls", "preload",
+              "loading", "decoding", "controls", "preload", "dir",
               # the insights charts (inline SVG)
               "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "rx", "fill",
               "fill-opacity", "stroke", "stroke-opacity", "font-size"}

@@ -308,7 +308,9 @@ def test_html_export_draws_the_same_figures_as_svg(archive: Path, tmp_path: Path
     # The heatmap: Tuesday 5 January, 10:00 in Lisbon (UTC in winter).
     assert "Tue 10:00–10:59: 3 messages" in page.titles
     assert "Tue 00:00–00:59: 1 message" in page.titles  # 1 June 00:30 summer time
-    assert "Lee Chen: 2 messages" in page.titles and "2 (40.0%)" in page.labels
+    # A name is isolated in its tooltip (FSI … PDI), so that a right-to-left
+    # name cannot move the count after it.
+    assert "\u2068Lee Chen\u2069: 2 messages" in page.titles and "2 (40.0%)" in page.labels
     text = crew.read_text(encoding="utf-8")
     assert "<dt>Longest silence</dt><dd>91 days (2021-03-02 → 2021-05-31)</dd>" in text
     assert "<dt>Longest streak</dt><dd>1 day (2021-01-05 → 2021-01-05)</dd>" in text
@@ -317,7 +319,7 @@ def test_html_export_draws_the_same_figures_as_svg(archive: Path, tmp_path: Path
     assert index.svgs == ["months", "heatmap", "people"]
     assert sum(int(t.split(": ")[1].split()[0].replace(",", "")) for t in index.titles
                if t[:2] == "20" and t[4] == "-" and len(t.split(":")[0]) == 7) == 12
-    assert f"{OWNER}: 5 messages" in index.titles
+    assert f"\u2068{OWNER}\u2069: 5 messages" in index.titles
 
 
 def test_html_export_charts_only_the_messages_written(archive: Path, tmp_path: Path) -> None:

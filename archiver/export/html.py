@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from pathlib import Path
@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import jinja2
 import sqlite_utils
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import crossapp, views
 from ..controls import terminal_text
@@ -79,6 +79,13 @@ def _visible_controls(value: Any) -> Any:
     return value
 
 
+def _isolated(values: Iterable[str]) -> Markup:
+    """Names (participants, downloads) separated by commas, each in a
+    ``<bdi>`` so that right-to-left names keep their order in the list. Built
+    here rather than by a template loop: a thread may list a million."""
+    return Markup(", ".join(f"<bdi>{escape(value)}</bdi>" for value in values))
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("archiver.export", "templates"),
     autoescape=True,
@@ -88,6 +95,7 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_ENV.filters["isolated"] = _isolated
 
 
 # --------------------------------------------------------------------------- what the templates see
@@ -97,12 +105,19 @@ _ENV = jinja2.Environment(
 class Media:
     """An attachment as the page shows it. ``shape`` is image, video, audio,
     file (a copied file to link), remote (an http(s) link), or missing/text
-    (only its ``label`` is shown)."""
+    (only its label is shown). The label is ``before``, the file's ``name``
+    (isolated on the page, since it comes from the download), then ``after``."""
 
     kind: str
     shape: str
-    label: str
+    before: str
+    name: str
+    after: str = ""
     href: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.before}{self.name}{self.after}"
 
 
 @dataclass(slots=True)
@@ -256,14 +271,13 @@ class _Pages:
         if att.remote and att.path:
             # Linked, never embedded: showing it would fetch it from the network.
             if att.path.startswith(LINKABLE_SCHEMES):
-                return Media(kind, "remote", f"{kind}: {name}", att.path)
-            return Media(kind, "text", f"{kind}: {att.path}")
+                return Media(kind, "remote", f"{kind}: ", name, href=att.path)
+            return Media(kind, "text", f"{kind}: ", att.path)
         copied = self.copier.copy(att.path) if att.path and not att.missing else None
         if copied is None:
             self.copier.result.media_missing += 1
-            if att.reason:
-                return Media(kind, "missing", f"{kind} missing: {name} ({att.reason})")
-            return Media(kind, "missing", f"{kind} missing: {name}")
+            after = f" ({att.reason})" if att.reason else ""
+            return Media(kind, "missing", f"{kind} missing: ", name, after)
         target = self.media_prefix + href(copied)
         suffix = attachment_suffix(att)
         if kind == "video" or (kind == "file" and suffix in VIDEO_EXTENSIONS):
@@ -274,7 +288,7 @@ class _Pages:
             shape = "image"
         else:
             shape = "file"
-        return Media(kind, shape, f"{kind}: {name}", target)
+        return Media(kind, shape, f"{kind}: ", name, href=target)
 
 
 def _share(msg: MessageView) -> Share:
