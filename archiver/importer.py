@@ -49,7 +49,7 @@ HTML_SENTENCE = (
     "download from Meta's \"Download your information\" page with the format set to JSON"
 )
 BATCH_MESSAGES = 50_000
-# Full-text rows held before they are written (see _Writer.fts_pending).
+# Messages whose full-text rows are held before they are written (see _Writer.fts_from).
 FTS_ROWS_HELD = 20_000
 # meta key: when the last import ended, as epoch seconds (see _restore_media).
 MEDIA_WRITTEN_KEY = "last_import_ended"
@@ -233,8 +233,7 @@ class _ThreadWrite:
     fresh: bool  # no message of it in the archive yet: nothing to look up
     numbering: bool  # positions given as written (see _begin_thread)
     saved_next_id: int  # also the id of its first message, when fresh
-    saved_fts: int  # entries of the batch's pending full-text rows before this thread
-    saved_held: int  # and the rows they held
+    saved_fts: int  # the writer's fts_from before this thread
     signature: str | None
     first_ts: int | None = None
     last_ts: int | None = None
@@ -251,7 +250,7 @@ class _Statements:
     thread is id ``base + n``.
     """
 
-    __slots__ = ("attachment", "fts", "full", "plain", "reaction")
+    __slots__ = ("attachment", "folded", "full", "plain", "reaction")
 
     def __init__(self, base: int, thread_id: int, cid: int, numbering: bool) -> None:
         ids = f"?1 + {int(base)}"
@@ -266,7 +265,7 @@ class _Statements:
             f"call_seconds, call_missed, raw, text) VALUES ({fixed}, "
             "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
         )
-        self.fts = f"INSERT INTO messages_fts (rowid, text, extra_text) VALUES ({ids}, ?2, ?3)"
+        self.folded = f"INSERT INTO temp.fts_folded (id, text, extra_text) VALUES ({ids}, ?2, ?3)"
         self.reaction = ("INSERT INTO reactions (message_id, actor, reaction, timestamp_ms) "
                          f"VALUES ({ids}, ?2, ?3, ?4)")
         self.attachment = (
@@ -305,11 +304,15 @@ class _Writer:
             "SELECT value FROM meta WHERE key = ?", (MEDIA_WRITTEN_KEY,)
         ).fetchone()
         self.imported_before = float(row[0]) if row else float("inf")
-        # Full-text rows of the batch in progress: (statement, rows) in id
-        # order (FTS5 writes a segment whenever a rowid goes backwards), and
-        # how many rows they hold.
-        self.fts_pending: list[tuple[str, list[tuple[Any, ...]]]] = []
-        self.fts_held = 0
+        # The messages from this id to next_id have no full-text rows yet:
+        # they are written a few thousand at a time, straight from the
+        # messages table (see _write_fts). Texts that folding changes wait in
+        # a table of this connection's own.
+        self.fts_from = 0
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS fts_folded "
+            "(id INTEGER PRIMARY KEY, text TEXT, extra_text TEXT)"
+        )
         # A first import into an empty archive builds some indexes at the end.
         self.bulk = self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]
         if self.bulk:
@@ -323,6 +326,7 @@ class _Writer:
             self.in_batch = True
             self.batch_messages = 0
             self.next_id = (self.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0) + 1
+            self.fts_from = self.next_id  # every committed message is in the index
 
     def _commit(self) -> None:
         if not self.in_batch:
@@ -334,12 +338,16 @@ class _Writer:
         self.conn.execute("COMMIT")
         self.in_batch = False
 
-    def _write_fts(self, start: int = 0) -> None:
-        """Write the pending full-text rows from entry ``start`` on."""
-        for sql, rows in self.fts_pending[start:]:
-            self.conn.executemany(sql, rows)
-            self.fts_held -= len(rows)
-        del self.fts_pending[start:]
+    def _write_fts(self) -> None:
+        """Write the full-text rows of the messages that have none yet: in one
+        statement, in id order (FTS5 writes a segment at every savepoint, and
+        whenever a rowid goes backwards), with the folded text where folding
+        changed it (otherwise the index's source view gives the column as it
+        is)."""
+        if self.next_id > self.fts_from:
+            self.conn.execute(_INSERT_FTS, (self.fts_from, self.next_id))
+            self.conn.execute("DELETE FROM temp.fts_folded")
+            self.fts_from = self.next_id
 
     def finish(self) -> None:
         self._begin()
@@ -361,8 +369,6 @@ class _Writer:
         if self.in_batch:
             self.conn.execute("ROLLBACK")
             self.in_batch = False
-            self.fts_pending.clear()
-            self.fts_held = 0
         self._leave_bulk()
 
     def _leave_bulk(self) -> None:
@@ -643,9 +649,8 @@ class _Writer:
     ) -> _ThreadWrite:
         self._begin()
         conn = self.conn
-        if self.fts_held >= FTS_ROWS_HELD:
-            # Outside any thread's savepoint, so that no rollback can undo them.
-            self._write_fts()
+        if self.next_id - self.fts_from >= FTS_ROWS_HELD:
+            self._write_fts()  # outside any thread's savepoint
         conn.execute("SAVEPOINT thread")
         row = conn.execute(
             "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",
@@ -670,14 +675,14 @@ class _Writer:
         # first is numbered as it is written; anything else is renumbered later.
         return _ThreadWrite(
             source=source, thread_id=thread_id, cid=cid, fresh=fresh, numbering=row is None,
-            saved_next_id=self.next_id, saved_fts=len(self.fts_pending),
-            saved_held=self.fts_held,
+            saved_next_id=self.next_id, saved_fts=self.fts_from,
             signature=signatures.get((source.platform, source.key, source.folder)),
         )
 
     def _write_rows(self, t: _ThreadWrite, event: pipeline.Event, download_id: int) -> None:
         """Write a chunk of the thread's messages (a ``rows`` event)."""
-        _kind, plain, full, fts, reactions, attachments, ordered, first_ts, last_ts = event
+        _kind, plain, full, folded, reactions, attachments, ordered, first_ts, last_ts, count = \
+            event
         conn = self.conn
         first_id = self.next_id
         if t.fresh:
@@ -693,11 +698,12 @@ class _Writer:
             if statements is None:
                 statements = t.statements = _Statements(
                     t.saved_next_id, t.thread_id, t.cid, t.numbering)
-            self.next_id += len(fts)
+            self.next_id += count
         else:
-            plain, full, fts, reactions, attachments = self._new_rows(
-                t, (plain, full, fts, reactions, attachments), download_id)
-            if not fts:
+            plain, full, folded, reactions, attachments = self._new_rows(
+                t, (plain, full, folded, reactions, attachments), download_id)
+            count = len(plain) + len(full)
+            if not count:
                 return
             statements = t.statements
             if statements is None:  # the rows carry their ids
@@ -712,18 +718,19 @@ class _Writer:
             conn.executemany(statements.reaction, reactions)
         if attachments:
             conn.executemany(statements.attachment, attachments)
-        t.added += len(fts)
-        self.fts_pending.append((statements.fts, fts))
-        self.fts_held += len(fts)
-        if self.fts_held - t.saved_held >= FTS_ROWS_HELD:
-            # A long thread writes its own rows as it goes (memory stays flat);
-            # they are inside its savepoint, so its rollback undoes them.
-            self._write_fts(t.saved_fts)
+        if folded:
+            conn.executemany(statements.folded, folded)
+        t.added += count
+        if self.next_id - self.fts_from >= FTS_ROWS_HELD:
+            # A long thread writes them as it goes (the folded texts stay
+            # few), inside its savepoint: its rollback undoes them, and
+            # _abort_thread makes the earlier threads' rows pending again.
+            self._write_fts()
 
     def _new_rows(
         self, t: _ThreadWrite, chunk: tuple[list[tuple[Any, ...]], ...], download_id: int,
     ) -> list[list[tuple[Any, ...]]]:
-        """The rows of the chunk (plain, full, fts, reactions, attachments) for
+        """The rows of the chunk (plain, full, folded, reactions, attachments) for
         the messages that are new to a thread the archive already holds
         messages of, numbered with their ids; the others are noted as also
         held by this download."""
@@ -831,8 +838,7 @@ class _Writer:
         self.conn.execute("ROLLBACK TO thread")
         self.conn.execute("RELEASE thread")
         self.next_id = t.saved_next_id
-        del self.fts_pending[t.saved_fts:]
-        self.fts_held = t.saved_held
+        self.fts_from = t.saved_fts
         source = t.source
         where = failed or (source.files[0].label if len(source.files) == 1 else source.folder)
         if len(source.files) > 1:
@@ -894,6 +900,11 @@ class _Writer:
                 (thread_id, download_id, source.section, title[0] if title else None, present),
             )
 
+_INSERT_FTS = (
+    "INSERT INTO messages_fts (rowid, text, extra_text) "
+    "SELECT m.id, coalesce(f.text, m.text), coalesce(f.extra_text, m.extra_text) "
+    "FROM messages m LEFT JOIN temp.fts_folded f ON f.id = m.id WHERE m.id >= ? AND m.id < ?"
+)
 _INSERT_LINKS = (
     "INSERT INTO message_downloads (message_id, download_id) "
     "SELECT id, ? FROM messages WHERE id >= ? AND id < ?"

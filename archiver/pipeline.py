@@ -7,16 +7,17 @@ one part that cannot be shared, does little besides SQLite's own work. What
 crosses between them is a stream of small events per thread::
 
     ("begin", source)            a thread starts
-    ("rows", plain, full, fts, reactions, attachments, ordered, first_ts, last_ts)
-                                 messages, in reading order (see ROW)
+    ("rows", plain, full, folded, reactions, attachments, ordered, first_ts,
+     last_ts, count)             messages, in reading order (see PLAIN_ROW)
     ("end", info, stats)         the thread is complete
     ("error", problem, stats, file)  the thread failed (in that file, when known);
                                  nothing of it is kept
 
 Each message is a tuple whose first value is its number in the thread (0, 1,
 2 …): a :data:`PLAIN_ROW` for plain text (most messages), else a
-:data:`FULL_ROW`, and an :data:`FTS_ROW` for the search index, in number
-order. The writer binds these tuples as they come, with statements that turn
+:data:`FULL_ROW`; a :data:`FOLDED_ROW` gives the search index's text of the
+few messages whose text folding changes (the index reads the others from the
+messages table). The writer binds these tuples as they come, with statements that turn
 the number into the message's id (see ``importer._Statements``), so it touches
 no message in Python. The tuples hold as few values as they can, and no None
 where a plain message has its default: binding None or bytes costs SQLite's
@@ -65,9 +66,9 @@ FULL_ROW = (
     "number", "fingerprint", "sender", "timestamp_ms", "kind", "extra_text", "unsent",
     "edited", "share_link", "share_text", "call_seconds", "call_missed", "raw", "text",
 )
-# Text and extra text as the search index holds them (letters folded), "" for
-# none: the same to the index as NULL, and cheaper to bind.
-FTS_ROW = ("number", "text", "extra_text")
+# Text and extra text as the search index holds them (ł as l, see folding.py)
+# where that differs from the columns; None where it does not.
+FOLDED_ROW = ("number", "text", "extra_text")
 # (number, actor, reaction, timestamp_ms)
 REACTION_ROW = ("number", "actor", "reaction", "timestamp_ms")
 # (number, kind, name, uri, source_path, present, remote, sha256, media_path, size)
@@ -145,10 +146,10 @@ class Preparer:
         fingerprint = ThreadFingerprints(source.platform, source.key).next
         plain: list[tuple[Any, ...]] = []
         full: list[tuple[Any, ...]] = []
-        fts: list[tuple[Any, ...]] = []
+        folded: list[tuple[Any, ...]] = []
         reactions: list[tuple[Any, ...]] = []
         attachments: list[tuple[Any, ...]] = []
-        number = 0
+        number = first = 0  # this message's number, and the chunk's first
         ordered = True
         first_ts = last_ts = None
         self.ctx.current = None
@@ -158,14 +159,18 @@ class Preparer:
                     sender, ts, kind, text, edited = msg
                     plain.append((number, fingerprint(sender, ts, text, ""), sender, ts, kind,
                                   int(edited), text))
-                    fts.append((number, "" if text is None
-                                else text if text.isascii() else fold_letters(text), ""))
+                    if text and not text.isascii() and (fold := fold_letters(text)) is not text:
+                        folded.append((number, fold, None))
                 else:
                     ts = msg.timestamp_ms
                     row = self._row(number, msg, fingerprint)
                     full.append(row)
-                    fts.append((number, fold_letters(row[-1]) if row[-1] else "",
-                                fold_letters(row[5]) if row[5] else ""))
+                    text, extra = row[-1], row[5]
+                    fold = fold_letters(text) if text else text
+                    fold_extra = fold_letters(extra) if extra else extra
+                    if fold is not text or fold_extra is not extra:
+                        folded.append((number, None if fold is text else fold,
+                                       None if fold_extra is extra else fold_extra))
                     if msg.reactions:
                         reactions.extend((number, r.actor, r.reaction, r.timestamp_ms)
                                          for r in msg.reactions)
@@ -178,19 +183,21 @@ class Preparer:
                 last_ts = ts
                 if first_ts is None:
                     first_ts = ts
-                if len(fts) >= CHUNK:
-                    yield ("rows", plain, full, fts, reactions, attachments, ordered, first_ts,
-                           last_ts)
-                    plain, full, fts, reactions, attachments = [], [], [], [], []
+                if number - first >= CHUNK:
+                    yield ("rows", plain, full, folded, reactions, attachments, ordered,
+                           first_ts, last_ts, number - first)
+                    plain, full, folded, reactions, attachments = [], [], [], [], []
                     first_ts = None
+                    first = number
         except READ_ERRORS as exc:
             stats.warnings[:0] = self._drain()
             problem = str(exc) if isinstance(exc, ReadError) else describe(exc)
             # Name the file that failed, not its thread's folder.
             yield ("error", problem, stats, self.ctx.current)
             return
-        if fts:
-            yield ("rows", plain, full, fts, reactions, attachments, ordered, first_ts, last_ts)
+        if number > first:
+            yield ("rows", plain, full, folded, reactions, attachments, ordered, first_ts,
+                   last_ts, number - first)
         stats.warnings[:0] = self._drain(stats)
         yield ("end", info, stats)
 

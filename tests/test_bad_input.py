@@ -883,7 +883,7 @@ def test_a_long_thread_that_fails_leaves_the_index_in_step(
     monkeypatch.setattr(importer, "FTS_ROWS_HELD", 100)
     download = tmp_path / "download"
     write(download, "messages/inbox/a_1/message_1.json",
-          thread_json([message(i, content=f"early {i}") for i in reversed(range(60))]))
+          thread_json([message(i, content=f"early łódź {i}") for i in reversed(range(60))]))
     write(download, "messages/inbox/odd_1/message_2.json",
           thread_json([message(i) for i in reversed(range(1500))]))
     write(download, "messages/inbox/odd_1/message_1.json",
@@ -901,4 +901,7 @@ def test_a_long_thread_that_fails_leaves_the_index_in_step(
         == [(60,)]
     assert rows(archive, "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'late'") \
         == [(250,)]
+    # Folded letters (ł as l) held back with them are indexed too.
+    assert rows(archive, "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'lodz'") \
+        == [(60,)]
     assert check_archive(archive).ok

@@ -350,16 +350,18 @@ _PLAIN_KEYS = frozenset(
 
 
 PlainMessage = tuple[str, int, str, "str | None", bool]
-# Senders as repaired: a thread repeats a few names on every message.
-_SENDERS: dict[str, str] = {}
+# Names and reactions as repaired: a thread repeats a few of each on every
+# message.
+_REPAIRED: dict[str, str] = {}
 
 
-def _sender(name: str) -> str:
-    repaired = _SENDERS.get(name)
+def _repeated(text: str) -> str:
+    """:func:`repair` of a text that recurs (a name, an emoji)."""
+    repaired = _REPAIRED.get(text)
     if repaired is None:
-        if len(_SENDERS) >= 4096:  # bounded, however many names a download holds
-            _SENDERS.clear()
-        repaired = _SENDERS[name] = repair(name)
+        if len(_REPAIRED) >= 4096:  # bounded, however many names a download holds
+            _REPAIRED.clear()
+        repaired = _REPAIRED[text] = repair(text)
     return repaired
 
 
@@ -381,7 +383,7 @@ def plain_message(raw: Any) -> PlainMessage | None:
         if text is not None and not text.isascii():
             text = repair(text)
         if not sender.isascii():
-            sender = _sender(sender)
+            sender = _repeated(sender)
         if text and text.endswith("(edited)") and len(text) > 8:
             return sender, ts, "text", text[:-8].rstrip(), True
         return sender, ts, "system" if text and is_event(text) else "text", text, False
@@ -412,12 +414,18 @@ def _general_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message 
         if k not in MAPPED_KEYS and not (v is False and k in _QUIET_WHEN_FALSE)
     }
 
-    sender = sender_field(raw, "sender_name", extra, where, ctx)
+    sender = raw.get("sender_name")
+    if type(sender) is str and sender.strip():
+        sender = _repeated(sender)
+    else:
+        sender = sender_field(raw, "sender_name", extra, where, ctx)
     text = text_field(raw, "content", extra, where, ctx)
     msg = Message(sender=sender, timestamp_ms=ts, text=text)
 
     for key, kind in MEDIA_KEYS.items():
-        items = list_field(raw.get(key), key, extra, where, ctx)
+        if key not in raw:
+            continue
+        items = list_field(raw[key], key, extra, where, ctx)
         if items is None:
             continue
         for item in items:
@@ -461,7 +469,7 @@ def _general_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message 
             actor = "Unknown"
         rts = r.get("timestamp")
         msg.reactions.append(
-            Reaction(repair(actor), repair(r["reaction"]),
+            Reaction(_repeated(actor), _repeated(r["reaction"]),
                      int(rts * 1000) if _usable_ms(rts, 1000) else None)
         )
 
