@@ -65,7 +65,7 @@ REBUILD_CHUNK = 20_000
 # large import cheaper (fewer pages to fill, write and checkpoint, shallower
 # indexes to build) and cost little when reading; an archive made with
 # another size keeps its own.
-PAGE_SIZE = int(os.environ.get("CHATKEEP_PAGE_SIZE", "32768"))
+PAGE_SIZE = 32768
 
 
 class ArchiveError(Exception):
@@ -460,7 +460,10 @@ MESSAGE_INDEXES = {
         "messages (conversation_id, position, timestamp_ms, sender) WHERE duplicate_of IS NULL",
 }
 UNIQUE_INDEXES = {"idx_messages_fingerprint"}
-BULK_DEFERRED = tuple(MESSAGE_INDEXES)
+# A first import builds these at its end. The partial index of copies stays:
+# no new message is a copy, so keeping it costs nothing, and building it
+# would read the whole table once more.
+BULK_DEFERRED = tuple(n for n in MESSAGE_INDEXES if n != "idx_messages_duplicate_of")
 
 
 def ensure_indexes(conn: sqlite3.Connection) -> None:
