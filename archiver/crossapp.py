@@ -129,6 +129,14 @@ class _Archive:
         }
         self._cutover_ids: set[int] | None = None
         self._pools: dict[str, dict[frozenset[str], list[int]]] = {}
+        self._platforms: set[str] | None = None
+
+    def platforms(self) -> set[str]:
+        """The platforms the archive holds threads of."""
+        if self._platforms is None:
+            self._platforms = {r[0] for r in self.conn.execute(
+                "SELECT DISTINCT platform FROM threads")}
+        return self._platforms
 
     def thread(self, tid: int) -> _Thread:
         if tid not in self._threads:
@@ -307,6 +315,8 @@ def _content_links(arc: _Archive, tid: int) -> dict[int, dict[str, Any]]:
     """Threads of other platforms sharing enough messages with ``tid``."""
     conn = arc.conn
     me = arc.thread(tid)
+    if arc.platforms() <= {me.platform}:
+        return {}  # no other app's thread to share messages with
     rows = conn.execute(
         "SELECT o.thread_id, m.id, m.timestamp_ms, m.text, m.kind, o.id, o.text, o.kind "
         "FROM messages m JOIN messages o ON o.timestamp_ms = m.timestamp_ms "

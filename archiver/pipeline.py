@@ -54,6 +54,7 @@ from .records import Attachment, Message, ThreadInfo
 from .sources import DownloadTree
 
 CHUNK = 1000
+NO_TIME = -(1 << 63)  # before any message's time
 PIPE_BYTES = 1 << 20
 # Below this many bytes to parse, a helper process costs more than it saves.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
@@ -151,14 +152,15 @@ class Preparer:
         attachments: list[tuple[Any, ...]] = []
         number = first = 0  # this message's number, and the chunk's first
         ordered = True
-        first_ts = last_ts = None
+        last_ts = NO_TIME
+        add_plain = plain.append
         self.ctx.current = None
         try:
             for msg in messages:
                 if type(msg) is tuple:  # a plain text message (meta_dyi.PlainMessage)
                     sender, ts, kind, text, edited = msg
-                    plain.append((number, fingerprint(sender, ts, text, ""), sender, ts, kind,
-                                  int(edited), text))
+                    add_plain((number, fingerprint(sender, ts, text, ""), sender, ts, kind,
+                               int(edited), text))
                     if text and not text.isascii() and (fold := fold_letters(text)) is not text:
                         folded.append((number, fold, None))
                 else:
@@ -177,17 +179,15 @@ class Preparer:
                     if msg.attachments:
                         attachments.extend((number, *self._attachment(a, source, stats))
                                            for a in msg.attachments)
-                number += 1
-                if last_ts is not None and ts < last_ts:
+                if ts < last_ts:
                     ordered = False
                 last_ts = ts
-                if first_ts is None:
-                    first_ts = ts
+                number += 1
                 if number - first >= CHUNK:
                     yield ("rows", plain, full, folded, reactions, attachments, ordered,
-                           first_ts, last_ts, number - first)
+                           _first_time(plain, full, first), last_ts, number - first)
                     plain, full, folded, reactions, attachments = [], [], [], [], []
-                    first_ts = None
+                    add_plain = plain.append
                     first = number
         except READ_ERRORS as exc:
             stats.warnings[:0] = self._drain()
@@ -196,8 +196,8 @@ class Preparer:
             yield ("error", problem, stats, self.ctx.current)
             return
         if number > first:
-            yield ("rows", plain, full, folded, reactions, attachments, ordered, first_ts,
-                   last_ts, number - first)
+            yield ("rows", plain, full, folded, reactions, attachments, ordered,
+                   _first_time(plain, full, first), last_ts, number - first)
         stats.warnings[:0] = self._drain(stats)
         yield ("end", info, stats)
 
@@ -262,6 +262,12 @@ class Preparer:
         return (a.kind, name, a.uri, found.label, 1, 0, sha, media_path, size)
 
 
+def _first_time(plain: list[tuple[Any, ...]], full: list[tuple[Any, ...]], first: int) -> int:
+    """The time of message ``first``, the first of a chunk (plain or not)."""
+    row = plain[0] if plain and plain[0][0] == first else full[0]
+    return int(row[3])
+
+
 def describe(exc: BaseException) -> str:
     """One line for an exception met while reading a user's file."""
     if isinstance(exc, OSError) and exc.strerror:
@@ -275,9 +281,12 @@ def describe(exc: BaseException) -> str:
 
 
 def reading_processes() -> int:
-    """How many processes read a large import: every core but the writer's,
-    at most :data:`MAX_READERS` (the writer cannot take more)."""
-    return max(1, min(MAX_READERS, (os.cpu_count() or 1) - 1))
+    """How many processes read a large import: one a core, at most
+    :data:`MAX_READERS` (the writer cannot take more). Reading costs more
+    than writing, and the writer waits on the disk at times, so on two cores
+    two readers keep both busy where one would leave the writer's core idle
+    part of the time."""
+    return max(1, min(MAX_READERS, os.cpu_count() or 1))
 
 
 def prepared_events(
