@@ -14,6 +14,7 @@ Also imports a generated old-Instagram messages.json of the same size.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -34,21 +35,33 @@ NAIVE = [sys.executable, str(Path(__file__).resolve().parent / "naive.py")]
 CPU: list[float] = []  # CPU seconds of each timed_child, in order
 
 
-def timed_child(args: list[str]) -> tuple[float, float]:
+def timed_child(args: list[str], expect: str | None = None) -> tuple[float, float]:
     """Run a child process; returns (seconds, peak RSS in MB of its largest
     process). Its CPU seconds (user and system, its reading processes
     included) are appended to CPU: on a shared machine they vary less than
-    wall time."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"import failed ({code}): {err[-2000:]}")
+    wall time. With ``expect``, the child's JSON report must hold that key
+    with a value above zero (an import that read nothing is no figure)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        report = out.read().decode(errors="replace")
+        if code not in (0, 1) or (expect and not _counted(report, expect)):
+            raise SystemExit(f"{args[-1]}: the run failed (exit {code}): "
+                             f"{err.read().decode(errors='replace')[-2000:]}")
     CPU.append(usage.ru_utime + usage.ru_stime)
     return seconds, usage.ru_maxrss / 1024
+
+
+def _counted(report: str, key: str) -> bool:
+    try:
+        return json.loads(report).get(key, 0) > 0
+    except (ValueError, AttributeError):
+        return False
 
 
 def import_args(archive: Path, download: Path) -> list[str]:
@@ -79,12 +92,13 @@ def main() -> None:
             cpu_naive.append(CPU[-1])
             archive = work / "archive"
             shutil.rmtree(archive, ignore_errors=True)
-            seconds, peak = timed_child(import_args(archive, download))
+            seconds, peak = timed_child(import_args(archive, download), "messages_added")
             cpu_import.append(CPU[-1])
             cpu_to_naive.append(cpu_import[-1] / cpu_naive[-1])
             imports.append(seconds)
             peaks.append(peak)
-            reimports.append(timed_child(import_args(archive, download))[0])
+            reimports.append(
+                timed_child(import_args(archive, download), "messages_already_present")[0])
             to_naive.append(seconds / naives[-1])
             to_floor.append(seconds / floors[-1])
         floor = statistics.median(floors)
@@ -107,7 +121,7 @@ def main() -> None:
         if not opts.skip_instagram:
             ig = work / "instagram" / "messages.json"
             generate_instagram_legacy(ig, opts.messages, seed=0)
-            seconds, peak = timed_child(import_args(work / "archive-ig", ig))
+            seconds, peak = timed_child(import_args(work / "archive-ig", ig), "messages_added")
             rows.append(("old Instagram messages.json import", f"{seconds:.2f} s"))
             rows.append(("peak memory (messages.json)", f"{peak:.0f} MB"))
         width = max(len(r[0]) for r in rows)

@@ -429,3 +429,47 @@ def test_safe_relative_keeps_inside_and_refuses_outside(name: str) -> None:
     from archiver.sources import safe_relative
 
     assert safe_relative(name) == _safe_relative_by_parts(name)
+
+
+class _NotPlainDict(dict):
+    """A message object the fast paths do not take (they want a plain dict)."""
+
+
+_good_reaction = st.fixed_dictionaries(
+    {"reaction": st.sampled_from(["\u00e2\u009d\u00a4", "x"]),
+     "actor": st.sampled_from(["Ana", "Zo\u00c3\u00ab"])},
+    optional={"timestamp": st.sampled_from([1_600_000_000, 1_700_000_000])},
+)
+_odd_reaction = st.fixed_dictionaries(
+    {},
+    optional={
+        "reaction": st.sampled_from(["x", 3]),
+        "actor": st.sampled_from(["Ana", None]),
+        "timestamp": st.sampled_from([1.5, 10**17, None, True]),
+        "extra": st.just(1),
+    },
+)
+_reactions = st.lists(st.one_of(_good_reaction, _good_reaction, _odd_reaction), max_size=3)
+_reacted = st.fixed_dictionaries(
+    {"sender_name": st.sampled_from(["Ana", "Zo\u00c3\u00ab", "Ana", "", 5]),
+     "timestamp_ms": st.sampled_from([1_600_000_000_000, 1_600_000_000_001, 10**17,
+                                      "1600000000000"]),
+     "reactions": st.one_of(_reactions, _reactions, st.just("no"))},
+    optional={"content": st.sampled_from(["hi", "caf\u00c3\u00a9 (edited)", "Ana reacted x "
+                                          "to your message", None, 7]),
+              "type": st.sampled_from(["Generic", "Share"]),
+              "is_geoblocked_for_viewer": st.booleans()},
+)
+
+
+@given(_reacted)
+def test_the_reactions_fast_path_reads_as_the_general_path(raw: dict) -> None:
+    """A text message with reactions takes a short path; whatever it holds,
+    the record (and every warning) is the one the general path makes."""
+    from archiver.dialects import ReadContext, meta_dyi
+
+    fast_ctx, general_ctx = ReadContext(), ReadContext()
+    fast = meta_dyi.parse_message(dict(raw), "f message 0", fast_ctx)
+    general = meta_dyi.parse_message(_NotPlainDict(raw), "f message 0", general_ctx)
+    assert fast == general
+    assert fast_ctx.warnings == general_ctx.warnings

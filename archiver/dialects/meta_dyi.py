@@ -371,6 +371,41 @@ def plain_message(raw: Any) -> PlainMessage | None:
     building a record; None for any other message."""
     if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
         return None
+    return _plain_fields(raw)
+
+
+# A plain text message with reactions: the next commonest, also mapped
+# without the general checks.
+_REACTED_KEYS = _PLAIN_KEYS | {"reactions"}
+_REACTION_KEYS = frozenset({"reaction", "actor", "timestamp"})
+
+
+def _reacted_message(raw: dict[str, Any]) -> Message | None:
+    """What :func:`_general_message` makes of a plain text message with
+    well-formed reactions; None for anything else."""
+    reactions = raw["reactions"]
+    if type(reactions) is not list or not reactions:
+        return None
+    mapped = []
+    for r in reactions:
+        if type(r) is not dict or not r.keys() <= _REACTION_KEYS:
+            return None
+        actor = r.get("actor")
+        reaction = r.get("reaction")
+        rts = r.get("timestamp")
+        if type(actor) is not str or type(reaction) is not str or not (
+                rts is None or (type(rts) is int and MIN_MS <= rts * 1000 <= MAX_MS)):
+            return None
+        mapped.append(Reaction(_repeated(actor), _repeated(reaction),
+                               None if rts is None else rts * 1000))
+    plain = _plain_fields(raw)
+    if plain is None:
+        return None
+    sender, ts, kind, text, edited = plain
+    return Message(sender, ts, kind, text, edited=edited, reactions=mapped)
+
+
+def _plain_fields(raw: dict[str, Any]) -> PlainMessage | None:
     get = raw.get
     sender = get("sender_name")
     ts = get("timestamp_ms")
@@ -402,6 +437,10 @@ def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | N
 
 def _general_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | None:
     """:func:`parse_message` of a message that is not plain text."""
+    if type(raw) is dict and "reactions" in raw and raw.keys() <= _REACTED_KEYS:
+        msg = _reacted_message(raw)
+        if msg is not None:
+            return msg
     if not isinstance(raw, dict):
         ctx.skip(where, "is not an object; skipped")
         return None
