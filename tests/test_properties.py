@@ -455,8 +455,8 @@ _reacted = st.fixed_dictionaries(
      "timestamp_ms": st.sampled_from([1_600_000_000_000, 1_600_000_000_001, 10**17,
                                       "1600000000000"]),
      "reactions": st.one_of(_reactions, _reactions, st.just("no"))},
-    optional={"content": st.sampled_from(["hi", "caf\u00c3\u00a9 (edited)", "Ana reacted x "
-                                          "to your message", None, 7]),
+    optional={"content": st.sampled_from(
+        ["hi", "caf\u00c3\u00a9 (edited)", "Ana reacted x to your message", None, 7]),
               "type": st.sampled_from(["Generic", "Share"]),
               "is_geoblocked_for_viewer": st.booleans()},
 )
