@@ -296,6 +296,7 @@ class _Writer:
         self.in_batch = False
         self.batch_messages = 0
         self.next_id = 0
+        self.tree: DownloadTree | None = None  # the download being imported
         self.touched_threads: set[int] = set()
         # When the last import ended (epoch seconds): media copies changed
         # since then are checked by their SHA-256 (before any was recorded,
@@ -432,8 +433,15 @@ class _Writer:
         # the reading process as copies.
         signatures: dict[tuple[str, str, str], str] = {}
         unchanged: list[int] = []
+        self.tree = tree
         for source in sources:
             if source.dialect == "instagram_legacy":
+                to_read.append(source)
+                continue
+            if not self._known(source):
+                # Nothing of it in the archive to compare with: its files' key
+                # is taken once they are read (see _end_thread).
+                signatures[(source.platform, source.key, source.folder)] = _AFTER_READING
                 to_read.append(source)
                 continue
             try:
@@ -624,6 +632,13 @@ class _Writer:
 
     # -- threads ------------------------------------------------------------
 
+    def _known(self, source: ThreadSource) -> bool:
+        """Whether the archive holds the thread (it may be unchanged)."""
+        self._begin()
+        return self.conn.execute(
+            "SELECT 1 FROM threads WHERE platform = ? AND key = ?", (source.platform, source.key)
+        ).fetchone() is not None
+
     def _unchanged(self, source: ThreadSource, signature: str, download_id: int) -> int | None:
         """The thread's id (and the download noted as holding it) when an
         earlier import took exactly these files for this thread, else None."""
@@ -786,11 +801,18 @@ class _Writer:
         elif t.added:
             conversations.mark_dirty(conn, {t.cid})
         self._record_read(t.thread_id, download_id, stats)
-        if t.signature is not None:
+        signature = t.signature
+        if signature == _AFTER_READING:
+            assert self.tree is not None
+            try:  # the files were just read: they come from the disk's cache
+                signature = _signature(self.tree, source)
+            except pipeline.READ_ERRORS:
+                signature = None  # they are read again next time
+        if signature is not None:
             conn.execute(
                 "INSERT OR IGNORE INTO imported_files (file_key, thread_id, download_id) "
                 "VALUES (?, ?, ?)",
-                (t.signature, t.thread_id, download_id),
+                (signature, t.thread_id, download_id),
             )
         conn.execute("RELEASE thread")
         report = self.report
@@ -933,6 +955,10 @@ class _Members:
             if found is not None:
                 return found
         return None
+
+
+# The signature of a thread new to the archive: taken after its files are read.
+_AFTER_READING = ""
 
 
 def _signature(tree: DownloadTree, source: ThreadSource) -> str:
