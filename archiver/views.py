@@ -7,9 +7,10 @@ so that a conversation looks the same everywhere.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,30 +183,58 @@ _CONVERSATION_COLUMNS = (
 )
 
 
-def list_conversations(db: sqlite_utils.Database, *, with_parts: bool = True) -> list[Conversation]:
-    """Every conversation, most recent first."""
+def list_conversations(
+    db: sqlite_utils.Database, *, with_parts: bool = True, names: int | None = None
+) -> list[Conversation]:
+    """Every conversation, most recent first, with its participants by name.
+
+    ``names`` bounds how many participants each conversation lists (the first
+    by name, as the full list begins): the reader's list needs a few, and a
+    download may list a million. ``None`` lists every one (``threads --json``);
+    ``0`` reads none."""
     rows = db.execute(
         f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.message_count > 0 "
         "ORDER BY c.last_ms DESC, c.title, c.platforms, c.id"
     ).fetchall()
     convs = [_conversation(row) for row in rows]
     if with_parts and convs:
-        aliases = _owner_aliases(db)
         by_id = {c.id: c for c in convs}
-        # A set per conversation: a download may list a million participants.
-        seen: dict[int, set[str]] = {cid: set() for cid in by_id}
-        for cid, name in db.execute(
-            "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
-            "JOIN threads t ON t.id = p.thread_id ORDER BY t.conversation_id, p.name"
-        ):
-            name = aliases.get(name, name)
-            if cid in by_id and name not in seen[cid]:
-                seen[cid].add(name)
-                by_id[cid].participants.append(name)
+        if names != 0:
+            _add_participants(db, by_id, names)
         for cid, part in _parts(db, None):
             if cid in by_id:
                 by_id[cid].parts.append(part)
     return convs
+
+
+def _add_participants(
+    db: sqlite_utils.Database, by_id: dict[int, Conversation], limit: int | None
+) -> None:
+    aliases = _owner_aliases(db)
+    if limit is None:
+        pairs: Iterable[tuple[int, str]] = db.execute(
+            "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
+            "JOIN threads t ON t.id = p.thread_id ORDER BY t.conversation_id, p.name"
+        )
+    else:
+        # The first ``limit`` names of each thread, read from the (thread_id,
+        # name) index: a conversation's first ``limit`` are among its threads'.
+        first: dict[int, set[str]] = {}
+        for cid, listed in db.execute(
+            "SELECT t.conversation_id, (SELECT json_group_array(name) FROM ("
+            "SELECT p.name FROM participants p WHERE p.thread_id = t.id "
+            "ORDER BY p.name LIMIT ?)) FROM threads t", (limit,)
+        ):
+            first.setdefault(cid, set()).update(json.loads(listed))
+        pairs = ((cid, name) for cid, listed in first.items()
+                 for name in sorted(listed)[:limit])
+    # A set per conversation: a download may list a million participants.
+    seen: dict[int, set[str]] = {cid: set() for cid in by_id}
+    for cid, name in pairs:
+        name = aliases.get(name, name)
+        if cid in by_id and name not in seen[cid]:
+            seen[cid].add(name)
+            by_id[cid].participants.append(name)
 
 
 def get_conversation(db: sqlite_utils.Database, cid: int) -> Conversation:

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from archiver import views
+from archiver.schema import open_archive
 from tests.conftest import run, run_json
 from tests.tui.conftest import drive
 from tui.app import ChatkeepReader
+from tui.components.conversation_list import LISTED_NAMES
 from tui.message_lines import REACTIONS_SHOWN
 
 SIZE = 20_000
@@ -59,6 +62,35 @@ def test_every_participant_once_in_order(big_archive: Path) -> None:
     assert code == 0 and "Crowd" in out
 
 
+def test_a_bounded_list_of_names_begins_as_the_full_one(big_archive: Path) -> None:
+    """The reader's list reads a few names per conversation (the first by
+    name); ``threads --json`` still lists everyone."""
+    db = open_archive(big_archive, readonly=True)
+    full = {c.title: c.participants for c in views.list_conversations(db)}
+    few = {c.title: c.participants for c in views.list_conversations(db, names=50)}
+    assert len(full["Crowd"]) == SIZE + 1
+    assert few["Crowd"] == full["Crowd"][:50] == ["Jordan Lee", "Person 0", "Person 1",
+                                                  "Person 10", "Person 100", *full["Crowd"][5:50]]
+    assert few["Popular"] == full["Popular"] == ["Jordan Lee", "Star"]
+    assert [c.participants for c in views.list_conversations(db, names=0)] == [[], []]
+
+
+def test_bounded_names_of_conversations_joined_from_several_threads(demo_archive: Path) -> None:
+    """A joined conversation's first names come from all of its threads, with the
+    owner's other-app name folded into one, as in the full list."""
+    db = open_archive(demo_archive, readonly=True)
+    full = views.list_conversations(db)
+    assert any(len({p.platform for p in c.parts}) > 1 for c in full)  # a joined one is there
+    for bound in (1, 2, 3, LISTED_NAMES):
+        few = views.list_conversations(db, names=bound)
+        assert [c.id for c in few] == [c.id for c in full]
+        for short, whole in zip(few, full, strict=True):
+            assert short.participants == whole.participants[:len(short.participants)]
+            assert len(short.participants) >= min(bound, len(whole.participants)) - 1
+    assert ([c.participants for c in views.list_conversations(db, names=LISTED_NAMES)]
+            == [c.participants for c in full])
+
+
 def test_every_reaction_once_in_order(big_archive: Path) -> None:
     shown = run_json(big_archive, "show", "Popular")
     reactions = shown["messages"][0]["reactions"]
@@ -75,7 +107,10 @@ def test_reader_filters_by_participant_and_counts_reactions(big_archive: Path) -
     more = SIZE + 1 - REACTIONS_SHOWN
 
     async def scenario(pilot: Pilot) -> None:
-        await pilot.press("f", *f"person {SIZE - 1}")
+        # The list holds the first names by name, not all 20,001.
+        crowd = next(c for c in app.conversations if c.title == "Crowd")
+        assert len(crowd.participants) == LISTED_NAMES
+        await pilot.press("f", *"person 10009")
         await pilot.pause()
         assert [c.title for c in app.query_one("#conversations").shown] == ["Crowd"]
         await pilot.press("ctrl+u", *"popular", "enter")

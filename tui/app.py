@@ -31,7 +31,13 @@ from archiver.schema import ArchiveError, NoArchive, describe_error, open_archiv
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
 from . import desktop
-from .components.conversation_list import CROSS_APP_MARK, FROZEN_MARK, ConversationList, badges
+from .components.conversation_list import (
+    CROSS_APP_MARK,
+    FROZEN_MARK,
+    LISTED_NAMES,
+    ConversationList,
+    badges,
+)
 from .components.date_jump import DateJump
 from .components.export_format import ExportFormat
 from .components.help_screen import HelpScreen
@@ -108,7 +114,7 @@ class ChatkeepReader(App[None]):
         self.hit_label = ""
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
-            self.conversations = views.list_conversations(self.db)
+            self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
             self.owners = views.owners(self.db)
         except NoArchive as exc:
             self.problem, self.missing = str(exc), True
@@ -511,7 +517,7 @@ class ChatkeepReader(App[None]):
         """Read the archive again (an import may have added to it meanwhile)."""
         if self.db is None:
             return
-        self.conversations = views.list_conversations(self.db)
+        self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
         self.owners.clear()
         self.owners.update(views.owners(self.db))
         conversations = self.query_one(ConversationList)

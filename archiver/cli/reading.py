@@ -30,7 +30,8 @@ from .base import (
 def threads(ctx: click.Context, as_json: bool, tz: str | None) -> None:
     """List conversations, most recent first."""
     db = open_ro(ctx)
-    convs = views.list_conversations(db)
+    # Participants are only printed in JSON: the table reads none of them.
+    convs = views.list_conversations(db, names=None if as_json else 0)
     if as_json:
         print_json([c.as_json() for c in convs])
         return

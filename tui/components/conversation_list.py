@@ -23,6 +23,11 @@ from ..messages import ConversationChosen
 BADGES = {"facebook": "FB", "instagram": "IG", "messenger": "MS"}
 CROSS_APP_MARK = "⇄"
 FROZEN_MARK = "❄"
+# The filter matches a conversation's title and up to this many of its
+# participants' names (the first by name). Messenger and Instagram groups hold
+# at most 250 people, so this is everyone in any real conversation, joined
+# ones included; a download listing a million costs the list no more.
+LISTED_NAMES = 1000
 
 
 def badges(conv: Conversation) -> str:
