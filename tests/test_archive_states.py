@@ -135,6 +135,45 @@ def test_the_reader_reads_a_read_only_archive(demo: Path, tmp_path: Path, read_o
     ]
 
 
+def test_the_reader_exports_from_a_read_only_archive_and_forgets_the_format(
+    demo: Path, tmp_path: Path, read_only, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export format chosen with e cannot be kept beside a read-only
+    archive: the export is written all the same, nothing is said about it, the
+    folder is unchanged, and the next session offers Markdown again."""
+    import asyncio
+
+    from textual.widgets import OptionList
+
+    from tui.app import ChatkeepReader
+
+    ro = read_only(copy_of(demo, tmp_path / "backup"))
+    before = snapshot(ro)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    offered: list[str | None] = []
+
+    async def export_html(app: ChatkeepReader) -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_conversation(app.conversations[0].id)
+            await pilot.pause()
+            await pilot.press("e")
+            option = app.screen.query_one(OptionList).highlighted_option
+            offered.append(option.id if option is not None else None)
+            await pilot.press("h")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert [n.severity for n in app._notifications] == ["information"] * 2
+
+    for _ in range(2):
+        asyncio.run(export_html(ChatkeepReader(ro, tz="UTC")))
+    assert offered == ["md", "md"]
+    assert len(list(out.glob("*.html"))) == 1
+    assert snapshot(ro) == before
+
+
 def test_a_read_only_archive_with_its_wal_files_reads_too(
     demo: Path, tmp_path: Path, read_only
 ) -> None:

@@ -3,7 +3,8 @@
 ``run_reader`` is what ``chatkeep`` and ``chatkeep browse [THREAD]`` call. The
 archive is opened with SQLite's read-only mode, so the reader can stay open
 while an import writes to the same archive in another process (WAL), and can
-never change it.
+never change it. The one file it writes is its own, beside the database: the
+export format last chosen (``preferences.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from archiver.cli.base import say
 from archiver.schema import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
-from . import desktop
+from . import desktop, preferences
 from .components.conversation_list import (
     CROSS_APP_MARK,
     FROZEN_MARK,
@@ -39,7 +40,7 @@ from .components.conversation_list import (
     badges,
 )
 from .components.date_jump import DateJump
-from .components.export_format import ExportFormat
+from .components.export_format import EXPORT_FORMATS, ExportFormat
 from .components.help_screen import HelpScreen
 from .components.insights_screen import InsightsScreen
 from .components.media_gallery import MediaGallery
@@ -62,7 +63,7 @@ NARROW = 60  # below this width the list and the conversation take turns
 
 
 class ChatkeepReader(App[None]):
-    """Read, search and export an archive; nothing in it is ever changed."""
+    """Read, search and export an archive; its database is never changed."""
 
     CSS_PATH = "chatkeep.tcss"
     TITLE = "chatkeep"
@@ -116,6 +117,9 @@ class ChatkeepReader(App[None]):
             self.db = open_archive(self.archive_dir, readonly=True)
             self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
             self.owners = views.owners(self.db)
+            remembered = preferences.load(self.archive_dir).get("export_format")
+            if remembered in EXPORT_FORMATS:  # chosen in an earlier session
+                self.export_format = remembered
         except NoArchive as exc:
             self.problem, self.missing = str(exc), True
         except ArchiveError as exc:
@@ -370,7 +374,8 @@ class ChatkeepReader(App[None]):
         def chosen(fmt: str | None) -> None:
             if fmt is None:
                 return
-            self.export_format = fmt  # highlighted next time
+            self.export_format = fmt  # highlighted next time, in this session and later ones
+            preferences.remember(self.archive_dir, export_format=fmt)
             self.notify(f"Exporting {conv.title}…", timeout=2)
             self.export_conversation(conv, fmt)
 

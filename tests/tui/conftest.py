@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import struct
 import wave
 from collections.abc import Awaitable, Callable
@@ -203,6 +204,13 @@ def stable_paths(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def reader_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_archive(tmp_path_factory.mktemp("reader"))
+
+
+@pytest.fixture
+def own_archive(reader_archive: Path, tmp_path: Path) -> Path:
+    """A copy of the reader's archive, for a test that leaves something in its
+    folder (the choices the reader remembers) that other tests must not see."""
+    return Path(shutil.copytree(reader_archive, tmp_path / "archive"))
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ by what ends up on the screen (or on disk)."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from tests.tui.conftest import (
     ANA,
@@ -28,6 +29,7 @@ from tui import desktop
 from tui.app import ChatkeepReader
 from tui.components.conversation_list import ConversationList
 from tui.components.date_jump import DateJump
+from tui.components.export_format import ExportFormat
 from tui.components.help_screen import HelpScreen
 from tui.components.no_archive import NoArchiveScreen
 from tui.components.reading_pane import ReadingPane
@@ -417,10 +419,10 @@ def test_n_without_a_search(reader_archive: Path) -> None:
 
 
 def test_export_asks_the_format_and_remembers_it(
-    reader_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    app = reader(reader_archive)
+    app = reader(own_archive)
 
     async def scenario(pilot: Pilot) -> None:
         pane = await open_ana(pilot)
@@ -452,6 +454,85 @@ def test_export_asks_the_format_and_remembers_it(
         assert sorted(p.suffix for p in tmp_path.iterdir() if p.is_file()) == [".html", ".md"]
 
     drive(app, scenario)
+
+
+def offered_format(app: ChatkeepReader) -> str | None:
+    """The format the export question highlights (Enter takes it)."""
+    assert isinstance(app.screen, ExportFormat)
+    option = app.screen.query_one(OptionList).highlighted_option
+    return option.id if option is not None else None
+
+
+def test_the_export_format_is_remembered_in_the_next_session(
+    own_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    first = reader(own_archive)
+
+    async def choose_html(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("e")
+        assert offered_format(first) == "md"  # nothing remembered yet
+        await pilot.press("h")
+        await first.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("q")
+
+    drive(first, choose_html)
+    [page] = out.glob("*.html")
+    kept = own_archive / "reader.json"
+    assert kept.stat().st_mode & 0o777 == 0o600  # private, as the database is
+    assert json.loads(kept.read_text(encoding="utf-8")) == {"export_format": "html"}
+
+    second = reader(own_archive)
+
+    async def export_again(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("e")
+        assert "Export this conversation as:" in screen_text(second)
+        assert offered_format(second) == "html"
+        await pilot.press("enter")
+        await second.workers.wait_for_complete()
+        await pilot.pause()
+
+    page.unlink()
+    drive(second, export_again)
+    assert "The very last message" in page.read_text(encoding="utf-8")
+    assert list(out.glob("*.md")) == []
+
+
+@pytest.mark.parametrize("kept", ["not json {", '["html"]', '{"export_format": "pdf"}', None])
+def test_a_remembered_format_that_cannot_be_used_is_ignored(
+    own_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: str | None
+) -> None:
+    """Damaged or foreign contents, or a reader.json that is a folder (so it can
+    be neither read nor replaced): Markdown is offered, exporting works, and
+    nothing is said about it."""
+    monkeypatch.chdir(tmp_path)
+    if kept is None:
+        (own_archive / "reader.json").mkdir()
+    else:
+        (own_archive / "reader.json").write_text(kept, encoding="utf-8")
+    app = reader(own_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("e")
+        assert offered_format(app) == "md"
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not any("reader.json" in n for n in notes(app))
+
+    drive(app, scenario)
+    assert [p.suffix for p in tmp_path.iterdir() if p.is_file()] == [".html"]
+    assert list(own_archive.glob(".reader-*")) == []  # no half-written file left behind
+    if kept is None:
+        assert (own_archive / "reader.json").is_dir()
+    else:
+        assert reader(own_archive).export_format == "html"  # replaced by a good one
 
 
 def test_open_attachment(reader_archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:

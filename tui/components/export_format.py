@@ -17,6 +17,7 @@ CHOICES = (
     ("md", "Markdown (.md): plain text that reads well anywhere", "m"),
     ("html", "HTML (.html): a chat page to open in a browser or print", "h"),
 )
+EXPORT_FORMATS = tuple(fmt for fmt, _, _ in CHOICES)
 
 
 class ExportFormat(ModalScreen[str | None]):
