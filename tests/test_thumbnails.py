@@ -3,6 +3,7 @@ blocks; damaged and missing files give a reason instead of an error."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from PIL import Image
 
 from tui.thumbnails import (
+    CACHE_SIZE,
+    DRAWN,
     CannotShow,
     ThumbnailCache,
     UnknownRenderer,
@@ -142,3 +145,50 @@ def test_renderer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
         choose_renderer(None)
     with pytest.raises(UnknownRenderer, match="--images is 'x'"):
         choose_renderer("x")
+
+
+def noise_pictures(folder: Path, count: int) -> list[str]:
+    """``count`` different pictures whose cells are nearly all different."""
+    paths = []
+    for n in range(count):
+        path = folder / f"{n}.png"
+        Image.effect_noise((64, 24), 40 + n % 50).convert("RGB").save(path)
+        paths.append(str(path))
+    return paths
+
+
+def cells(rows: list) -> list[tuple[str, object]]:
+    return [(segment.text, segment.style) for row in rows for segment in row]
+
+
+def test_a_cached_picture_drawn_again_shows_the_same_cells(tmp_path: Path) -> None:
+    """Only the last DRAWN pictures are kept as cells; one drawn again after
+    many others (still cached as an image) looks exactly as it did."""
+    first, *others = noise_pictures(tmp_path, DRAWN + 5)
+    cache = ThumbnailCache(size=CACHE_SIZE)
+    picture = cache.picture(first, 32, 6)
+    drawn = picture.rows
+    shown = cells(drawn)
+    assert len(drawn) == 6 and {r.cell_length for r in drawn} == {32}
+    for path in others:
+        assert cache.picture(path, 32, 6).rows
+    assert cache.picture(first, 32, 6) is picture  # cached, not decoded again
+    again = picture.rows
+    assert again is not drawn  # drawn anew
+    assert cells(again) == shown
+
+
+def test_cached_pictures_are_few_objects_for_the_garbage_collector(tmp_path: Path) -> None:
+    """A picture drawn as cells is over a thousand objects that each full
+    collection walks; the cache holds the rest as images, a few objects each."""
+    paths = noise_pictures(tmp_path, 3 * DRAWN)
+    cache = ThumbnailCache(size=CACHE_SIZE)
+    for path in paths[:DRAWN]:
+        assert cache.picture(path, 32, 6).rows
+    gc.collect()
+    before = len(gc.get_objects())
+    for path in paths[DRAWN:]:
+        assert cache.picture(path, 32, 6).rows
+    gc.collect()
+    assert len(cache._done) == 3 * DRAWN
+    assert (len(gc.get_objects()) - before) / (2 * DRAWN) < 20  # drawn, each is ~1,200

@@ -8,6 +8,14 @@ keeps the last few hundred results (a small image each, a few KB), so scrolling
 back over a photo costs nothing and scrolling past a thousand photos costs no
 more memory than a few hundred.
 
+A picture drawn as cells is hundreds of Python objects (a ``Segment``, a
+``Style`` and its colours per cell), and Python's garbage collector walks every
+one of them in each full collection, which comes in the middle of some key
+press. So the cache keeps each picture as its small image (a few objects, its
+pixels in one buffer) and only the last :data:`DRAWN` pictures drawn as cells,
+more than a screenful of the reading pane or the gallery; a picture drawn
+again costs about a millisecond (see benchmarks/README.md, photo-heavy).
+
 Drawing is done by *renderer*, chosen once when the reader starts:
 
 * ``blocks``: Unicode half blocks, two pixels a cell (top in the foreground,
@@ -53,6 +61,7 @@ PICTURE_KINDS = ("photo", "gif", "sticker")
 THUMB_ROWS = 6  # a thumbnail's height in the reading pane, in rows
 THUMB_COLUMNS = 32  # and its widest
 CACHE_SIZE = 400  # decoded thumbnails kept
+DRAWN = 64  # of those, the last drawn kept as rows of cells
 
 
 class UnknownRenderer(ValueError):
@@ -156,17 +165,48 @@ def _color(pixel: tuple[int, int, int, int]) -> Color | None:
 # -- the cache -------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Picture:
-    """A decoded thumbnail (or why there is none), and its rows once drawn."""
+    """A decoded thumbnail (or why there is none), drawn as rows of cells when
+    asked for: half blocks for a picture decoded for them, else the Kitty
+    placeholders the pane made (:func:`kitty_rows`)."""
 
     image: Image.Image | None
     error: str | None = None
-    rows: list[Strip] = field(default_factory=list)
+    blocks: bool = False  # the image is sized for half blocks
+    placeholders: list[Strip] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[Strip]:
+        if self.blocks and self.image is not None:
+            return _drawn_rows(self)
+        return self.placeholders
 
     @property
     def columns(self) -> int:
-        return self.rows[0].cell_length if self.rows else 0
+        rows = self.rows
+        return rows[0].cell_length if rows else 0
+
+
+# The last DRAWN pictures drawn, shared by every cache (the reading pane, the
+# viewer and the gallery draw on the UI thread, the decoding thread ahead of them).
+_drawn: OrderedDict[Picture, list[Strip]] = OrderedDict()
+_drawn_lock = threading.Lock()
+
+
+def _drawn_rows(picture: Picture) -> list[Strip]:
+    with _drawn_lock:
+        rows = _drawn.get(picture)
+        if rows is not None:
+            _drawn.move_to_end(picture)
+            return rows
+    assert picture.image is not None
+    rows = half_blocks(picture.image)
+    with _drawn_lock:
+        _drawn[picture] = rows
+        while len(_drawn) > DRAWN:
+            _drawn.popitem(last=False)
+    return rows
 
 
 Key = tuple[str, int, int, str]  # path, columns, rows, renderer
@@ -254,20 +294,22 @@ def make_picture(path: str, columns: int, rows: int, renderer: str) -> Picture:
         image = decode(path, (columns, rows * 2))
     except CannotShow as exc:
         return Picture(None, str(exc))
-    return Picture(image, rows=half_blocks(image))
+    picture = Picture(image, blocks=True)
+    _drawn_rows(picture)  # drawn here, off the UI thread, for its first paint
+    return picture
 
 
 def kitty_rows(picture: Picture, columns: int, rows: int) -> list[Strip]:
     """Kitty placeholder rows for ``picture`` (sends the image to the terminal
     the first time; call on the UI thread)."""
-    if not picture.rows and picture.image is not None:
+    if not picture.placeholders and picture.image is not None:
         from rich.console import Console
         from textual_image.renderable.tgp import Image as KittyImage
 
         width, height = fit(picture.image.size, columns, rows)
         renderable = KittyImage(picture.image, width=width, height=max(1, (height + 1) // 2))
         console = Console(width=columns, height=rows, color_system="truecolor")
-        picture.rows = [
+        picture.placeholders = [
             Strip(line) for line in console.render_lines(renderable, pad=False, new_lines=False)
         ]
-    return picture.rows
+    return picture.placeholders

@@ -377,9 +377,10 @@ class ReadingPane(ScrollView, can_focus=True):
                 cells = [Segment(note[slot.line],
                                  self.get_component_rich_style("reading-pane--missing"))]
         else:
-            rows = picture.rows
             if self.thumbnails is not None and self.thumbnails.renderer == "kitty":
                 rows = kitty_rows(picture, slot.columns, slot.rows)
+            else:
+                rows = picture.rows
             if slot.line < len(rows):
                 cells = list(rows[slot.line])
         return Strip([gutter, *cells]).adjust_cell_length(width)
