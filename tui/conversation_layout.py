@@ -18,6 +18,15 @@ to message N costs one page of work whatever N is.
 
 Nothing here knows about Textual widgets; the pane supplies a function that
 turns a message (and the one before it) into a :class:`Block`.
+
+The pages kept are tens of thousands of rows, and Python's garbage collector
+walks every object in them at each full collection, in the middle of some key
+press. So a row is kept as few objects as it can be: its segments (a row or
+segment that recurs on a page, such as a blank, a sender's name or a
+picture's margin, once) and its width, made a ``Strip`` again when it is
+drawn (a few microseconds; a ``Strip`` carries seven small caches of its own).
+Kept as strips, the rows made the rare full collection take most of a second
+(see benchmarks/README.md, photo-heavy).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 import sqlite_utils
+from rich.segment import Segment
 from textual.strip import Strip
 
 from archiver.views import MessageView, messages_between
@@ -47,7 +57,8 @@ class Page:
     """One page laid out: its messages and the rows of their blocks."""
 
     messages: list[MessageView]
-    rows: list[Strip]
+    rows: list[tuple[Segment, ...]]  # each row's segments (a Strip when drawn)
+    widths: list[int]  # and its width in cells
     starts: list[int]  # first row of each message's block, within the page
     body_starts: list[int]  # first row of each message's body, within the page
     owner: list[int]  # for each row, the index of its message within the page
@@ -163,7 +174,8 @@ class ConversationLayout:
             # Measuring the page may have shrunk it: locate again.
             if within < laid.height:
                 i = laid.owner[within]
-                return Row(laid.rows[within], page * self.page_size + i,
+                strip = Strip(laid.rows[within], laid.widths[within])
+                return Row(strip, page * self.page_size + i,
                            within >= laid.body_starts[i], laid.pictures.get(within))
         return None
 
@@ -181,14 +193,21 @@ class ConversationLayout:
         prev: MessageView | None = None
         if fetched and first > 0 and fetched[0].position == first - 1:
             prev = fetched.pop(0)
-        laid = Page(fetched, [], [], [], [])
+        laid = Page(fetched, [], [], [], [], [])
+        # A row or a segment that recurs (a blank, a sender's name, a picture's
+        # margin) is kept once a page.
+        kept_segments: dict[Segment, Segment] = {}
+        kept_rows: dict[tuple[Segment, ...], tuple[Segment, ...]] = {}
         for i, msg in enumerate(fetched):
             block = self._lay_out(msg, prev)
             laid.starts.append(len(laid.rows))
             laid.body_starts.append(len(laid.rows) + block.body_start)
             for at, picture in block.pictures.items():
                 laid.pictures[len(laid.rows) + at] = picture
-            laid.rows.extend(block.rows)
+            for strip in block.rows:
+                row = tuple(kept_segments.setdefault(segment, segment) for segment in strip)
+                laid.rows.append(kept_rows.setdefault(row, row))
+            laid.widths.extend(strip.cell_length for strip in block.rows)
             laid.owner.extend([i] * block.height)
             if not msg.folded:  # a folded notice shows nothing: the next one follows the last shown
                 prev = msg
