@@ -208,13 +208,19 @@ def list_conversations(
 
 
 def _add_participants(
-    db: sqlite_utils.Database, by_id: dict[int, Conversation], limit: int | None
+    db: sqlite_utils.Database, by_id: dict[int, Conversation], limit: int | None,
+    only: int | None = None,
 ) -> None:
+    """Fill in the participants of the conversations in ``by_id`` (read for
+    conversation ``only`` when given), by name, at most ``limit`` each (None: all)."""
     aliases = _owner_aliases(db)
+    where = "WHERE t.conversation_id = ?" if only is not None else ""
+    params = (only,) if only is not None else ()
     if limit is None:
         pairs: Iterable[tuple[int, str]] = db.execute(
             "SELECT DISTINCT t.conversation_id, p.name FROM participants p "
-            "JOIN threads t ON t.id = p.thread_id ORDER BY t.conversation_id, p.name"
+            f"JOIN threads t ON t.id = p.thread_id {where} ORDER BY t.conversation_id, p.name",
+            params,
         )
     else:
         # The first ``limit`` names of each thread, read from the (thread_id,
@@ -223,7 +229,7 @@ def _add_participants(
         for cid, listed in db.execute(
             "SELECT t.conversation_id, (SELECT json_group_array(name) FROM ("
             "SELECT p.name FROM participants p WHERE p.thread_id = t.id "
-            "ORDER BY p.name LIMIT ?)) FROM threads t", (limit,)
+            f"ORDER BY p.name LIMIT ?)) FROM threads t {where}", (limit, *params)
         ):
             first.setdefault(cid, set()).update(json.loads(listed))
         pairs = ((cid, name) for cid, listed in first.items()
@@ -237,20 +243,18 @@ def _add_participants(
             by_id[cid].participants.append(name)
 
 
-def get_conversation(db: sqlite_utils.Database, cid: int) -> Conversation:
+def get_conversation(
+    db: sqlite_utils.Database, cid: int, *, names: int | None = None
+) -> Conversation:
+    """Conversation ``cid``, with at most ``names`` participants (None: all;
+    see :func:`list_conversations`)."""
     row = db.execute(
         f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?", (cid,)
     ).fetchone()
     if row is None:
         raise ThreadNotFound(f"no conversation with id {cid}")
     conv = _conversation(row)
-    aliases = _owner_aliases(db)
-    conv.participants = list(dict.fromkeys(
-        aliases.get(r[0], r[0]) for r in db.execute(
-            "SELECT DISTINCT p.name FROM participants p JOIN threads t ON t.id = p.thread_id "
-            "WHERE t.conversation_id = ? ORDER BY p.name", (cid,)
-        )
-    ))
+    _add_participants(db, {cid: conv}, names, only=cid)
     conv.parts = [part for _, part in _parts(db, cid)]
     return conv
 

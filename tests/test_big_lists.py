@@ -73,6 +73,9 @@ def test_a_bounded_list_of_names_begins_as_the_full_one(big_archive: Path) -> No
                                                   "Person 10", "Person 100", *full["Crowd"][5:50]]
     assert few["Popular"] == full["Popular"] == ["Jordan Lee", "Star"]
     assert [c.participants for c in views.list_conversations(db, names=0)] == [[], []]
+    crowd = next(c.id for c in views.list_conversations(db, names=0) if c.title == "Crowd")
+    assert views.get_conversation(db, crowd).participants == full["Crowd"]
+    assert views.get_conversation(db, crowd, names=50).participants == full["Crowd"][:50]
 
 
 def test_bounded_names_of_conversations_joined_from_several_threads(demo_archive: Path) -> None:
@@ -87,6 +90,8 @@ def test_bounded_names_of_conversations_joined_from_several_threads(demo_archive
         for short, whole in zip(few, full, strict=True):
             assert short.participants == whole.participants[:len(short.participants)]
             assert len(short.participants) >= min(bound, len(whole.participants)) - 1
+            one = views.get_conversation(db, whole.id, names=bound)
+            assert one.participants == short.participants
     assert ([c.participants for c in views.list_conversations(db, names=LISTED_NAMES)]
             == [c.participants for c in full])
 

@@ -250,7 +250,7 @@ class ChatkeepReader(App[None]):
         """Show conversation ``cid`` (at ``position`` if given, else its end)."""
         assert self.db is not None
         try:
-            conv = views.get_conversation(self.db, cid)
+            conv = views.get_conversation(self.db, cid, names=LISTED_NAMES)
         except views.ThreadNotFound as exc:
             self.notify(str(exc), severity="error")
             return

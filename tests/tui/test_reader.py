@@ -1046,8 +1046,8 @@ def test_header_keeps_cross_app_and_frozen_marks(
 
     real = views.get_conversation
 
-    def frozen(db: Any, cid: int) -> Any:
-        conv = real(db, cid)
+    def frozen(db: Any, cid: int, **kwargs: Any) -> Any:
+        conv = real(db, cid, **kwargs)
         conv.title = "A very long conversation title that cannot fit at eighty columns"
         conv.cross_app = conv.frozen = True
         return conv

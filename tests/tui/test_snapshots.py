@@ -190,8 +190,8 @@ def test_header_marks_and_a_wrapped_notification(
 
     real = views.get_conversation
 
-    def frozen(db: object, cid: int) -> views.Conversation:
-        conv = real(db, cid)  # type: ignore[arg-type]
+    def frozen(db: object, cid: int, **kwargs: int | None) -> views.Conversation:
+        conv = real(db, cid, **kwargs)  # type: ignore[arg-type]
         conv.title = "A very long conversation title that cannot fit at eighty columns"
         conv.cross_app = conv.frozen = True
         return conv
