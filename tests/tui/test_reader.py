@@ -22,6 +22,7 @@ from tests.tui.conftest import (
     SEARCH_WORD,
     SHOWN_ARCHIVE,
     THIRTEENTH_FIRST,
+    build_archive,
     drive,
     pictures_ready,
 )
@@ -82,6 +83,27 @@ def test_list_most_recent_first_with_badges_dates_counts(reader_archive: Path) -
         assert "Choose a conversation" in str(app.query_one("#placeholder").render())
 
     drive(app, scenario)
+
+
+def test_the_count_under_the_list_agrees_in_number(tmp_path: Path) -> None:
+    """Three conversations are "3 conversations"; one is "1 conversation"."""
+    from archiver.importer import import_downloads
+    from tests.conftest import write_thread
+
+    download = tmp_path / "facebook-jordanlee-2026" / "your_facebook_activity" / "messages"
+    write_thread(download / "inbox" / "nadia_10009",
+                 [{"sender_name": "Nadia", "timestamp_ms": 1_700_000_000_000, "content": "Hi"}],
+                 title="Nadia", participants=("Nadia", "Jordan Lee"))
+    archive = tmp_path / "archive"
+    import_downloads(archive, [tmp_path / "facebook-jordanlee-2026"], copy_media=False)
+
+    async def scenario(pilot: Pilot) -> None:
+        count = str(pilot.app.query_one("#conversation-count").render())
+        assert count == expected
+
+    for path, expected in ((archive, "1 conversation"), (build_archive(tmp_path / "three"),
+                                                          "3 conversations")):
+        drive(reader(path), scenario)
 
 
 def test_filter_as_you_type_then_enter_opens(reader_archive: Path) -> None:

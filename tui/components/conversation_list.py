@@ -102,7 +102,8 @@ class ConversationList(Vertical):
         if self.shown:
             options.highlighted = 0
         total = len(self.conversations)
-        count = f"{len(self.shown):,} of {total:,}" if needle else f"{total:,} conversations"
+        count = (f"{len(self.shown):,} of {total:,}" if needle
+                 else f"{total:,} conversation{'' if total == 1 else 's'}")
         self.query_one("#conversation-count", Static).update(count)
 
     def _haystack(self, conv: Conversation) -> str:
