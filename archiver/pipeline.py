@@ -281,12 +281,11 @@ def describe(exc: BaseException) -> str:
 
 
 def reading_processes() -> int:
-    """How many processes read a large import: one a core, at most
-    :data:`MAX_READERS` (the writer cannot take more). Reading costs more
-    than writing, and the writer waits on the disk at times, so on two cores
-    two readers keep both busy where one would leave the writer's core idle
-    part of the time."""
-    return max(1, min(MAX_READERS, os.cpu_count() or 1))
+    """How many processes read a large import: every core but the writer's,
+    at most :data:`MAX_READERS` (the writer cannot take more). On two cores a
+    second reader measured no faster: one thread's files are read by one
+    process, in order, and the largest thread sets the pace."""
+    return max(1, min(MAX_READERS, (os.cpu_count() or 1) - 1))
 
 
 def prepared_events(
