@@ -371,7 +371,23 @@ def plain_message(raw: Any) -> PlainMessage | None:
     building a record; None for any other message."""
     if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
         return None
-    return _plain_fields(raw)
+    get = raw.get
+    sender = get("sender_name")
+    ts = get("timestamp_ms")
+    text = get("content")
+    if (type(sender) is str and sender and type(ts) is int and MIN_MS <= ts <= MAX_MS
+            and (text is None or type(text) is str)
+            and get("type") in (None, "Generic")
+            and get("is_geoblocked_for_viewer", False) is False
+            and get("is_unsent_image_by_messenger_kid_parent", False) is False):
+        if text is not None and not text.isascii():
+            text = repair(text)
+        if not sender.isascii():
+            sender = _repeated(sender)
+        if text and text.endswith("(edited)") and len(text) > 8:
+            return sender, ts, "text", text[:-8].rstrip(), True
+        return sender, ts, "system" if text and is_event(text) else "text", text, False
+    return None
 
 
 # A plain text message with reactions: the next commonest, also mapped
@@ -398,31 +414,11 @@ def _reacted_message(raw: dict[str, Any]) -> Message | None:
             return None
         mapped.append(Reaction(_repeated(actor), _repeated(reaction),
                                None if rts is None else rts * 1000))
-    plain = _plain_fields(raw)
+    plain = plain_message({k: v for k, v in raw.items() if k != "reactions"})
     if plain is None:
         return None
     sender, ts, kind, text, edited = plain
     return Message(sender, ts, kind, text, edited=edited, reactions=mapped)
-
-
-def _plain_fields(raw: dict[str, Any]) -> PlainMessage | None:
-    get = raw.get
-    sender = get("sender_name")
-    ts = get("timestamp_ms")
-    text = get("content")
-    if (type(sender) is str and sender and type(ts) is int and MIN_MS <= ts <= MAX_MS
-            and (text is None or type(text) is str)
-            and get("type") in (None, "Generic")
-            and get("is_geoblocked_for_viewer", False) is False
-            and get("is_unsent_image_by_messenger_kid_parent", False) is False):
-        if text is not None and not text.isascii():
-            text = repair(text)
-        if not sender.isascii():
-            sender = _repeated(sender)
-        if text and text.endswith("(edited)") and len(text) > 8:
-            return sender, ts, "text", text[:-8].rstrip(), True
-        return sender, ts, "system" if text and is_event(text) else "text", text, False
-    return None
 
 
 def parse_message(raw: Any, where: Where | str, ctx: ReadContext) -> Message | None:
