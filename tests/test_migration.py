@@ -74,3 +74,27 @@ def test_the_upgraded_index_folds_letters(migrated: Path) -> None:
     assert hits and all("Bartłomiej" in h["text"] or "Bartłomiej" in h["sender"] for h in hits)
     assert db_rows(migrated, "SELECT COUNT(*) FROM messages_fts_docsize") == db_rows(
         migrated, "SELECT COUNT(*) FROM messages")
+
+
+def test_new_archives_take_large_pages_and_old_ones_keep_theirs(
+    fresh: Path, tmp_path: Path
+) -> None:
+    """A new archive is made with 32 KB pages (cheaper large imports); an old
+    one keeps its 4 KB pages, takes a new download, and stays whole."""
+    assert db_rows(fresh, "PRAGMA page_size") == [(32768,)]
+    archive = tmp_path / "archive"
+    shutil.copytree(FIXTURES / "archive_v1", archive)
+    before = db_rows(archive, "SELECT COUNT(*) FROM messages")[0][0]
+    download = tmp_path / "facebook-jordanlee-2026" / "your_facebook_activity" / "messages"
+    from tests.conftest import write_thread
+
+    write_thread(download / "inbox" / "nadia_10009",
+                 [{"sender_name": "Nadia", "timestamp_ms": 1_700_000_000_000 + i,
+                   "content": f"jadłem pierogi {i}"} for i in range(3)],
+                 title="Nadia", participants=("Nadia", "Jordan Lee"))
+    code, _, err = run(archive, "import", str(tmp_path / "facebook-jordanlee-2026"))
+    assert code == 0, err
+    assert db_rows(archive, "PRAGMA page_size") == [(4096,)]
+    assert db_rows(archive, "SELECT COUNT(*) FROM messages")[0][0] == before + 3
+    assert len(run_json(archive, "search", "jadlem")) == 3
+    assert run(archive, "check")[0] == 0
