@@ -192,18 +192,27 @@ def paths_by_recent(db: Any, out: Path) -> list[Path]:
     return [out / f"{conversation_slug(c)}.html" for c in views.list_conversations(db)]
 
 
+def export_and_visit(
+    browser: Any, tmp_path: Path, messages: list[dict], *, title: str, folder: str,
+    participants: tuple[str, ...],
+) -> tuple[Path, Visit]:
+    """One thread imported, exported as HTML, and opened on a desktop page."""
+    archive = import_thread(tmp_path, messages, title=title, folder=folder,
+                            participants=participants)
+    db = open_archive(archive, readonly=True)
+    out = tmp_path / "export" / f"{folder}.html"
+    export_html(db, archive, only_conversation(archive), out, tz=LISBON)
+    return out, Visit(browser, out, DESKTOP)
+
+
 def test_hostile_text_never_runs_or_links(browser: Any, tmp_path: Path) -> None:
     messages = hostile_messages()
     messages.append({"sender_name": OTHER, "timestamp_ms": messages[-1]["timestamp_ms"] + 60_000,
                      "content": "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2"
                                 "</script>",
                      "share": {"link": "javascript:window.pwned=3", "share_text": "click"}})
-    archive = import_thread(tmp_path, messages, title=HOSTILE_TITLE, folder="evil_666",
-                            participants=(HOSTILE_SENDER, OTHER))
-    db = open_archive(archive, readonly=True)
-    out = tmp_path / "export" / "evil.html"
-    export_html(db, archive, only_conversation(archive), out, tz=LISBON)
-    visit = Visit(browser, out, DESKTOP)
+    out, visit = export_and_visit(browser, tmp_path, messages, title=HOSTILE_TITLE,
+                                  folder="evil_666", participants=(HOSTILE_SENDER, OTHER))
     try:
         visit.assert_clean(out.parent)
         page = visit.page
@@ -257,12 +266,9 @@ def test_right_to_left_text_reads_right_to_left_and_moves_nothing_else(
         {"sender_name": "Jordan Lee", "timestamp_ms": t + 180_000,
          "content": f"Jordan Lee named the group {AMIT}"},
     ]
-    archive = import_thread(tmp_path, messages, title=f"{AMIT} {DANA} 2", folder="rtl_1",
-                            participants=(AMIT, DANA, OVERRIDE_NAME, "Jordan Lee"))
-    db = open_archive(archive, readonly=True)
-    out = tmp_path / "export" / "rtl.html"
-    export_html(db, archive, only_conversation(archive), out, tz=LISBON)
-    visit = Visit(browser, out, DESKTOP)
+    out, visit = export_and_visit(browser, tmp_path, messages, title=f"{AMIT} {DANA} 2",
+                                  folder="rtl_1",
+                                  participants=(AMIT, DANA, OVERRIDE_NAME, "Jordan Lee"))
     try:
         visit.assert_clean(out.parent)
         page = visit.page
