@@ -66,12 +66,11 @@ class ThreadFingerprints:
     :class:`OccurrenceCounter` and :func:`with_occurrence` give together,
     with less work per message (an import computes a million of them)."""
 
-    __slots__ = ("_counter", "_prefix", "_ts")
+    __slots__ = ("_counter", "_prefix")
 
     def __init__(self, platform: str, thread_key: str) -> None:
         self._prefix = _thread_prefix(platform, thread_key)
         self._counter = OccurrenceCounter()
-        self._ts: int | None = None  # the time of the message before, while in order
 
     def next(self, sender: str, timestamp_ms: int, text: str | None, names: str) -> bytes:
         when = timestamp_ms + _EPOCH_SHIFT
@@ -80,21 +79,7 @@ class ThreadFingerprints:
         base = (self._prefix + when.to_bytes(6, "big") + blake2b(
             f"{sender}{_SEP}{text or ''}{_SEP}{names}".encode("utf-8", "surrogatepass"),
             digest_size=6).digest())
-        ts = self._ts
-        if ts is not None and timestamp_ms > ts:
-            # Later than the message before, as most are: the first of its time
-            # (the counter needs telling only when the order turns).
-            self._ts = timestamp_ms
-            counter = self._counter
-            counter._current_ts = timestamp_ms
-            counter._direction = 1
-            counts = counter._counts
-            counts.clear()
-            counts[base] = 1
-            return base
         occurrence = self._counter.next(base, timestamp_ms)
-        counter = self._counter
-        self._ts = timestamp_ms if counter._ordered and counter._direction >= 0 else None
         return base if occurrence == 0 else with_occurrence(base, occurrence)
 
 
@@ -116,6 +101,16 @@ class OccurrenceCounter:
         self._ordered = True
 
     def next(self, base: bytes, timestamp_ms: int) -> int:
+        current = self._current_ts
+        if (self._ordered and current is not None and timestamp_ms > current
+                and self._direction >= 0):
+            # Later than the message before, as most are: the first of its
+            # time (what the steps below find, with less work).
+            self._current_ts = timestamp_ms
+            self._direction = 1
+            self._counts.clear()
+            self._counts[base] = 1
+            return 0
         if self._ordered and timestamp_ms != self._current_ts:
             if self._current_ts is not None:
                 step = 1 if timestamp_ms > self._current_ts else -1

@@ -70,9 +70,7 @@ FULL_ROW = (
 # Text and extra text as the search index holds them (ł as l, see folding.py)
 # where that differs from the columns; None where it does not.
 FOLDED_ROW = ("number", "text", "extra_text")
-# (number, actor, reaction, timestamp_ms)
 REACTION_ROW = ("number", "actor", "reaction", "timestamp_ms")
-# (number, kind, name, uri, source_path, present, remote, sha256, media_path, size)
 ATTACHMENT_ROW = ("number", "kind", "name", "uri", "source_path", "present", "remote",
                   "sha256", "media_path", "size")
 # What reading a user's file can raise besides ReadError: a file that cannot be
