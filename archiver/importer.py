@@ -438,7 +438,8 @@ class _Writer:
             if source.dialect == "instagram_legacy":
                 to_read.append(source)
                 continue
-            if not self._known(source):
+            known = self._thread_id(source)
+            if known is None:
                 # Nothing of it in the archive to compare with: its files' key
                 # is taken once they are read (see _end_thread).
                 signatures[(source.platform, source.key, source.folder)] = _AFTER_READING
@@ -450,7 +451,7 @@ class _Writer:
                 where = source.files[0].label if len(source.files) == 1 else source.folder
                 report.error(where, pipeline.describe(exc))
                 continue
-            thread_id = self._unchanged(source, signature, download_id)
+            thread_id = self._unchanged(known, source, signature, download_id)
             if thread_id is None:
                 signatures[(source.platform, source.key, source.folder)] = signature
                 to_read.append(source)
@@ -632,31 +633,27 @@ class _Writer:
 
     # -- threads ------------------------------------------------------------
 
-    def _known(self, source: ThreadSource) -> bool:
-        """Whether the archive holds the thread (it may be unchanged)."""
-        self._begin()
-        return self.conn.execute(
-            "SELECT 1 FROM threads WHERE platform = ? AND key = ?", (source.platform, source.key)
-        ).fetchone() is not None
-
-    def _unchanged(self, source: ThreadSource, signature: str, download_id: int) -> int | None:
-        """The thread's id (and the download noted as holding it) when an
-        earlier import took exactly these files for this thread, else None."""
+    def _thread_id(self, source: ThreadSource) -> int | None:
+        """The id of the thread in the archive, if it holds it."""
         self._begin()
         row = self.conn.execute(
-            "SELECT id FROM threads WHERE platform = ? AND key = ?",
-            (source.platform, source.key),
+            "SELECT id FROM threads WHERE platform = ? AND key = ?", (source.platform, source.key)
         ).fetchone()
-        if row is None:
-            return None
+        return None if row is None else int(row[0])
+
+    def _unchanged(
+        self, thread_id: int, source: ThreadSource, signature: str, download_id: int
+    ) -> int | None:
+        """``thread_id`` (and the download noted as holding it) when an
+        earlier import took exactly these files for this thread, else None."""
         done = self.conn.execute(
             "SELECT download_id FROM imported_files WHERE file_key = ? AND thread_id = ?",
-            (signature, row[0]),
+            (signature, thread_id),
         ).fetchall()
         if not done:
             return None
-        self._record_unchanged(row[0], download_id, [d[0] for d in done], source)
-        return int(row[0])
+        self._record_unchanged(thread_id, download_id, [d[0] for d in done], source)
+        return thread_id
 
     def _begin_thread(
         self, source: ThreadSource, download_id: int,
