@@ -68,8 +68,8 @@ BUGS: tuple[Bug, ...] = (
         "the same message in two apps must match in case too"),
     # Fingerprints.
     Bug("fingerprint_ignores_sender", "fingerprints", "archiver/fingerprint.py",
-        '_SEP.join((sender, text or "", names))',
-        '_SEP.join((text or "", names))',
+        "f\"{sender}{_SEP}{text or ''}{_SEP}{names}\"",
+        "f\"{text or ''}{_SEP}{names}\"",
         ("tests/test_import.py", "tests/test_crossapp.py", "tests/test_properties.py"),
         "two people saying the same thing at the same time are one message"),
     Bug("occurrences_not_counted", "fingerprints", "archiver/fingerprint.py",
