@@ -296,6 +296,23 @@ def test_cli_exports_one_conversation_to_the_current_folder(
     assert (work / f"Ana-María-González-{cid}_media").is_dir()
 
 
+def test_cli_counts_one_message_and_one_file_in_the_singular(tmp_path: Path) -> None:
+    from tests.conftest import write_thread
+
+    folder = tmp_path / "d" / "your_facebook_activity" / "messages" / "inbox" / "solo_1"
+    write_thread(folder, [{"sender_name": "Ana", "timestamp_ms": 1_600_000_000_000,
+                           "photos": [{"uri": "your_facebook_activity/messages/inbox/solo_1/"
+                                              "photos/a.jpg"}]}], title="Solo")
+    (folder / "photos").mkdir()
+    (folder / "photos" / "a.jpg").write_bytes(b"\xff\xd8\xff\xe0 not much of a photo")
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(tmp_path / "d"))[0] == 0
+    target = tmp_path / "out" / "solo.md"
+    code, out, err = run(archive, "export", "Solo", "--output", str(target))
+    assert code == 0, err
+    assert f"Wrote {target} (1 message, 1 media file copied)" in out
+
+
 def test_cli_output_file_and_folder(every_kind: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "chat.md"
     code, out, err = run(every_kind, "export", "Ana", "-o", str(target), "--tz", "Europe/Lisbon")

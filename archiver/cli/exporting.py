@@ -82,7 +82,12 @@ def export_cmd(
                                             span=span)
     except OSError as exc:
         fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", 1)
-    media = f", {result.media_copied:,} media files copied" if result.media_copied else ""
+    media = f", {_count(result.media_copied, 'media file')} copied" if result.media_copied else ""
     missing = f", {result.media_missing:,} missing" if result.media_missing else ""
     pages = f", {len(result.pages)} pages" if len(result.pages) > 1 else ""
-    say(f"Wrote {result.path} ({result.messages:,} messages{pages}{media}{missing})")
+    say(f"Wrote {result.path} ({_count(result.messages, 'message')}{pages}{media}{missing})")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 message``, ``2 messages``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
