@@ -5,7 +5,10 @@ is the one way to open an archive, read-write or read-only.
 
 Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 
-``downloads``          one row per imported download (folder or zip parts).
+``downloads``          one row per imported download (folder or zip parts);
+                       ``time_offset`` (``+02:00``) and ``time_basis`` (why)
+                       say how the wall-clock times of an HTML download were
+                       read (NULL for JSON, whose times are UTC).
 ``conversations``      what the user sees as one conversation; several threads
                        (from different downloads or apps) can form one.
 ``threads``            a thread as Meta keys it: platform + folder name without
@@ -24,6 +27,11 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
                        ``fingerprint.py``), ``position`` its place in its
                        conversation (0, 1, 2… oldest first), ``duplicate_of`` set
                        when the same message came from another app's download.
+                       ``time_precision`` is NULL for a time known to the
+                       millisecond, else how much the download left out
+                       (1000: it gave seconds, 60000: minutes, as HTML pages
+                       do); ``format`` is NULL for a message read from JSON,
+                       ``html`` for one read from an HTML page.
 ``message_downloads``  which downloads held each message.
 ``reactions``          who reacted with what.
 ``attachments``        files a message refers to, where they were found, and
@@ -53,7 +61,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -771,6 +779,20 @@ def _v5_folded_index(conn: sqlite3.Connection) -> None:
             advance()
 
 
+def _v6_html_times(conn: sqlite3.Connection) -> None:
+    """What HTML downloads bring: each message's time precision and format,
+    and the offset each download's wall-clock times were read in. Columns
+    only (an instant change); NULL means what every earlier message is: JSON,
+    exact to the millisecond."""
+    for table, column in (("messages", "time_precision"), ("messages", "format"),
+                          ("downloads", "time_offset"), ("downloads", "time_basis")):
+        columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            kind = "INTEGER" if column == "time_precision" else "TEXT"
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 _STEPS = (
     (2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index), (5, _v5_folded_index),
+    (6, _v6_html_times),
 )

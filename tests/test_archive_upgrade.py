@@ -36,3 +36,13 @@ def test_a_reading_command_upgrades_a_writable_old_archive(tmp_path: Path) -> No
     assert (code, err) == (0, "")
     assert "Maya Chen" in out
     assert db_rows(old, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_an_old_archive_gains_the_html_columns_with_every_message_json_and_exact(
+    tmp_path: Path,
+) -> None:
+    old = _v1_copy(tmp_path)
+    open_archive(old).conn.close()
+    rows = db_rows(old, "SELECT COUNT(*), COUNT(time_precision), COUNT(format) FROM messages")
+    assert rows[0][0] > 0 and rows[0][1:] == (0, 0)
+    assert db_rows(old, "SELECT COUNT(time_offset), COUNT(time_basis) FROM downloads") == [(0, 0)]
