@@ -9,9 +9,8 @@ Three downloads of one person, "Jordan Lee" (Instagram display name "Jordan L.")
 - ``messenger-secure-2024/``     Messenger encrypted-chats download (clean UTF-8, flat)
 
 Everything is fixed data: timestamps come from the dates written below plus
-arithmetic gaps, images are encoded by the tiny JPEG/PNG writers in this file (no
-third-party libraries, no zlib compression), so running the script twice gives the
-same bytes. The script deletes and rewrites only the three download folders and
+arithmetic gaps, pictures are drawn with Pillow from shapes and seeded random
+numbers, so running the script twice (with the same Pillow) gives the same bytes. The script deletes and rewrites only the three download folders and
 README.md, then reads the files back, checks them (JSON parses, mojibake repairs to
 the intended text, referenced media present or deliberately missing) and writes the
 counts into README.md.
@@ -19,13 +18,18 @@ counts into README.md.
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import random
 import shutil
 import struct
-import zlib
+import wave
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from PIL import Image, ImageDraw
 
 from archiver.text import mojibake
 
@@ -53,134 +57,208 @@ def name(who: str, platform: str) -> str:
 
 
 # --------------------------------------------------------------------------- images
-# Tiny but real files: a baseline JPEG whose 8x8 blocks are solid colours (so only
-# DC coefficients are coded), a PNG with stored (uncompressed) deflate blocks, and
-# the classic 1x1 GIF. All bytes depend on nothing but the arguments.
+# Pictures a few hundred pixels wide, drawn with Pillow from shapes and a seeded
+# random number generator (no photograph, nobody's likeness), so the reader's
+# viewer and the HTML export have something worth looking at. Same Pillow, same
+# bytes: JPEGs are written without optimisation or EXIF, PNG and GIF without dates.
 
-_LUMA_Q = [
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-]
-_CHROMA_Q = [
-    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
-    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
-] + [99] * 32
-_DC_LUMA_BITS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
-_DC_CHROMA_BITS = [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
-_DC_VALS = list(range(12))
-# Only end-of-block is ever coded for AC; a two-symbol table keeps it small and valid.
-_AC_BITS = [0, 2] + [0] * 14
-_AC_VALS = [0x00, 0x01]
+W, H = 480, 360
 
 
-def _zigzag() -> list[int]:
-    order = []
-    for s in range(15):
-        cells = [(r, s - r) for r in range(8) if 0 <= s - r < 8]
-        if s % 2 == 0:
-            cells.reverse()
-        order.extend(r * 8 + c for r, c in cells)
-    return order
+def _sky(draw: ImageDraw.ImageDraw, top: tuple, bottom: tuple, height: int) -> None:
+    for y in range(height):
+        t = y / max(1, height - 1)
+        draw.line([(0, y), (W, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
 
 
-def _huffman_codes(bits: list[int], vals: list[int]) -> dict[int, tuple[int, int]]:
-    codes, code, k = {}, 0, 0
-    for length in range(1, 17):
-        for _ in range(bits[length - 1]):
-            codes[vals[k]] = (code, length)
-            code += 1
-            k += 1
-        code <<= 1
-    return codes
+def _jpeg_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82, optimize=False, progressive=False)
+    return out.getvalue()
 
 
-def jpeg(blocks: list[list[tuple[int, int, int]]]) -> bytes:
-    """A baseline JPEG of len(blocks[0])*8 x len(blocks)*8 pixels, one colour per block."""
-    height, width = len(blocks) * 8, len(blocks[0]) * 8
-    zz = _zigzag()
-
-    def segment(marker: int, payload: bytes) -> bytes:
-        return struct.pack(">HH", marker, len(payload) + 2) + payload
-
-    out = bytearray(b"\xff\xd8")
-    out += segment(0xFFE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-    out += segment(0xFFDB, b"\x00" + bytes(_LUMA_Q[i] for i in zz))
-    out += segment(0xFFDB, b"\x01" + bytes(_CHROMA_Q[i] for i in zz))
-    out += segment(0xFFC0, struct.pack(">BHHB", 8, height, width, 3)
-                   + bytes([1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1]))
-    for cls_id, bits, vals in ((0x00, _DC_LUMA_BITS, _DC_VALS), (0x10, _AC_BITS, _AC_VALS),
-                               (0x01, _DC_CHROMA_BITS, _DC_VALS), (0x11, _AC_BITS, _AC_VALS)):
-        out += segment(0xFFC4, bytes([cls_id] + bits + vals))
-    out += segment(0xFFDA, bytes([3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0]))
-
-    dc_tables = [_huffman_codes(_DC_LUMA_BITS, _DC_VALS), _huffman_codes(_DC_CHROMA_BITS, _DC_VALS)]
-    eob = _huffman_codes(_AC_BITS, _AC_VALS)[0x00]
-    bitbuf: list[int] = []
-
-    def put(code: int, length: int) -> None:
-        bitbuf.extend((code >> (length - 1 - i)) & 1 for i in range(length))
-
-    prev = [0, 0, 0]
-    for row in blocks:
-        for r, g, b in row:
-            ycc = (0.299 * r + 0.587 * g + 0.114 * b,
-                   128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
-                   128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
-            for comp, value in enumerate(ycc):
-                q = (_LUMA_Q if comp == 0 else _CHROMA_Q)[0]
-                dc = round(8 * (value - 128) / q)
-                diff, prev[comp] = dc - prev[comp], dc
-                cat = abs(diff).bit_length()
-                put(*dc_tables[0 if comp == 0 else 1][cat])
-                if cat:
-                    put(diff if diff > 0 else diff + (1 << cat) - 1, cat)
-                put(*eob)
-    bitbuf.extend([1] * (-len(bitbuf) % 8))
-    for i in range(0, len(bitbuf), 8):
-        byte = int("".join(map(str, bitbuf[i:i + 8])), 2)
-        out.append(byte)
-        if byte == 0xFF:
-            out.append(0x00)
-    out += b"\xff\xd9"
-    return bytes(out)
+def draw_sunset() -> bytes:
+    """A sunset over the river from a viewpoint: sky, sun, water, roofs."""
+    image = Image.new("RGB", (W, H))
+    draw = ImageDraw.Draw(image)
+    _sky(draw, (70, 50, 120), (250, 170, 80), 220)
+    draw.ellipse([300, 150, 370, 220], fill=(255, 215, 120))
+    for y in range(220, H):
+        t = (y - 220) / (H - 220)
+        draw.line([(0, y), (W, y)], fill=(round(200 - 120 * t), round(110 - 60 * t), round(90 - 20 * t)))
+    rng = random.Random(1)
+    for y in range(226, H, 6):      # the sun's reflection, in broken strokes
+        half = 10 + (y - 226) // 5
+        x = 335 + rng.randint(-6, 6)
+        draw.line([(x - half, y), (x + half, y)], fill=(255, 200, 120), width=2)
+    x = 0
+    while x < W:                    # the roofs in front, dark against the light
+        w, h = rng.randint(26, 60), rng.randint(40, 110)
+        draw.rectangle([x, H - h, x + w, H], fill=(50, 30, 45))
+        draw.polygon([(x - 4, H - h), (x + w // 2, H - h - 16), (x + w + 4, H - h)], fill=(70, 35, 40))
+        x += w + rng.randint(0, 6)
+    return _jpeg_bytes(image)
 
 
-def png(pixels: list[list[tuple[int, int, int, int]]]) -> bytes:
-    """An RGBA PNG, deflate 'stored' blocks so the bytes never depend on a zlib version."""
-    height, width = len(pixels), len(pixels[0])
-    raw = b"".join(b"\x00" + bytes(c for px in row for c in px) for row in pixels)
-    assert len(raw) < 65535
-    stream = (b"\x78\x01" + b"\x01" + struct.pack("<HH", len(raw), len(raw) ^ 0xFFFF)
-              + raw + struct.pack(">I", zlib.adler32(raw)))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", stream) + chunk(b"IEND", b""))
-
-
-GIF_1X1 = bytes.fromhex(
-    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
-)
-
-
-def stripes(colours: list[tuple[int, int, int]], width: int) -> list[list[tuple[int, int, int]]]:
-    return [[c] * width for c in colours]
+def draw_garden() -> bytes:
+    """A garden viewpoint in the morning: trees, a lawn, the city behind."""
+    image = Image.new("RGB", (W, H))
+    draw = ImageDraw.Draw(image)
+    _sky(draw, (150, 195, 235), (225, 235, 240), 170)
+    rng = random.Random(2)
+    for x in range(0, W, 22):       # the city beyond
+        h = rng.randint(20, 60)
+        draw.rectangle([x, 170 - h, x + 20, 170], fill=rng.choice([(235, 225, 200), (240, 200, 160), (220, 220, 225)]))
+        draw.polygon([(x, 170 - h), (x + 10, 162 - h), (x + 20, 170 - h)], fill=(190, 90, 60))
+    draw.rectangle([0, 170, W, H], fill=(90, 160, 70))
+    for _ in range(26):             # trees
+        x, y, r = rng.randint(-20, W), rng.randint(150, 300), rng.randint(25, 55)
+        draw.rectangle([x - 4, y, x + 4, y + r + 20], fill=(90, 65, 40))
+        green = (rng.randint(30, 70), rng.randint(110, 160), rng.randint(40, 70))
+        draw.ellipse([x - r, y - r, x + r, y + r // 2], fill=green)
+    draw.rectangle([0, 320, W, H], fill=(200, 185, 150))   # the path
+    return _jpeg_bytes(image)
 
 
-IMG_SUNSET = jpeg(stripes([(250, 170, 60), (245, 120, 80), (220, 90, 120), (120, 60, 130)], 4))
-IMG_TOREL = jpeg([[(40, 110, 50), (70, 150, 60), (90, 170, 80), (40, 110, 50)],
-                  [(60, 140, 70), (200, 210, 180), (60, 140, 70), (30, 90, 40)],
-                  [(110, 90, 60), (120, 100, 70), (110, 90, 60), (100, 80, 50)]])
-IMG_GROUP = jpeg(stripes([(90, 150, 220), (90, 150, 220), (60, 120, 60)], 3))
-IMG_PROFILE = jpeg([[(230, 200, 170), (60, 50, 40)], [(60, 50, 40), (230, 200, 170)]])
-IMG_FLAT_VIEW = jpeg(stripes([(150, 200, 240), (235, 225, 210), (70, 120, 170)], 4))
-IMG_HIKE = jpeg(stripes([(135, 190, 235), (40, 100, 60), (210, 190, 140)], 4))
-STICKER = png([[(255, 200, 0, 255) if (x - 5.5) ** 2 + (y - 5.5) ** 2 < 30 else (0, 0, 0, 0)
-                for x in range(12)] for y in range(12)])
+def draw_mountains(seed: int, sky: tuple, ground: tuple) -> bytes:
+    """Ridges fading into the distance, snow on the farthest."""
+    image = Image.new("RGB", (W, H))
+    draw = ImageDraw.Draw(image)
+    _sky(draw, sky, (235, 240, 245), 250)
+    rng = random.Random(seed)
+    for layer in range(4):
+        base = 140 + layer * 55
+        shade = tuple(round(c * (0.55 + 0.15 * (3 - layer)) + 90 * (3 - layer) / 3 * 0.6)
+                      for c in ground)
+        points, x, y = [(0, H)], 0, base
+        while x <= W + 40:
+            points.append((x, y))
+            x += rng.randint(20, 50)
+            y = max(60, min(H - 20, base + rng.randint(-45, 45)))
+        points.append((W, H))
+        draw.polygon(points, fill=shade)
+        if layer == 0:              # snow on the peaks of the farthest ridge
+            for (x1, y1), (x2, y2) in zip(points[1:-2], points[2:-1]):
+                if y1 < base - 20:
+                    draw.polygon([(x1 - 12, y1 + 14), (x1, y1), (x1 + 12, y1 + 14)], fill=(245, 245, 250))
+    return _jpeg_bytes(image)
+
+
+def draw_city() -> bytes:
+    """A view from a window over roofs and the river."""
+    image = Image.new("RGB", (W, H))
+    draw = ImageDraw.Draw(image)
+    _sky(draw, (120, 180, 235), (215, 230, 245), 200)
+    draw.rectangle([0, 150, W, 200], fill=(70, 120, 170))              # the river
+    draw.polygon([(0, 150), (W, 140), (W, 150)], fill=(150, 150, 140))  # the far bank
+    rng = random.Random(4)
+    x = -10
+    while x < W:
+        w, h = rng.randint(40, 80), rng.randint(120, 200)
+        wall = rng.choice([(240, 230, 210), (245, 205, 160), (200, 215, 225), (235, 180, 170)])
+        draw.rectangle([x, H - h, x + w, H], fill=wall)
+        draw.polygon([(x - 3, H - h), (x + w // 2, H - h - 22), (x + w + 3, H - h)], fill=(185, 85, 55))
+        for wy in range(H - h + 14, H - 10, 26):
+            for wx in range(x + 8, x + w - 12, 18):
+                draw.rectangle([wx, wy, wx + 9, wy + 14], fill=(60, 70, 90))
+        x += w
+    draw.rectangle([0, 0, W - 1, H - 1], outline=(250, 250, 250), width=14)   # the window frame
+    return _jpeg_bytes(image)
+
+
+def draw_room() -> bytes:
+    """A small bright room: a window, a bed, a plant."""
+    image = Image.new("RGB", (W, H))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, W, 260], fill=(238, 228, 210))     # wall
+    draw.rectangle([0, 260, W, H], fill=(170, 120, 80))      # floor
+    for x in range(0, W, 40):
+        draw.line([(x, 260), (x - 30, H)], fill=(150, 100, 65), width=2)
+    draw.rectangle([280, 40, 430, 190], fill=(150, 200, 240), outline=(255, 255, 255), width=8)
+    draw.line([(355, 40), (355, 190)], fill=(255, 255, 255), width=6)
+    draw.rectangle([40, 200, 260, 290], fill=(90, 110, 160))   # bed
+    draw.rectangle([40, 180, 110, 215], fill=(245, 245, 240))  # pillow
+    draw.rectangle([30, 150, 44, 300], fill=(120, 80, 50))
+    draw.rectangle([400, 250, 450, 310], fill=(200, 110, 70))  # pot
+    for angle, length in ((-60, 70), (-30, 80), (0, 90), (30, 80), (60, 70)):
+        rad = math.radians(angle - 90)
+        draw.line([(425, 250), (425 + length * math.cos(rad), 250 + length * math.sin(rad))],
+                  fill=(50, 130, 60), width=9)
+    return _jpeg_bytes(image)
+
+
+def draw_badge() -> bytes:
+    """A profile picture: a film camera on a plain background."""
+    image = Image.new("RGB", (320, 320), (240, 200, 120))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle([50, 100, 270, 240], radius=18, fill=(50, 50, 55))
+    draw.rectangle([80, 80, 140, 100], fill=(50, 50, 55))
+    draw.ellipse([115, 115, 205, 205], fill=(200, 200, 205))
+    draw.ellipse([130, 130, 190, 190], fill=(30, 40, 70))
+    draw.ellipse([148, 142, 162, 156], fill=(230, 240, 255))
+    return _jpeg_bytes(image)
+
+
+def draw_sticker() -> bytes:
+    """A sticker: a smiling sun on a transparent background."""
+    image = Image.new("RGBA", (160, 160), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for k in range(12):
+        a = math.radians(k * 30)
+        draw.line([(80 + 50 * math.cos(a), 80 + 50 * math.sin(a)),
+                   (80 + 76 * math.cos(a), 80 + 76 * math.sin(a))], fill=(255, 170, 0, 255), width=8)
+    draw.ellipse([32, 32, 128, 128], fill=(255, 205, 40, 255), outline=(230, 140, 0, 255), width=4)
+    draw.ellipse([58, 62, 70, 78], fill=(60, 40, 20, 255))
+    draw.ellipse([90, 62, 102, 78], fill=(60, 40, 20, 255))
+    draw.arc([55, 70, 105, 112], 20, 160, fill=(60, 40, 20, 255), width=5)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def draw_gif() -> bytes:
+    """An animated GIF: a ball bouncing across a floor, eight frames."""
+    frames = []
+    for k in range(8):
+        image = Image.new("RGB", (240, 180), (250, 245, 230))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle([0, 150, 240, 180], fill=(120, 170, 90))
+        x = 20 + k * 26
+        y = 40 + round(100 * abs(((k % 4) - 2) / 2)) if k % 4 else 130
+        draw.ellipse([x, y - 20, x + 40, y + 20], fill=(220, 60, 80), outline=(150, 30, 50), width=3)
+        frames.append(image.convert("P", palette=Image.Palette.ADAPTIVE, colors=32))
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    return out.getvalue()
+
+
+def draw_voice(seconds: float = 3.0, rate: int = 8000) -> bytes:
+    """A voice message's stand-in: a WAV of rising and falling tones."""
+    samples = bytearray()
+    for i in range(int(seconds * rate)):
+        t = i / rate
+        pitch = 220 + 80 * math.sin(2 * math.pi * 0.7 * t)
+        level = 0.5 * (1 - abs(math.sin(math.pi * 2.5 * t)) ** 8)
+        samples += struct.pack("<h", round(12000 * level * math.sin(2 * math.pi * pitch * t)))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(samples))
+    return out.getvalue()
+
+
+IMG_SUNSET = draw_sunset()
+IMG_TOREL = draw_garden()
+IMG_GROUP = draw_mountains(3, (110, 160, 220), (60, 110, 70))
+IMG_PROFILE = draw_badge()
+IMG_FLAT_VIEW = draw_city()
+IMG_HIKE = draw_mountains(5, (90, 150, 220), (80, 100, 70))
+IMG_ROOM = draw_room()
+STICKER = draw_sticker()
+GIF = draw_gif()
+VOICE = draw_voice()
 PACKING_LIST = (
     "Packing list — kayaking on the Tejo, Saturday 8 June\n"
     "- sunscreen (Jordan, this means you)\n"
@@ -201,6 +279,7 @@ class Msg:
     same: bool = False            # exactly the same timestamp_ms as the previous message
     react: tuple = ()             # ((who, emoji), ...)
     photo: tuple | None = None    # (file name, image bytes)
+    audio: tuple | None = None    # (file name, sound bytes)
     video: str | None = None      # file name; the file is deliberately NOT in the download
     gif: str | None = None
     sticker: str | None = None
@@ -446,8 +525,10 @@ ANA = timeline([
     ]),
     ("2023-11-11 18:30", [
         m("J", "Madrid in February? I have a conference on the 12th"),
-        m("A", "Stay with us! The spare room is finally a room and not box storage"),
+        m("A", "Stay with us! The spare room is finally a room and not box storage. See you in February!",
+          photo=("404611297_10160129517745721_8305526719362814476_n_10160129517720721.jpg", IMG_ROOM)),
         m("J", "Perfect, I'll bring the vinho verde"),
+        m("A", audio=("audioclip17000412345670000_1042983746501928.wav", VOICE), gap=95),
     ]),
     ("2024-02-11 22:05", [
         m("J", "Landed! On the metro now"),
@@ -922,12 +1003,17 @@ def dyi_message(msg: Msg, platform: str, uri_base: str, disk_dir: Path, download
         out["photos"] = [{"uri": f"{uri_base}/photos/{fname}", "creation_timestamp": created}]
         write_file(disk_dir / "photos" / fname, data)
         MEDIA.append((download, disk_dir / "photos" / fname, True))
+    if msg.audio:
+        fname, data = msg.audio
+        out["audio_files"] = [{"uri": f"{uri_base}/audio/{fname}", "creation_timestamp": created}]
+        write_file(disk_dir / "audio" / fname, data)
+        MEDIA.append((download, disk_dir / "audio" / fname, True))
     if msg.video:
         out["videos"] = [{"uri": f"{uri_base}/videos/{msg.video}", "creation_timestamp": created}]
         MEDIA.append((download, disk_dir / "videos" / msg.video, False))
     if msg.gif:
         out["gifs"] = [{"uri": f"{uri_base}/gifs/{msg.gif}"}]
-        write_file(disk_dir / "gifs" / msg.gif, GIF_1X1)
+        write_file(disk_dir / "gifs" / msg.gif, GIF)
         MEDIA.append((download, disk_dir / "gifs" / msg.gif, True))
     if msg.file:
         out["files"] = [{"uri": f"{uri_base}/files/{msg.file}", "creation_timestamp": created}]
@@ -1110,7 +1196,6 @@ def write_secure() -> None:
     SECURE_ROOT.mkdir(parents=True)
     write_secure_thread("Bartłomiej Nowak_1.json", PEOPLE["B"], ["B", "J"], SECURE_BART)
     write_secure_thread("Weekend crew_2.json", "Weekend crew", ["Z", "J", "B", "P"], SECURE_CREW)
-    (SECURE_ROOT / "empty_3.json").write_bytes(b"")
     write_secure_thread("Zoë Martin_4.json", PEOPLE["Z"], ["J", "Z"], SECURE_ZOE)
     MEDIA.append((SECURE_ROOT.name, SECURE_ROOT / "media" / FAILED, False))
 
@@ -1126,7 +1211,6 @@ def check() -> None:
         assert repair(repair(loaded)) == intended, path   # and the repair is idempotent
     for path, intended in WRITTEN_SECURE.items():
         assert json.loads(path.read_bytes().decode("utf-8")) == intended, path
-    assert (SECURE_ROOT / "empty_3.json").stat().st_size == 0
     for _, path, present in MEDIA:
         assert path.exists() == present, path
     for path in HERE.rglob("*.jp*g"):
@@ -1263,7 +1347,7 @@ def write_readme() -> None:
         "",
         (f"Totals: Facebook {fb_total} messages in {len(fb)} threads; Instagram {ig_total} in {len(ig)} "
         f"threads; Messenger encrypted {sec_total} in {sum(1 for t in secure if not t.get('empty'))} "
-        f"threads (+1 empty file); {fb_total + ig_total + sec_total} message records in all."),
+        f"threads; {fb_total + ig_total + sec_total} message records in all."),
         "",
         f"## `{FB_ROOT.name}/`",
         "",
@@ -1367,8 +1451,10 @@ def write_readme() -> None:
         *[f"- file not in the download: `{rel(p)}`" for p in media_missing],
         f"- the encrypted-chat media uri \"{FAILED}\" in `Bartłomiej Nowak_1.json`",
         "",
-        "Images are real (tiny baseline JPEGs, an RGBA PNG sticker, a 1×1 GIF) so that viewers",
-        "and content hashing work; they are a few hundred bytes each.",
+        "Pictures are drawn by the script with Pillow (landscapes, a room, a camera, a sticker",
+        "and an animated GIF, a few hundred pixels each: no photograph, nobody's likeness) and",
+        "the voice message is a WAV of synthetic tones, so the reader's viewer and the HTML",
+        "export have something to show.",
         "",
         "## Files",
         "",

@@ -7,7 +7,10 @@ import shutil
 from pathlib import Path
 
 from archiver.schema import SCHEMA_VERSION, open_archive
-from tests.conftest import FIXTURES, SAMPLES, db_rows, run, run_json, without
+from tests.conftest import FIXTURES, db_rows, run, run_json, without
+
+# The demo downloads the first-release archive was made from (fixtures/archive_v1).
+SAMPLES_V1 = FIXTURES / "samples_v1"
 
 
 def _v1_copy(tmp_path: Path) -> Path:
@@ -19,7 +22,7 @@ def _v1_copy(tmp_path: Path) -> Path:
 def test_the_first_release_archive_ends_as_if_imported_fresh(tmp_path: Path) -> None:
     old = _v1_copy(tmp_path)
     fresh = tmp_path / "fresh"
-    run_json(fresh, "import", *(str(p) for p in sorted(SAMPLES.glob("*-20*"))))
+    run_json(fresh, "import", *(str(p) for p in sorted(SAMPLES_V1.glob("*-20*"))))
     open_archive(old).conn.close()
     assert db_rows(old, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     for args in (("threads",), ("show", "Maya Chen"), ("search", "the", "--limit", "500")):

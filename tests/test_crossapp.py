@@ -227,7 +227,7 @@ def test_unlink_survives_reimport_of_both_downloads(samples: Path, archive: Path
     assert db_rows(
         archive, "SELECT d.name, COUNT(*) FROM message_downloads md JOIN downloads d "
         "ON d.id = md.download_id GROUP BY d.name ORDER BY d.name"
-    ) == [(FB, 313), (IG, 75)]
+    ) == [(FB, 314), (IG, 75)]
 
     import_(archive, samples / FB, samples / IG)  # the same files again
     assert len(conversations_titled(archive, "Maya Chen")) == 2

@@ -241,11 +241,11 @@ def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
     for name in ("facebook-jordanlee-2025", "instagram-jordan.lee-2024", "messenger-secure-2024"):
         report = run_json(archive, "import", str(samples / name))
         counts[name] = (report["media_copied"], report["media_missing"])
-    # Facebook: 5 files copied, one video missing; Instagram: its only photo is
+    # Facebook: 7 files copied, one video missing; Instagram: its only photo is
     # the Maya Chen photo Facebook already brought; encrypted chats: 2 copied
     # and the "Failed to download media" one missing.
     assert counts == {
-        "facebook-jordanlee-2025": (5, 1),
+        "facebook-jordanlee-2025": (7, 1),
         "instagram-jordan.lee-2024": (0, 0),
         "messenger-secure-2024": (2, 1),
     }
@@ -256,7 +256,7 @@ def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
     assert sorted(p for p, _ in shas) == ["facebook", "instagram"]
     assert len({sha for _, sha in shas}) == 1
     files = [p for p in (archive / "media").rglob("*") if p.is_file()]
-    assert len(files) == 7
+    assert len(files) == 9
     assert sum(1 for p in files if p.name.startswith(shas[0][1])) == 1
 
 

@@ -25,6 +25,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 LISBON = ZoneInfo("Europe/Lisbon")
 UTC_ZONE = ZoneInfo("UTC")
 
+# The demo downloads the first-release archive was made from (fixtures/archive_v1).
+SAMPLES_V1 = FIXTURES / "samples_v1"
+
 
 def ms(year: int, month: int, day: int, hour: int, minute: int, tz: ZoneInfo) -> int:
     return int(datetime(year, month, day, hour, minute, tzinfo=tz).timestamp() * 1000)
@@ -235,7 +238,7 @@ def test_an_archive_of_the_first_release_gains_the_insights_index(tmp_path: Path
     old = tmp_path / "old"
     shutil.copytree(FIXTURES / "archive_v1", old)
     fresh = tmp_path / "fresh"
-    import_downloads(fresh, sorted(SAMPLES.glob("*/")), copy_media=True)
+    import_downloads(fresh, sorted(SAMPLES_V1.glob("*/")), copy_media=True)
 
     def schema(folder: Path) -> tuple[int, list[tuple[str, str]]]:
         db = open_archive(folder)

@@ -10,16 +10,20 @@ from typing import Any
 import pytest
 
 from archiver.schema import SCHEMA_VERSION, open_archive
-from tests.conftest import FIXTURES, SAMPLES, db_rows, run, run_json, without
+from tests.conftest import FIXTURES, db_rows, run, run_json, without
 
 QUERIES = ("sofa", "cafe", "in:maya", "from:zoe", "has:photo", "is:system", "weekend OR crew",
            "bartlomiej", "in:\"ana maria\" -hello")
+
+# The demo downloads the first-release archive was made from (fixtures/archive_v1).
+SAMPLES_V1 = FIXTURES / "samples_v1"
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     archive = tmp_path_factory.mktemp("fresh") / "archive"
-    code, _, err = run(archive, "import", *sorted(str(p) for p in SAMPLES.iterdir() if p.is_dir()))
+    code, _, err = run(archive, "import",
+                       *sorted(str(p) for p in SAMPLES_V1.iterdir() if p.is_dir()))
     assert code == 0, err
     return archive
 
