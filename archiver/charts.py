@@ -4,7 +4,8 @@ Each chart is a Rich renderable that fits the width it is given, so the same
 drawing serves an 80-column terminal, a wide one, and a pane of the reader.
 Bars are block characters (eighths for the month columns), the heatmap is
 shades from blank to full block, and every figure is also written as a number,
-so nothing depends on colour.
+so nothing depends on colour. Names and emoji are data: every cell is a
+``Text``, never a string Rich would read as markup (``Jo [/s]``).
 """
 
 from __future__ import annotations
@@ -136,9 +137,9 @@ def bars(items: dict[str, int], *, total: int | None = None, limit: int = 8,
         rows = [*rows[:limit - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
     top = max((n for _, n in rows), default=0) or 1
     for name, n in rows:
-        cells: list[RenderableType] = [name, Bar(n / top), _count(n) + unit]
+        cells: list[RenderableType] = [Text(name), Bar(n / top), Text(_count(n) + unit)]
         if total is not None:
-            cells.append(f"{100 * n / total:.1f}%" if total else "")
+            cells.append(Text(f"{100 * n / total:.1f}%" if total else ""))
         table.add_row(*cells)
     return table
 
@@ -188,17 +189,17 @@ def rhythm(data: Insights, tz: tzinfo) -> Table:
     def when(ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, tz).strftime("%Y-%m-%d %H:%M")
 
-    table.add_row("first message", when(data.first_ms))
-    table.add_row("last message", when(data.last_ms))
-    table.add_row("days with messages", f"{data.active_days:,}")
+    rows = [("first message", when(data.first_ms)), ("last message", when(data.last_ms)),
+            ("days with messages", f"{data.active_days:,}")]
     s = data.streak
-    table.add_row("longest streak", f"{_days(s.days)} ({s.start} → {s.end})")
+    rows.append(("longest streak", f"{_days(s.days)} ({s.start} → {s.end})"))
     q = data.silence
-    table.add_row("longest silence",
-                  f"{_days(q.days)} ({q.start} → {q.end})" if q.days else "none")
+    rows.append(("longest silence", f"{_days(q.days)} ({q.start} → {q.end})" if q.days else "none"))
     if data.busiest_day:
         day, n = data.busiest_day
-        table.add_row("busiest day", f"{day:%Y-%m-%d, %a}: {n:,} messages")
+        rows.append(("busiest day", f"{day:%Y-%m-%d, %a}: {n:,} messages"))
+    for label, value in rows:
+        table.add_row(Text(label), Text(value))
     return table
 
 
@@ -208,8 +209,8 @@ def replies(data: Insights, limit: int = 8) -> Table:
     table.add_column(justify="right", no_wrap=True)
     table.add_column(style="dim", no_wrap=True)
     for who in list(data.reply_seconds_median)[:limit]:
-        table.add_row(who, duration(data.reply_seconds_median[who]),
-                      f"median of {data.replies[who]:,} replies")
+        table.add_row(Text(who), Text(duration(data.reply_seconds_median[who])),
+                      Text(f"median of {data.replies[who]:,} replies"))
     return table
 
 
@@ -231,7 +232,7 @@ def reactions(data: Insights, limit: int = 8) -> Table:
             cells += [f"{who} {favourite}", _count(sum(theirs.values()))]
         else:
             cells += ["", ""]
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 

@@ -208,9 +208,10 @@ class ChatkeepReader(App[None]):
             conversations.display = reader.display = True
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = True) -> None:  # type: ignore[override]
+               timeout: float | None = None, markup: bool = False) -> None:  # type: ignore[override]
         """Messages go to a status line above the footer (wrapped at words), so
-        they never cover the conversation; other screens keep Textual's toasts."""
+        they never cover the conversation; other screens keep Textual's toasts.
+        Never markup by default: messages quote titles and file names."""
         if self.db is None or self.screen is not self.screen_stack[0]:
             super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
                            timeout=timeout, markup=markup)
@@ -310,8 +311,8 @@ class ChatkeepReader(App[None]):
         hit = ""
         if self.hits and pane.hit == message.position and self.hit_label:
             hit = f"{self.hit_label}  "  # in the header: a toast would cover the hit
-        self.query_one("#pane-position", Label).update(
-            f"{hit}{message.position + 1:,}/{conv.messages:,}  {when}"
+        self.query_one("#pane-position", Label).update(  # the hit label quotes a query
+            Text(f"{hit}{message.position + 1:,}/{conv.messages:,}  {when}")
         )
 
     # -- actions ----------------------------------------------------------------

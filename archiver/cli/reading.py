@@ -132,6 +132,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
 
 def _print_insights(figures: Any, zone: Any, after: str | None, before: str | None) -> None:
     from rich.console import Console
+    from rich.text import Text
 
     from ..charts import report
 
@@ -140,5 +141,5 @@ def _print_insights(figures: Any, zone: Any, after: str | None, before: str | No
     console = Console(highlight=False)
     console.print()
     if period:
-        console.print(f"{figures.messages:,} messages {period}", style="bold")
+        console.print(Text(f"{figures.messages:,} messages {period}", style="bold"))
     console.print(report(figures, zone))

@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from dateutil import parser as dateparser
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -52,8 +53,8 @@ class DateJump(ModalScreen[datetime | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         day = parse_day(event.value, self.tz)
         if day is None:
-            self.query_one("#date-jump-hint", Static).update(
-                f"'{event.value}' is not a date I can read. Try 2020-09-13."
+            self.query_one("#date-jump-hint", Static).update(  # quotes what was typed
+                Text(f"'{event.value}' is not a date I can read. Try 2020-09-13.")
             )
             return
         self.dismiss(day)

@@ -44,7 +44,7 @@ def _summary(data: Insights) -> Group:
     table.add_column(justify="right", no_wrap=True)
     top = max((n for _, n in shown), default=1)
     for name, n in shown:
-        table.add_row(name, charts.Bar(n / top), f"{100 * n / data.messages:.0f}%")
+        table.add_row(Text(name), charts.Bar(n / top), Text(f"{100 * n / data.messages:.0f}%"))
     streak, silence = data.streak, data.silence
     lines = [Text(""), _figure("Streak", _days(streak.days)), _span(streak.start, streak.end)]
     if silence.days:
@@ -123,7 +123,7 @@ class InsightsScreen(Screen[None]):
         self.app.call_from_thread(self._show, data)
 
     def _failed(self, problem: str) -> None:
-        self.query_one("#insights-status", Static).update(f"Could not compute: {problem}")
+        self.query_one("#insights-status", Static).update(Text(f"Could not compute: {problem}"))
 
     def _show(self, data: Insights) -> None:
         self.data = data

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -124,7 +125,7 @@ class MediaGallery(Screen[tuple[str, int] | None]):
 
     def compose(self) -> ComposeResult:
         count = len(self.media)
-        yield Static(f"{narrow(self.title_text)} · {count:,} media, newest first",
+        yield Static(Text(f"{narrow(self.title_text)} · {count:,} media, newest first"),
                      id="gallery-caption")
         yield GalleryGrid(self.cache, list(reversed(self.media)))
         yield Footer()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -53,7 +54,7 @@ class MediaViewer(Screen[int | None]):
         facts = [f"{self.index + 1} of {len(self.media)}", a.kind, a.label]
         if a.size is not None:
             facts.append(human_size(a.size))
-        self.query_one("#viewer-caption", Static).update(" · ".join(facts))
+        self.query_one("#viewer-caption", Static).update(Text(" · ".join(facts)))
         canvas = self.query_one("#viewer-canvas")
         canvas.remove_children()
         if a.file and a.kind in PICTURE_KINDS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
@@ -37,5 +38,5 @@ class NoArchiveScreen(Screen[None]):
                 "Press q to quit."
             )
         with Middle(), Center():
-            yield Static(text, id="no-archive")
+            yield Static(Text(text), id="no-archive")  # the problem quotes paths
         yield Footer()
