@@ -139,9 +139,12 @@ def test_the_reader_exports_from_a_read_only_archive_and_forgets_the_format(
     demo: Path, tmp_path: Path, read_only, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The export format chosen with e cannot be kept beside a read-only
-    archive: the export is written all the same, nothing is said about it, the
-    folder is unchanged, and the next session offers Markdown again."""
+    archive: the export is written all the same, the status line says so and
+    nothing else, the folder is unchanged, and the next session offers
+    Markdown again."""
     import asyncio
+    import html
+    import re
 
     from textual.widgets import OptionList
 
@@ -153,9 +156,30 @@ def test_the_reader_exports_from_a_read_only_archive_and_forgets_the_format(
     out.mkdir()
     monkeypatch.chdir(out)
     offered: list[str | None] = []
+    said: list[str] = []
+    [first] = run_json(ro, "threads")[:1]
+    told: list[tuple[str, str]] = []
+
+
+    def reader() -> ChatkeepReader:
+        """A reader that notes each message it gives, however briefly shown."""
+        app = ChatkeepReader(ro, tz="UTC")
+        shown = app.notify
+
+        def notify(message: str, **kwargs: object) -> None:
+            told.append((message, str(kwargs.get("severity", "information"))))
+            shown(message, **kwargs)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        return app
+
+    def screen_words(app: ChatkeepReader) -> str:
+        """The screen's text (a screenshot, markup stripped), single-spaced."""
+        text = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot()))
+        return " ".join(text.replace("\xa0", " ").split())
 
     async def export_html(app: ChatkeepReader) -> None:
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=(200, 40)) as pilot:
             await pilot.pause()
             app.open_conversation(app.conversations[0].id)
             await pilot.pause()
@@ -165,12 +189,19 @@ def test_the_reader_exports_from_a_read_only_archive_and_forgets_the_format(
             await pilot.press("h")
             await app.workers.wait_for_complete()
             await pilot.pause()
-            assert [n.severity for n in app._notifications] == ["information"] * 2
+            said.append(screen_words(app))
 
     for _ in range(2):
-        asyncio.run(export_html(ChatkeepReader(ro, tz="UTC")))
+        asyncio.run(export_html(reader()))
     assert offered == ["md", "md"]
-    assert len(list(out.glob("*.html"))) == 1
+    [page] = out.glob("*.html")
+    exported = f"Exported {first['messages']:,} messages to {page}"
+    assert [m for m, _ in told if not m.startswith(exported)] == [
+        f"Exporting {first['title']}…"] * 2
+    assert {severity for _, severity in told} == {"information"}
+    for words in said:
+        assert exported in words
+        assert not re.search(r"could not|cannot|read-only|reader\.json", words, re.IGNORECASE)
     assert snapshot(ro) == before
 
 
