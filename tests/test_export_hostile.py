@@ -8,6 +8,7 @@ extensions (tables, strikethrough, autolinked URLs).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -205,3 +206,30 @@ def test_any_text_reads_back_verbatim(text: str) -> None:
         assert [c.type for c in children[:3]] == ["strong_open", "text", "strong_close"]
         assert children[1].content == re.sub(r"\r\n|\r|\n", " ", text)
         assert inline_text(children[5:]) == expected(text)
+
+
+LINKIFY_HTML = MarkdownIt("gfm-like", {"html": True, "linkify": True})
+
+
+@pytest.mark.parametrize("text", [
+    "https://a.example/<img src=https://evil.example/p.png>",
+    "see https://a.example/*<img src=https://evil.example/p.png>*",
+    "www.a.example/`<img src=https://evil.example/p.png>`",
+    "<img src=https://evil.example/p.png>https://a.example/<script>alert(1)</script>",
+])
+def test_a_url_before_a_tag_never_lets_the_tag_through(tmp_path: Path, text: str) -> None:
+    """linkify takes a backslash right after a URL into the link, so ``\\<``
+    would leave the tag after it live: ``<`` and ``>`` are entities instead."""
+    archive = import_thread(tmp_path, [
+        {"sender_name": OTHER, "timestamp_ms": ms("2021-03-04T10:00"), "content": text}],
+        title=text, folder="url_1", participants=(text, OTHER))
+    db = open_archive(archive, readonly=True)
+    [conv] = views.list_conversations(db, with_parts=False)
+    out = tmp_path / "url.md"
+    export_markdown(db, archive, conv.id, out, tz=LISBON)
+    written = out.read_text(encoding="utf-8")
+    assert "<" not in written and ">" not in written.replace("\n> ", "\n")  # our quotes only
+    assert "\\<" not in written and "&lt;img src=https://evil.example/p.png&gt;" in written
+    html = LINKIFY_HTML.render(written)
+    assert "<img" not in html and "<script" not in html
+    assert 'src="https://evil.example' not in html

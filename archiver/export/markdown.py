@@ -61,11 +61,14 @@ from .common import (
 # Message text is written so that CommonMark (and GitHub's extensions) read it
 # back as the literal text it was:
 #
-# * everywhere: ``\ ` * [ ] < ~ |`` are backslash-escaped, ``_`` unless it sits
+# * everywhere: ``\ ` * [ ] ~ |`` are backslash-escaped, ``_`` unless it sits
 #   between two letters or digits (where it can neither open nor close
 #   emphasis: ``snake_case`` stays readable), and ``&`` when it starts an entity.
-#   That leaves no emphasis, code span, link, image, raw HTML, autolink,
-#   strikethrough, table cell or entity.
+#   ``<`` and ``>`` are written as ``&lt;`` and ``&gt;``: a backslash before
+#   ``<`` is not enough, as GitHub-style linkify takes a backslash right after
+#   a URL into the link and leaves the ``<img …>`` after it live as HTML; an
+#   entity is only ever text. That leaves no emphasis, code span, link, image,
+#   raw HTML, autolink, strikethrough, table cell or entity.
 # * at the start of a line: any ASCII punctuation is backslash-escaped (``#``,
 #   ``>``, ``-``, ``+``, ``=``, ``:``…), and so is the ``.``/``)`` after leading
 #   digits, so that no line starts a heading, quote, list, thematic break,
@@ -97,8 +100,10 @@ def _special(always: str) -> re.Pattern[str]:
     )
 
 
-_INLINE_SPECIAL = _special("\\`*[]<~|")
-_HEADING_SPECIAL = _special("\\`*[]<~|#")
+_INLINE_SPECIAL = _special("\\`*[]~|")
+_HEADING_SPECIAL = _special("\\`*[]~|#")
+_ANGLE = re.compile("[<>]")
+_ANGLE_ENTITIES = {"<": "&lt;", ">": "&gt;"}
 _ORDERED_MARKER = re.compile(r"(\d+)([.)])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
@@ -138,12 +143,14 @@ def _escape_line(line: str, special: re.Pattern[str]) -> str:
     if special.search(core):
         core = special.sub(_backslash, core)
     first = core[0]
-    if first in _ASCII_PUNCTUATION and first != "\\":
+    if first in _ASCII_PUNCTUATION and first not in "\\<>":  # < > become entities below
         core = "\\" + core
     elif first.isdigit() and (marker := _ORDERED_MARKER.match(core)):
         core = f"{marker[1]}\\{core[marker.end(1):]}"
     if _CONTROL.search(core):
         core = _CONTROL.sub(_reference, core)
+    if "<" in core or ">" in core:  # last: the & of an entity must stay unescaped
+        core = _ANGLE.sub(lambda m: _ANGLE_ENTITIES[m[0]], core)
     if lead or trail:
         return _entities(lead) + core + _entities(trail)
     return core
