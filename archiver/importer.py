@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import conversations, dialects, pipeline, schema
+from . import conversations, dialects, matching, pipeline, schema
 from .dialects import ReadContext, ThreadSource
 from .folding import nfc
 from .media import MediaStore, file_sha256
@@ -44,10 +44,6 @@ from .sources import (
 )
 from .text import repair
 
-HTML_SENTENCE = (
-    "this download is in HTML format, which chatkeep cannot read; request a new "
-    "download from Meta's \"Download your information\" page with the format set to JSON"
-)
 BATCH_MESSAGES = 50_000
 # Messages whose full-text rows are held before they are written (see _Writer.fts_from).
 FTS_ROWS_HELD = 20_000
@@ -93,6 +89,8 @@ class ImportReport:
     media_copied: int = 0
     media_missing: int = 0
     media_restored: int = 0  # copies in media/ that were missing or damaged, put back
+    # HTML downloads: "NAME: read in UTC+01:00 (why)", one line each.
+    time_offsets: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fatal: bool = False  # nothing importable at all
@@ -106,6 +104,7 @@ class ImportReport:
             "media_copied": self.media_copied,
             "media_missing": self.media_missing,
             "media_restored": self.media_restored,
+            "html_times": self.time_offsets,
             "errors": self.errors,
             "warnings": self.warnings,
         }
@@ -124,8 +123,11 @@ def import_downloads(
     copy_media: bool = True,
     platform: str | None = None,
     progress: ProgressFn | None = None,
+    html_offset: str | None = None,
 ) -> ImportReport:
-    """Import every download named by ``paths`` into the archive."""
+    """Import every download named by ``paths`` into the archive.
+    ``html_offset`` is the offset (``+02:00``) or zone (``Europe/Paris``) the
+    user says HTML pages' times are in, overriding what chatkeep finds."""
     report = ImportReport()
     archive_dir = Path(archive_dir)
     # The lock comes first: opening read-write may build an index that a
@@ -152,6 +154,7 @@ def import_downloads(
     try:
         conversations.refresh_conversations(db)  # finish an interrupted import
         writer = _Writer(db, archive_dir, report, copy_media, progress, lock)
+        writer.html_offset = html_offset
         importable = 0
         for group in group_paths(paths):
             try:
@@ -240,6 +243,12 @@ class _ThreadWrite:
     added: int = 0
     present: int = 0
     statements: _Statements | None = None
+    # Messages whose fingerprint is not in the archive are also looked for
+    # by sender, text and time within the precision of an HTML download
+    # (see matching.py): when this thread comes from HTML or holds some.
+    loose: bool = False
+    claimed: set[int] = field(default_factory=set)  # archive ids matched so far
+    upgraded: int = 0  # HTML messages given a JSON download's exact time
 
 
 class _Statements:
@@ -262,8 +271,8 @@ class _Statements:
         self.full = (
             "INSERT INTO messages (id, thread_id, conversation_id, position, fingerprint, "
             "sender, timestamp_ms, kind, extra_text, unsent, edited, share_link, share_text, "
-            f"call_seconds, call_missed, raw, text) VALUES ({fixed}, "
-            "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            "call_seconds, call_missed, raw, text, time_precision, format) "
+            f"VALUES ({fixed}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
         )
         self.folded = f"INSERT INTO temp.fts_folded (id, text, extra_text) VALUES ({ids}, ?2, ?3)"
         self.reaction = ("INSERT INTO reactions (message_id, actor, reaction, timestamp_ms) "
@@ -297,6 +306,11 @@ class _Writer:
         self.batch_messages = 0
         self.next_id = 0
         self.tree: DownloadTree | None = None  # the download being imported
+        self.html_offset: str | None = None
+        # Whether the archive holds messages read from HTML (see _begin_thread).
+        self.html_held = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM downloads WHERE time_offset IS NOT NULL)"
+        ).fetchone()[0] == 1
         self.touched_threads: set[int] = set()
         # When the last import ended (epoch seconds): media copies changed
         # since then are checked by their SHA-256 (before any was recorded,
@@ -382,7 +396,7 @@ class _Writer:
 
     def import_tree(self, tree: DownloadTree, platform: str | None) -> int:
         """Import one download; returns how many threads it held."""
-        ctx = ReadContext(platform_hint=platform)
+        ctx = ReadContext(platform_hint=platform, html_offset=self.html_offset)
         report = self.report
         errors_before = len(report.errors)
         sources = dialects.find_threads(tree, ctx)
@@ -391,18 +405,12 @@ class _Writer:
             report.error(path, problem)
         if not sources:
             report.warnings.extend(ctx.warnings)
-            origin = str(tree.origins[0])
-            if ctx.html_threads:
-                report.error(origin, HTML_SENTENCE)
-            else:
-                report.error(origin, "holds no Facebook, Messenger or Instagram conversations")
+            for path, problem in ctx.rejected:
+                report.error(path, problem)
+            if not ctx.rejected:
+                report.error(str(tree.origins[0]),
+                             "holds no Facebook, Messenger or Instagram conversations")
             return 0
-        if ctx.html_threads:  # the rest of the download is JSON: these are left out
-            report.error(
-                ctx.html_threads[0],
-                f"{len(ctx.html_threads)} thread(s) only in HTML were not imported; "
-                + HTML_SENTENCE,
-            )
         for path, problem in ctx.rejected:
             report.error(path, problem)
         # A folder may hold several downloads: each is recorded as itself.
@@ -502,6 +510,9 @@ class _Writer:
                 if self.progress:
                     self.progress("file", done, total)
         owner = profile_owner
+        plan = _time_plan(ctx, sources)
+        if owner is None and plan is not None:
+            owner = plan.owner
         if owner is None and owner_candidates and len(owner_candidates) == 1:
             owner = next(iter(owner_candidates))
         self._begin()
@@ -512,6 +523,13 @@ class _Writer:
         else:
             download_id = self._settle_download(download_id, name, download_platform, owner)
             self._record_rejected(download_id, report.errors[errors_from:])
+            if plan is not None:
+                self.html_held = True
+                self.conn.execute(
+                    "UPDATE downloads SET time_offset = ?, time_basis = ? WHERE id = ?",
+                    (plan.label, plan.basis, download_id))
+                report.time_offsets.append(f"{name}: HTML times read in {plan.label} "
+                                           f"({plan.basis})")
         self._commit()
 
     def _record_rejected(self, download_id: int, errors: list[dict[str, str]]) -> None:
@@ -683,12 +701,16 @@ class _Writer:
                 "SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", (thread_id,)
             ).fetchone() is None
         self.touched_threads.add(thread_id)
+        loose = not fresh and (source.dialect == "meta_html" or self.html_held and conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE thread_id = ? "
+            "AND time_precision IS NOT NULL)", (thread_id,)).fetchone()[0] == 1)
         # A new thread in its own new conversation whose messages arrive oldest
         # first is numbered as it is written; anything else is renumbered later.
         return _ThreadWrite(
             source=source, thread_id=thread_id, cid=cid, fresh=fresh, numbering=row is None,
             saved_next_id=self.next_id, saved_fts=self.fts_from,
             signature=signatures.get((source.platform, source.key, source.folder)),
+            loose=loose,
         )
 
     def _write_rows(self, t: _ThreadWrite, event: pipeline.Event, download_id: int) -> None:
@@ -750,6 +772,7 @@ class _Writer:
         plain, full = chunk[0], chunk[1]
         numbers = sorted((row[0], row[1]) for row in (*plain, *full))
         ids: dict[int, int] = {}
+        unmatched: list[int] = []
         for number, fingerprint in numbers:
             existing = conn.execute(
                 "SELECT id FROM messages WHERE fingerprint = ?", (fingerprint,)
@@ -760,9 +783,25 @@ class _Writer:
                     "VALUES (?, ?)", (existing[0], download_id),
                 )
                 t.present += 1
+                if t.loose:
+                    t.claimed.add(existing[0])
             else:
-                ids[number] = self.next_id
-                self.next_id += 1
+                unmatched.append(number)
+        if unmatched and t.loose:
+            found = matching.match_chunk(conn, t.thread_id, chunk, unmatched, t.claimed)
+            for number, (mid, upgrade) in found.items():
+                conn.execute(
+                    "INSERT OR IGNORE INTO message_downloads (message_id, download_id) "
+                    "VALUES (?, ?)", (mid, download_id),
+                )
+                if upgrade:
+                    matching.upgrade(conn, mid, number, chunk, self.fts_from)
+                    t.upgraded += 1
+                t.present += 1
+            unmatched = [n for n in unmatched if n not in found]
+        for number in unmatched:
+            ids[number] = self.next_id
+            self.next_id += 1
         return [[(ids[row[0]], *row[1:]) for row in rows if row[0] in ids] for rows in chunk]
 
     def _end_thread(
@@ -795,7 +834,7 @@ class _Writer:
                 (title, source.platform, t.added, t.first_ts, t.last_ts if t.added else None,
                  t.cid),
             )
-        elif t.added:
+        elif t.added or t.upgraded:
             conversations.mark_dirty(conn, {t.cid})
         self._record_read(t.thread_id, download_id, stats)
         signature = t.signature
@@ -1008,6 +1047,17 @@ def _merge_download(conn: sqlite3.Connection, source: int, target: int) -> None:
         (source, source, target),
     )
     conn.execute("DELETE FROM downloads WHERE id = ?", (source,))
+
+
+def _time_plan(ctx: ReadContext, sources: list[ThreadSource]) -> Any:
+    """The plan an HTML download's times were read by (meta_html.TimePlan),
+    or None for a download read from JSON."""
+    from .dialects import meta_html
+
+    for source in sources:
+        if source.dialect == meta_html.NAME:
+            return ctx.html_times.get(meta_html.root_of(source))
+    return None
 
 
 def _majority(values: Iterator[str]) -> str:

@@ -66,6 +66,7 @@ PLAIN_ROW = ("number", "fingerprint", "sender", "timestamp_ms", "kind", "edited"
 FULL_ROW = (
     "number", "fingerprint", "sender", "timestamp_ms", "kind", "extra_text", "unsent",
     "edited", "share_link", "share_text", "call_seconds", "call_missed", "raw", "text",
+    "time_precision", "format",
 )
 # Text and extra text as the search index holds them (ł as l, see folding.py)
 # where that differs from the columns; None where it does not.
@@ -165,7 +166,7 @@ class Preparer:
                     ts = msg.timestamp_ms
                     row = self._row(number, msg, fingerprint)
                     full.append(row)
-                    text, extra = row[-1], row[5]
+                    text, extra = row[13], row[5]
                     fold = fold_letters(text) if text else text
                     fold_extra = fold_letters(extra) if extra else extra
                     if fold is not text or fold_extra is not extra:
@@ -225,7 +226,7 @@ class Preparer:
             msg.share_link, msg.share_text, msg.call_seconds,
             None if msg.call_missed is None else int(msg.call_missed),
             json.dumps(msg.extra, ensure_ascii=False, default=str) if msg.extra else None,
-            msg.text,
+            msg.text, msg.time_precision, msg.format,
         )
 
     def _attachment(

@@ -55,6 +55,11 @@ class Message:
     call_missed: bool | None = None
     # Fields the reader did not map, kept verbatim (repaired) so nothing is lost.
     extra: dict[str, Any] | None = None
+    # How much of the time the download gave: None to the millisecond, 1000
+    # to the second, 60000 to the minute (HTML pages).
+    time_precision: int | None = None
+    # The download format it was read from: None for JSON, "html".
+    format: str | None = None
 
 
 @dataclass(slots=True)

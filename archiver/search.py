@@ -891,7 +891,7 @@ def _build_sql(
         f"WITH hits AS (SELECT m.id AS id, {score} AS score FROM {source} "
         f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?) "
         "SELECT m.id, m.conversation_id, COALESCE(c.title, 'Conversation ' || m.conversation_id), "
-        "m.sender, m.timestamp_ms, m.text, m.extra_text, m.kind "
+        "m.sender, m.timestamp_ms, m.text, m.extra_text, m.kind, m.time_precision "
         "FROM hits h JOIN messages m ON m.id = h.id "
         "LEFT JOIN conversations c ON c.id = m.conversation_id "
         f"ORDER BY {'h.score, ' if rank else ''}m.timestamp_ms DESC, m.id DESC"
@@ -911,12 +911,14 @@ class SearchHit:
     timestamp_ms: int
     text: str | None
     snippet: str  # matches between OPEN and CLOSE (or the marks asked for)
+    time_precision: int | None = None  # see views.iso
 
     def as_json(self, open_mark: str = OPEN, close_mark: str = CLOSE) -> dict[str, Any]:
         """The ``search --json`` shape; matches in the snippet as ``[...]``."""
         return {
             "id": self.id, "thread_id": self.conversation_id, "thread": self.thread,
-            "sender": self.sender, "time": iso(self.timestamp_ms), "text": self.text,
+            "sender": self.sender, "time": iso(self.timestamp_ms, self.time_precision),
+            "text": self.text,
             "snippet": render_brackets(self.snippet, open_mark, close_mark),
         }
 
@@ -984,7 +986,8 @@ def _search(
     snippets = _snippets(plan.match, rows, open_mark, close_mark)
     return [
         SearchHit(id=r[0], conversation_id=r[1], thread=r[2], sender=r[3], timestamp_ms=r[4],
-                  text=r[5], snippet=snippets.get(r[0]) or _preview(r[5], r[6], r[7]))
+                  text=r[5], snippet=snippets.get(r[0]) or _preview(r[5], r[6], r[7]),
+                  time_precision=r[8])
         for r in rows
     ]
 

@@ -111,7 +111,7 @@ def download_name(paths: list[Path]) -> str:
         stem = stem[:-4]
         if len(paths) > 1:
             stem = _PART_SUFFIX.sub("", stem) or stem
-    elif stem.lower().endswith(".json"):
+    elif stem.lower().endswith((".json", ".html", ".htm")):
         stem = paths[0].parent.name or stem
     return stem
 
@@ -137,7 +137,7 @@ def open_download(paths: list[Path]) -> DownloadTree:
                 damaged_parts += 1
         elif zipfile.is_zipfile(path):
             _add_zip(tree, path)
-        elif path.suffix.lower() == ".json":
+        elif path.suffix.lower() in (".json", ".html", ".htm"):
             # A single thread file: its folder is the thread, so keep that name.
             try:
                 size = path.stat().st_size
@@ -148,7 +148,7 @@ def open_download(paths: list[Path]) -> DownloadTree:
         elif path.suffix.lower() == ".zip":
             raise SourceError(f"{path}: is not a readable zip file (damaged or incomplete)")
         else:
-            raise SourceError(f"{path}: is neither a folder, a .zip nor a .json file")
+            raise SourceError(f"{path}: is neither a folder, a .zip, a .json nor an .html file")
     if damaged_parts == len(paths):
         path, problem = tree.errors[0]
         raise SourceError(f"{path}: {problem}")

@@ -53,16 +53,26 @@ class AmbiguousThread(Exception):
         )
 
 
-def iso(ms: int | None) -> str | None:
-    """``2016-01-01T14:03:10.123Z``. Whole-number arithmetic and one cached
-    date per day: exports call this for every message."""
+def iso(ms: int | None, precision: int | None = None) -> str | None:
+    """``2016-01-01T14:03:10.123Z``; with the precision of a time a download
+    gave to the second or minute (HTML pages), ``…T14:03:10Z`` or
+    ``…T14:03Z``: never digits the download did not have. Whole-number
+    arithmetic and one cached date per day: exports call this for every
+    message."""
     if ms is None:
         return None
     seconds, milli = divmod(int(ms), 1000)
     day, second = divmod(seconds, 86_400)
     hour, second = divmod(second, 3600)
     minute, second = divmod(second, 60)
+    if precision is not None:
+        if precision >= 60_000:
+            return f"{_iso_day(day)}T{hour:02d}:{minute:02d}Z"
+        return f"{_iso_day(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
     return f"{_iso_day(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
+
+
+PRECISION_NAMES = {None: "millisecond", 1000: "second", 60_000: "minute"}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -160,6 +170,10 @@ class MessageView:
     # A reaction notice ("Ana reacted 😢 to your message") whose reaction an
     # earlier message already shows: readers and exports leave it out.
     folded: bool = False
+    # How much of the time the download gave (None: to the millisecond; see
+    # iso()), and the format it was read from (None: JSON).
+    time_precision: int | None = None
+    format: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         share = None
@@ -169,7 +183,10 @@ class MessageView:
         if self.call_seconds is not None:
             call = {"seconds": self.call_seconds, "missed": bool(self.call_missed)}
         return {
-            "id": self.id, "sender": self.sender, "time": iso(self.timestamp_ms),
+            "id": self.id, "sender": self.sender,
+            "time": iso(self.timestamp_ms, self.time_precision),
+            "time_precision": PRECISION_NAMES.get(self.time_precision, "millisecond"),
+            "format": self.format or "json",
             "platform": self.platform, "kind": self.kind, "text": self.text,
             "unsent": self.unsent, "edited": self.edited,
             "reactions": [{"actor": a, "reaction": r} for a, r in self.reactions],
@@ -335,7 +352,8 @@ def conversations_named(
 
 _MESSAGE_COLUMNS = (
     "m.id, m.position, m.sender, m.timestamp_ms, t.platform, m.kind, m.text, m.unsent, "
-    "m.edited, m.share_link, m.share_text, m.call_seconds, m.call_missed"
+    "m.edited, m.share_link, m.share_text, m.call_seconds, m.call_missed, m.time_precision, "
+    "m.format"
 )
 
 
@@ -355,6 +373,7 @@ def messages_between(
             id=r[0], position=r[1], sender=aliases.get(r[2], r[2]), timestamp_ms=r[3],
             platform=r[4], kind=r[5], text=r[6], unsent=bool(r[7]), edited=bool(r[8]), share_link=r[9], share_text=r[10],
             call_seconds=r[11], call_missed=None if r[12] is None else bool(r[12]),
+            time_precision=r[13], format=r[14],
         )
         for r in rows
     ]

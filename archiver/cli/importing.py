@@ -23,17 +23,29 @@ from .base import archive_dir, fail, main, print_json, say
     "--platform", type=click.Choice(["facebook", "instagram", "messenger"]),
     help="Which app the download comes from, when chatkeep cannot tell.",
 )
+@click.option(
+    "--html-offset", metavar="OFFSET",
+    help="The offset (+02:00) or time zone (Europe/Paris) an HTML download's times are "
+    "in, when the download does not say or its media times disagree.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
 @click.pass_context
 def import_cmd(
     ctx: click.Context, paths: tuple[Path, ...], no_media: bool, platform: str | None,
-    as_json: bool,
+    html_offset: str | None, as_json: bool,
 ) -> None:
     """Import downloads: folders, .zip files (all parts of one download
-    together) or single thread .json files."""
+    together) or single thread .json or .html files."""
     from ..importer import ImportBusy, import_downloads
     from ..progress import import_progress
 
+    if html_offset is not None:
+        from ..dialects.meta_html import user_plan
+
+        try:
+            user_plan(html_offset)
+        except ValueError as exc:
+            fail(f"--html-offset: {exc}; nothing was imported")
     missing = [str(p) for p in paths if not os.path.lexists(p)]
     if missing:
         # Said before anything is made: a typo never leaves an empty archive behind.
@@ -42,7 +54,7 @@ def import_cmd(
         with _stop_signals_interrupt(), import_progress(enabled=not as_json) as progress:
             report = import_downloads(
                 archive_dir(ctx), list(paths), copy_media=not no_media,
-                platform=platform, progress=progress,
+                platform=platform, progress=progress, html_offset=html_offset,
             )
     except ImportBusy as exc:
         fail(str(exc))
@@ -112,6 +124,7 @@ def _print_import_summary(report: Any) -> None:
         f"  rejected files:      {len(report.errors):,}",
         f"  warnings:            {len(report.warnings):,}",
     ]
+    lines.extend(f"  {line}" for line in report.time_offsets)
     say("\n".join(lines))
     for warning in report.warnings[:20]:
         say(f"  warning: {warning}")

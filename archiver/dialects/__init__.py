@@ -26,7 +26,7 @@ MIN_MS = -62135510400000  # 0001-01-02T00:00:00Z
 MAX_MS = 253402214399999  # 9999-12-30T23:59:59.999Z
 
 # Order matters: earlier dialects claim files first.
-DIALECTS: tuple[str, ...] = ("meta_dyi", "messenger_e2ee", "instagram_legacy")
+DIALECTS: tuple[str, ...] = ("meta_dyi", "meta_html", "messenger_e2ee", "instagram_legacy")
 
 
 class ReadError(Exception):
@@ -64,7 +64,11 @@ class ReadContext:
     platform_hint: str | None = None
     warnings: list[str] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
-    html_threads: list[str] = field(default_factory=list)
+    # HTML downloads: the offset the user stated (--html-offset), and the
+    # plan each download's page times are read by (meta_html.TimePlan, by
+    # "platform:download root").
+    html_offset: str | None = None
+    html_times: dict[str, Any] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     # The file being read, so that an error in a many-file thread names it.
     current: str | None = None

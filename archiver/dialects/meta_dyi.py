@@ -51,8 +51,8 @@ _FACEBOOK_NEIGHBOURS = (
 )
 
 HTML_PART = (
-    "is a part of its thread in HTML format, which chatkeep cannot read; "
-    "the thread's JSON parts were imported without it"
+    "is a part of its thread in HTML format beside the thread's JSON parts; the JSON "
+    "parts were imported without it (import the HTML download by itself to add it)"
 )
 # "…/messages/inbox/alice_123/…": the thread folder of a file.
 _THREAD_FOLDER = re.compile(rf"^((?:.*/)?messages/(?:{'|'.join(SECTIONS)})/[^/]+)/")
@@ -152,13 +152,13 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
         folders.setdefault(folder, []).append((int(m.group(1) or 0), member))
     for folder, html_files in html.items():
         if folder not in folders:
-            ctx.html_threads.append(html_files[0][1].label)
-            continue
+            continue  # an HTML thread: meta_html reads it
         json_parts = {n for n, _ in folders[folder]}
         for n, member in html_files:
+            ctx.claimed.add(member.path)
             if n in json_parts:
                 ctx.warn(member.label, "an HTML copy beside the JSON thread; the JSON is used")
-            else:  # a part that exists only in HTML: its messages cannot be read
+            else:  # a part only in HTML beside JSON parts: one thread is one format
                 ctx.rejected.append((member.label, HTML_PART))
     for folder in sorted(thread_folders.keys() - folders.keys() - html.keys()):
         files = thread_folders[folder]

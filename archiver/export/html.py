@@ -255,7 +255,8 @@ class _Pages:
             yield Bubble(
                 msg=msg,
                 time=f"{when.hour:02d}:{when.minute:02d}",
-                iso=when.isoformat(timespec="seconds"),
+                iso=when.isoformat(
+                    timespec="minutes" if (msg.time_precision or 0) >= 60_000 else "seconds"),
                 side="me" if msg.sender in self.owners else "them",
                 show_name=not event and msg.sender != previous,
                 event=event,
