@@ -62,6 +62,18 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", bare).split())
 
 
+def at_word_start(needle: str, text: str) -> bool:
+    """Whether folded ``needle`` is in folded ``text`` where a word starts
+    (after a space or a newline, or at the start): "ana" is in "ana maria",
+    not in "mariana" or "tanaka"."""
+    start = text.find(needle)
+    while start >= 0:
+        if start == 0 or text[start - 1] in " \n":
+            return True
+        start = text.find(needle, start + 1)
+    return False
+
+
 def unfold_marks(original: str, marked: str, open_mark: str, close_mark: str) -> str:
     """Carry the marks that FTS5 put on ``fold_letters(original)`` (``marked``)
     back onto ``original``, so the reader marks "jadłem", not "jadlem".

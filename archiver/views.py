@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .folding import fold, nfc
+from .folding import at_word_start, fold, nfc
 from .records import FAILED_MEDIA
 
 
@@ -301,16 +301,18 @@ def _parts(db: sqlite_utils.Database, cid: int | None) -> Iterator[tuple[int, Pa
 
 def resolve_conversation(db: sqlite_utils.Database, ref: str) -> int:
     """A conversation id from what the user typed: an id, or a name matched as
-    search's ``in:`` matches it (case, accents and punctuation ignored, any
-    part of a title, or a thread key exactly). A name that is exactly one
-    conversation's whole title wins over longer titles that hold it."""
+    search's ``in:`` matches it (case, accents and punctuation ignored, from
+    the start of a word of a title, or a thread key exactly). A name that is
+    exactly one conversation's whole title wins over longer titles that hold
+    it; a name that matches none is answered with the nearest titles."""
     ref = ref.strip()
     titles = title_index(db)
     ids = conversations_named(ref, titles)
     if len(ids) == 1:
         return ids[0]
     if not ids:
-        raise ThreadNotFound(f"no conversation matches '{ref}' (see: chatkeep threads)")
+        raise ThreadNotFound(f"no conversation matches '{ref}'{_did_you_mean(db, ref, titles)}"
+                             " (see: chatkeep threads)")
     wanted = fold(ref)
     exact = sorted({cid for cid, title, _ in titles if cid in ids and title == wanted})
     if len(exact) == 1:
@@ -322,6 +324,43 @@ def resolve_conversation(db: sqlite_utils.Database, ref: str) -> int:
         "ORDER BY last_ms DESC, id", list(ids),
     ).fetchall()
     raise AmbiguousThread(ref, [tuple(r) for r in rows])
+
+
+def _did_you_mean(db: Any, ref: str, titles: list[tuple[int, str, str | None]]) -> str:
+    """``; did you mean "Maya Chen" (4)?`` for the titles nearest to a name
+    that matched none, or nothing when none is near."""
+    nearest = nearest_conversations(ref, titles)
+    if not nearest:
+        return ""
+    conn = getattr(db, "conn", db)
+    names = []
+    for cid in nearest:
+        row = conn.execute("SELECT COALESCE(title, 'Conversation ' || id) FROM conversations "
+                           "WHERE id = ?", (cid,)).fetchone()
+        names.append(f'"{row[0]}" ({cid})')
+    return "; did you mean " + " or ".join(names) + "?"
+
+
+def nearest_conversations(
+    value: str, titles: list[tuple[int, str, str | None]], limit: int = 3
+) -> list[int]:
+    """Conversations whose title is nearest to ``value`` (a mistyped name:
+    "Maya Chn", "Anna"), best first; compared with each run of as many words
+    of the title as ``value`` has, so "Anna" meets "Ana" in "Ana María"."""
+    from difflib import SequenceMatcher
+
+    wanted = fold(value)
+    if not wanted:
+        return []
+    size = len(wanted.split())
+    best: dict[int, float] = {}
+    for cid, title, _key in titles:
+        words = title.split()
+        runs = {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+        score = max(SequenceMatcher(None, wanted, run).ratio() for run in runs)
+        if score >= 0.75 and score > best.get(cid, 0.0):
+            best[cid] = score
+    return sorted(best, key=lambda cid: (-best[cid], cid))[:limit]
 
 
 def title_index(db: Any) -> list[tuple[int, str, str | None]]:
@@ -339,15 +378,16 @@ def title_index(db: Any) -> list[tuple[int, str, str | None]]:
 def conversations_named(
     value: str, titles: list[tuple[int, str, str | None]]
 ) -> tuple[int, ...]:
-    """Conversations whose id is ``value``, else whose title holds it (accents and
-    case ignored) or whose thread key is exactly it (in NFC)."""
+    """Conversations whose id is ``value``, else whose title holds it from the
+    start of a word (accents and case ignored: "ana" finds "Ana María", not
+    "Mariana") or whose thread key is exactly it (in NFC)."""
     value = value.strip()
     if value.isdigit() and any(cid == int(value) for cid, _, _ in titles):
         return (int(value),)
     wanted = fold(value)
     key = nfc(value)
     return tuple(sorted({cid for cid, title, k in titles
-                         if (wanted and wanted in title) or k == key}))
+                         if (wanted and at_word_start(wanted, title)) or k == key}))
 
 
 _MESSAGE_COLUMNS = (

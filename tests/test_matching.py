@@ -128,3 +128,44 @@ def test_json_of_search_is_exact(archive: Path) -> None:
     code, out, _ = run(archive, "search", "--json", "ıstanbul")
     assert code == 0
     assert json.loads(out)[0]["text"] == FOLDED_WORDS["istanbul"]
+
+
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Names that hold "ana" inside a word, beside one that starts with it."""
+    root = tmp_path_factory.mktemp("crowd") / "facebook-jordan-2024-01-01-abc"
+    inbox = root / "your_facebook_activity" / "messages" / "inbox"
+    for n, title in enumerate(("Ana María Ruiz", "Mariana Costa", "Hana Tanaka", "Maya Chen")):
+        write_thread(inbox / f"t_{n}", [msg(1000 + n, f"hello from {title}", title)],
+                     title=title, participants=(title, "Jordan Lee"))
+    archive = tmp_path_factory.mktemp("crowd_archive") / "archive"
+    code, _, err = run(archive, "import", str(root))
+    assert code == 0, err
+    return archive
+
+
+def test_names_match_from_the_start_of_a_word(crowd: Path) -> None:
+    # "ana" is inside "Mariana" and "Tanaka": neither is named by it.
+    assert run_json(crowd, "show", "ana")["thread"]["title"] == "Ana María Ruiz"
+    assert run_json(crowd, "show", "costa")["thread"]["title"] == "Mariana Costa"
+    assert [h["thread"] for h in run_json(crowd, "search", "hello in:ana")] == ["Ana María Ruiz"]
+    code, _, err = run(crowd, "show", "aka")
+    assert code == 2 and "no conversation matches 'aka'" in err
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("Maya Chn", "Maya Chen"), ("Anna", "Ana María Ruiz"), ("mariama", "Mariana Costa"),
+])
+def test_a_mistyped_name_is_answered_with_the_nearest(crowd: Path, typed: str, meant: str) -> None:
+    ids = {c["title"]: c["id"] for c in run_json(crowd, "threads")}
+    code, out, err = run(crowd, "show", typed)
+    assert code == 2 and out == ""
+    assert err.startswith(f"chatkeep: no conversation matches '{typed}'; did you mean "
+                          f'"{meant}" ({ids[meant]})'), err
+    assert err.endswith(" (see: chatkeep threads)\n") and err.count("\n") == 1
+
+
+def test_a_name_near_nothing_suggests_nothing(crowd: Path) -> None:
+    code, _, err = run(crowd, "show", "Bartłomiej")
+    assert code == 2
+    assert err == "chatkeep: no conversation matches 'Bartłomiej' (see: chatkeep threads)\n"

@@ -19,12 +19,12 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def _blocks() -> list[str]:
-    return re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+    return re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL)
 
 
 def _usage_lines() -> list[str]:
     usage = README[README.index("## Usage"):]
-    block = re.search(r"```sh\n(.*?)```", usage, flags=re.S)
+    block = re.search(r"```sh\n(.*?)```", usage, flags=re.DOTALL)
     assert block is not None
     return [line for line in block.group(1).splitlines() if line.strip()]
 

@@ -17,7 +17,7 @@ from .base import conversation_id, fail, open_ro, print_json, say, terminal_text
 @click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
               help="How many messages to show.")
-@click.option("--thread", help="Search one conversation (its id, or a piece of its title).")
+@click.option("--thread", help="Search one conversation (its id, or words of its title).")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.option("--tz", help="Time zone for dates and times (IANA name; default: this machine's).")

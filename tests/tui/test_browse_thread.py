@@ -104,7 +104,8 @@ def test_browse_with_a_name_that_fits_none(
     result = browse(archive, "Zoe Martinez")
     assert result.exit_code == 2
     assert result.stderr == (
-        "chatkeep: no conversation matches 'Zoe Martinez' (see: chatkeep threads)\n"
+        "chatkeep: no conversation matches 'Zoe Martinez'; did you mean \"Zoë Martin\" (2)?"
+        " (see: chatkeep threads)\n"
     )
     assert result.stdout == ""
     assert started == []

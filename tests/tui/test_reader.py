@@ -127,6 +127,21 @@ def test_filter_as_you_type_then_enter_opens(reader_archive: Path) -> None:
     drive(app, scenario)
 
 
+def test_the_filter_matches_from_the_start_of_a_word(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        conversations = app.query_one(ConversationList)
+        await pilot.press("f", *"kafor")  # inside "Okafor": no word starts so
+        assert conversations.shown == []
+        for _ in range(5):
+            await pilot.press("backspace")
+        await pilot.press(*"oka")
+        assert [c.title for c in conversations.shown] == ["Crew", "sam.okafor"]
+
+    drive(app, scenario)
+
+
 def test_arrows_and_enter_in_the_list(reader_archive: Path) -> None:
     app = reader(reader_archive)
 

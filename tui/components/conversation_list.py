@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from archiver.folding import fold
+from archiver.folding import at_word_start, fold
 from archiver.timefmt import local
 from archiver.views import Conversation
 
@@ -88,10 +88,12 @@ class ConversationList(Vertical):
         return self.query_one("#conversation-options", OptionList)
 
     def apply_filter(self, text: str) -> None:
-        """Show the conversations whose title or participants contain ``text``."""
+        """Show the conversations whose title or participants hold ``text`` from
+        the start of a word (as ``chatkeep show`` and search's ``in:`` match)."""
         needle = fold(text)
         if needle:
-            self.shown = [c for c in self.conversations if needle in self._haystack(c)]
+            self.shown = [c for c in self.conversations
+                          if at_word_start(needle, self._haystack(c))]
         else:
             self.shown = list(self.conversations)
         options = self.options
