@@ -118,3 +118,13 @@ def unfold_marks(original: str, marked: str, open_mark: str, close_mark: str) ->
     if trail:
         out.append("…")
     return "".join(out)
+
+
+def match_form(text: str | None) -> str:
+    """The form of a text used to recognise the same message in two downloads
+    (stored texts are already repaired): spaces collapsed, case folded."""
+    if not text:
+        return ""
+    if text.isascii():
+        return " ".join(text.split()).lower()
+    return " ".join(text.split()).casefold()

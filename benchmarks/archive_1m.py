@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate_facebook
 
-from archiver.importer import import_downloads
+from archiver.ingest.importer import import_downloads
 
 
 def build_archive(archive: Path, download: Path, messages: int) -> None:

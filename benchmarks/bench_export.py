@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from archiver.text import mojibake
+from archiver.ingest.text import mojibake
 
 PART = 10_000
 T0_MS = 1_451_606_400_000  # 2016-01-01T00:00:00Z
@@ -116,9 +116,9 @@ def export_runs(archive: Path, out_dir: Path, runs: int, fmt: str) -> dict[str, 
     """(In the child process) export the conversation ``runs`` times."""
     from zoneinfo import ZoneInfo
 
-    from archiver import views
     from archiver.export import EXTENSIONS, export_conversation
-    from archiver.schema import open_archive
+    from archiver.read import views
+    from archiver.store.schema import open_archive
 
     db = open_archive(archive, readonly=True)
     [conv] = views.list_conversations(db, with_parts=False)
@@ -180,7 +180,7 @@ def baseline_rss() -> int:
 
 
 def bench(messages: int, work: Path, runs: int, formats: list[str]) -> list[dict[str, Any]]:
-    from archiver.importer import import_downloads
+    from archiver.ingest.importer import import_downloads
 
     start = time.perf_counter()
     download = write_download(work / f"download-{messages}", messages)

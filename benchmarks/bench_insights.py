@@ -40,9 +40,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from archive_1m import build_archive
 
-from archiver import crossapp
-from archiver import insights as engine
-from archiver.schema import DB_NAME, open_archive
+from archiver.read import insights as engine
+from archiver.store import crossapp
+from archiver.store.schema import DB_NAME, open_archive
 from archiver.timefmt import resolve_tz
 
 GOAL_MS = 1000

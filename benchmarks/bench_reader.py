@@ -64,8 +64,8 @@ IMPORT_STARTED = time.perf_counter()
 from archive_1m import build_archive
 from generate import OWNER, _write_pretty_meta, meta_json_string
 
-from archiver.importer import import_downloads
-from archiver.schema import DB_NAME
+from archiver.ingest.importer import import_downloads
+from archiver.store.schema import DB_NAME
 from tui import conversation_layout
 from tui.app import ChatkeepReader
 

@@ -25,13 +25,13 @@ from pathlib import Path
 
 from archive_1m import build_archive
 
-from archiver.schema import DB_NAME, open_archive
-from archiver.search import plan_search, search
+from archiver.read.search import plan_search, search
+from archiver.store.schema import DB_NAME, open_archive
 
 P95_TARGET_MS = 50.0
 MAX_TARGET_MS = 250.0
 
-# The indexes search uses when present (see archiver/search.py); the schema is
+# The indexes search uses when present (see archiver/read/search.py); the schema is
 # expected to create them, and an older archive gets them here.
 INDEXES = {
     "idx_messages_sender_timestamp_ms": "messages (sender, timestamp_ms)",

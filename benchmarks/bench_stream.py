@@ -33,8 +33,8 @@ import ijson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archiver import jsonstream
-from archiver.text import mojibake
+from archiver.ingest import jsonstream
+from archiver.ingest.text import mojibake
 
 
 def thread_file(messages: int, odd_every: int = 0) -> bytes:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from archive_1m import build_archive
 
-from archiver import schema
+from archiver.store import schema
 
 
 def main() -> None:

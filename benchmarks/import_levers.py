@@ -28,8 +28,9 @@ CONFIGS = ("all", "ijson", "records", "pages-4k")
 CHILD = """
 import sys, time
 from pathlib import Path
-from archiver import importer, jsonstream, pipeline, schema
-from archiver.dialects import meta_dyi
+from archiver.ingest import importer, jsonstream, pipeline
+from archiver.store import schema
+from archiver.ingest.dialects import meta_dyi
 
 download, archive, config = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 pipeline.PARALLEL_MIN_BYTES = 1 << 62

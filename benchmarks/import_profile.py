@@ -24,7 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archiver import crossapp, importer, pipeline, schema
+from archiver.ingest import importer, pipeline
+from archiver.store import crossapp, schema
 
 SPENT: collections.Counter[str] = collections.Counter()
 CALLS: collections.Counter[str] = collections.Counter()

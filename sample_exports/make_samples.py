@@ -31,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from archiver.text import mojibake
+from archiver.ingest.text import mojibake
 
 HERE = Path(__file__).resolve().parent
 FB_ROOT = HERE / "facebook-jordanlee-2025"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import settings
 
 from archiver.cli import main
-from archiver.text import mojibake
+from archiver.ingest.text import mojibake
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.schema import DB_NAME, SCHEMA_VERSION
+from archiver.store.schema import DB_NAME, SCHEMA_VERSION
 from tests.conftest import SAMPLES, run, run_json
 
 DOWNLOADS = sorted(str(p) for p in SAMPLES.glob("*-20*"))

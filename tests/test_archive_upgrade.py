@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from archiver.schema import SCHEMA_VERSION, open_archive
+from archiver.store.schema import SCHEMA_VERSION, open_archive
 from tests.conftest import FIXTURES, db_rows, run, run_json, without
 
 # The demo downloads the first-release archive was made from (fixtures/archive_v1).

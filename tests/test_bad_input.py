@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.check import check_archive
-from archiver.dialects import ODD_NUMBER
+from archiver.ingest.dialects import ODD_NUMBER
+from archiver.read.check import check_archive
 from tests.conftest import FIXTURES, run
 
 BAD = FIXTURES / "bad"
@@ -565,7 +565,7 @@ def test_odd_numbers_in_a_streamed_file(
     """The same files streamed by ijson, as a thread file over 8 MB is: the same
     messages, warnings and raw values. Chunks of 7 bytes end inside numbers,
     strings and escapes."""
-    from archiver import jsonstream
+    from archiver.ingest import jsonstream
 
     def read_whole(*_args: object) -> None:
         raise AssertionError("the file was read whole")
@@ -580,7 +580,7 @@ def test_odd_numbers_in_a_thread_file_over_8_mb(tmp_path: Path) -> None:
     """A real thread file past the whole-file limit (one 9 MB message makes it
     so), read by the second process a large import uses: odd numbers are kept
     as text, an odd time is no time, and the rest of the file is imported."""
-    from archiver import jsonstream
+    from archiver.ingest import jsonstream
 
     messages = [
         message(0, content="first", n="@1"),
@@ -721,7 +721,7 @@ def test_deep_nesting_costs_little_memory(tmp_path: Path) -> None:
 
 def test_guard_counts_depth_across_chunks() -> None:
     """The depth guard reads strings and escapes right across chunk edges."""
-    from archiver.jsonstream import DepthGuard, TooDeep
+    from archiver.ingest.jsonstream import DepthGuard, TooDeep
 
     text = json.dumps({"a": ['x"]]]]\\', "[[[[", {"b": [[["\\\\"]]]}]}).encode()
 
@@ -742,7 +742,7 @@ def test_one_value_longer_than_the_cap_refuses_its_file(
 ) -> None:
     """The cap on one value, lowered to 1 MB so the input stays small: a file
     streamed (larger than the whole-file limit) or read whole."""
-    from archiver import jsonstream
+    from archiver.ingest import jsonstream
 
     monkeypatch.setattr(jsonstream, "MAX_VALUE", 1024 * 1024)
     monkeypatch.setattr(jsonstream, "WHOLE_LIMIT", whole_limit)
@@ -767,7 +767,7 @@ def test_one_value_longer_than_the_cap_refuses_its_file(
 
 
 def test_guard_measures_a_string_across_chunks() -> None:
-    from archiver.jsonstream import DepthGuard, TooLong
+    from archiver.ingest.jsonstream import DepthGuard, TooLong
 
     guard = DepthGuard(None, max_value=100)
     guard.scan_all(b'{"a": "' + b"x" * 60, chunk=7)
@@ -778,7 +778,7 @@ def test_a_thread_that_fails_after_rows_were_written_leaves_nothing(tmp_path: Pa
     """The thread's oldest part holds more messages than one chunk of rows, so
     rows are written before its newest part turns out broken: they must be
     rolled back, and only the good thread remains."""
-    from archiver.pipeline import CHUNK
+    from archiver.ingest.pipeline import CHUNK
 
     download = tmp_path / "download"
     many = CHUNK + CHUNK // 2
@@ -882,7 +882,7 @@ def test_a_long_thread_that_fails_leaves_the_index_in_step(
     """Full-text rows are held back and written in bulk; a long thread writes
     its own as it goes. A thread that fails after that, beside threads whose
     rows are still held, leaves the index exactly in step with the messages."""
-    from archiver import importer
+    from archiver.ingest import importer
 
     monkeypatch.setattr(importer, "FTS_ROWS_HELD", 100)
     download = tmp_path / "download"

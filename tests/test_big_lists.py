@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from archiver import views
-from archiver.schema import open_archive
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.conftest import run, run_json
 from tests.tui.conftest import drive
 from tui.app import ChatkeepReader

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.check import check_archive
+from archiver.read.check import check_archive
 from tests.conftest import run, run_json, write_thread
 
 PHOTO = b"\xff\xd8\xff\xe0 not much of a photo \xff\xd9"

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from archiver import importer
-from archiver.check import check_archive
-from archiver.schema import open_archive
+from archiver.ingest import importer
+from archiver.read.check import check_archive
+from archiver.store.schema import open_archive
 from tests.conftest import REPO, run, without
 
 MESSAGES = 4000
@@ -32,7 +32,7 @@ MESSAGES = 4000
 # 50,000 messages would make this download a single transaction).
 SMALL_BATCH = 300
 IMPORT = (
-    "import sys; import archiver.importer as i; i.BATCH_MESSAGES = int(sys.argv.pop(1)); "
+    "import sys; import archiver.ingest.importer as i; i.BATCH_MESSAGES = int(sys.argv.pop(1)); "
     "from archiver.cli import main; main()"
 )
 WORDS = ("the", "ok", "haha", "you*", "caf*")
@@ -315,7 +315,7 @@ def test_a_full_disk_in_a_real_process(
     download: Path, clean_snapshot: dict[str, Any], tmp_path: Path
 ) -> None:
     """The same, end to end in a process of its own, through the environment
-    variable that archiver/schema.py reads to cap the database's size."""
+    variable that archiver/store/schema.py reads to cap the database's size."""
     archive = tmp_path / "archive"
     open_archive(archive).conn.close()
     pages = room_for_part_of_the_import(archive)

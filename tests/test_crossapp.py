@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from archiver import crossapp
-from archiver.conversations import refresh_conversations
-from archiver.schema import open_archive
+from archiver.store import crossapp
+from archiver.store.conversations import refresh_conversations
+from archiver.store.schema import open_archive
 from tests.conftest import SAMPLES, db_rows, run, run_json, without, write_thread
 
 FB = "facebook-jordanlee-2025"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.dialects import (
+from archiver.ingest.dialects import (
     ReadContext,
     ReadError,
     ThreadSource,
@@ -16,8 +16,8 @@ from archiver.dialects import (
     messenger_e2ee,
     read_thread,
 )
+from archiver.ingest.sources import DownloadTree, open_download
 from archiver.records import KINDS, Attachment, Message, Reaction, ThreadInfo
-from archiver.sources import DownloadTree, open_download
 
 FIXTURES = Path(__file__).parent / "fixtures" / "e2ee"
 DOWNLOAD = FIXTURES / "download"

@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.dialects import ReadContext, ReadError, ThreadSource, find_threads, instagram_legacy
+from archiver.ingest.dialects import (
+    ReadContext,
+    ReadError,
+    ThreadSource,
+    find_threads,
+    instagram_legacy,
+)
+from archiver.ingest.sources import DownloadTree, open_download
 from archiver.records import KINDS, Attachment, Message, Reaction, ThreadInfo
-from archiver.sources import DownloadTree, open_download
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram_legacy"
 DOWNLOAD = FIXTURES / "download"

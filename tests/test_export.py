@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from archiver import views
 from archiver.export import (
     export_all,
     export_markdown,
     render_header,
     slugify,
 )
-from archiver.importer import import_downloads
-from archiver.schema import open_archive
+from archiver.ingest.importer import import_downloads
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.conftest import FIXTURES, run, write_thread
 
 GOLDEN = FIXTURES / "export" / "golden.md"

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from archiver import views
 from archiver.export import export_all, export_html
-from archiver.schema import open_archive
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.test_export import (
     ANA,
     FOLDER,

@@ -11,7 +11,6 @@ from urllib.parse import unquote
 
 import pytest
 
-from archiver import views
 from archiver.export import (
     DateRange,
     export_all,
@@ -23,7 +22,8 @@ from archiver.export import (
     select,
 )
 from archiver.export import html as html_export
-from archiver.schema import open_archive
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.conftest import run
 from tests.test_export import (
     ANA,

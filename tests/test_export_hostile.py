@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from archiver import views
 from archiver.export import escape_inline, escape_lines, export_markdown, join_hard, split_lines
-from archiver.schema import open_archive
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.test_export import import_thread, ms
 
 HOSTILE_TEXTS = [

@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from archiver import views
 from archiver.export import export_html
-from archiver.schema import open_archive
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.test_export import import_thread
 from tests.test_export_hostile import (
     HOSTILE_SENDER,

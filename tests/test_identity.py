@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.text import mojibake
+from archiver.ingest.text import mojibake
 from tests.conftest import db_rows, run, run_json, write_thread
 
 KEY = "anagomez_4815162342"
@@ -171,7 +171,7 @@ def test_an_upgrade_joins_a_thread_an_old_import_keyed_by_its_folder(
     import sqlite3
 
     from archiver.fingerprint import _thread_prefix
-    from archiver.schema import open_archive
+    from archiver.store.schema import open_archive
 
     download = two_part_download(tmp_path / "dl")
     run(archive, "import", str(loose_copy(download, 2, tmp_path / "stray")))

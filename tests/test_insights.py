@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from archiver.importer import import_downloads
-from archiver.insights import _median
-from archiver.schema import open_archive
+from archiver.ingest.importer import import_downloads
+from archiver.read.insights import _median
+from archiver.store.schema import open_archive
 from tests.conftest import FIXTURES, SAMPLES, run, run_json, write_thread
 
 OWNER = "Jordan Lee"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_engine_never_imports_the_reader() -> None:
     modules = [m.name for m in pkgutil.walk_packages(archiver.__path__, prefix="archiver.")]
-    assert {"archiver.cli.base", "archiver.dialects.meta_dyi"} <= set(modules)
+    assert {"archiver.cli.base", "archiver.ingest.dialects.meta_dyi"} <= set(modules)
     modules = [m for m in modules if m != "archiver.__main__"]
     code = (
         "import importlib, sys\n"
@@ -28,6 +29,82 @@ def test_engine_never_imports_the_reader() -> None:
                             cwd=REPO, check=True)
     assert len(modules) > 10
     assert result.stdout.strip() == ""
+
+
+# What each stage of the engine may not import, directly or through another
+# module: reading downloads and reading the archive are independent, the store
+# knows neither, and nothing below the CLI draws on a terminal.
+FORBIDDEN = {
+    "archiver.ingest": ("archiver.read", "archiver.cli", "archiver.export", "rich"),
+    "archiver.read": ("archiver.ingest", "archiver.cli", "archiver.export", "rich"),
+    "archiver.store": ("archiver.ingest", "archiver.read", "archiver.cli", "archiver.export",
+                       "rich"),
+    "archiver.export": ("archiver.ingest", "archiver.cli", "rich"),
+    "archiver": ("tui", "textual"),
+}
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module ``module`` (at ``path``) imports, at any depth of its code,
+    except under ``if TYPE_CHECKING:`` (names for type hints only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(n) for child in node.body for n in ast.walk(child))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    root = REPO / "archiver"
+    graph = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        graph[".".join(parts)] = _imports(path, ".".join(parts))
+    return graph
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_the_engine_stages_keep_their_layers() -> None:
+    graph = _graph()
+    assert {"archiver.ingest.pipeline", "archiver.read.search", "archiver.store.schema"} <= set(
+        graph)
+    broken = []
+    for module in graph:
+        for stage, forbidden in FORBIDDEN.items():
+            if not _within(module, stage) or (stage == "archiver" and module == "archiver.cli"):
+                continue
+            # Follow imports within the engine, breadth first.
+            seen, todo = {module}, [module]
+            while todo:
+                current = todo.pop()
+                for name in graph.get(current, ()):
+                    if any(_within(name, bad) for bad in forbidden):
+                        broken.append(f"{current} imports {name} (reached from {stage})")
+                    elif name in graph and name not in seen:
+                        seen.add(name)
+                        todo.append(name)
+    assert sorted(set(broken)) == []
 
 
 def test_every_command_is_in_the_readme() -> None:

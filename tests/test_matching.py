@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.folding import fold, fold_letters, unfold_marks
-from archiver.search import mark_matches
+from archiver.read.search import mark_matches
 from tests.conftest import run, run_json, write_thread
 
 FOLDED_WORDS = {

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from archiver.schema import SCHEMA_VERSION, open_archive
+from archiver.store.schema import SCHEMA_VERSION, open_archive
 from tests.conftest import FIXTURES, db_rows, run, run_json, without
 
 QUERIES = ("sofa", "cafe", "in:maya", "from:zoe", "has:photo", "is:system", "weekend OR crew",

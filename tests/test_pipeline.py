@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver import pipeline
+from archiver.ingest import pipeline
 from tests.conftest import run, run_json, without
 
 FOLDERS = ("json_simple", "json_multifile", "json_nontext", "json_with_media_alt", "corrupt")
@@ -44,7 +44,7 @@ def test_helper_process_reads_like_this_process(
 def test_second_parallel_import_skips_every_thread_it_took(
     tmp_path: Path, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from archiver.importer import import_downloads
+    from archiver.ingest.importer import import_downloads
 
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
     paths = [shared_fixtures / "msgvault" / name for name in FOLDERS]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver import search
-from archiver.schema import ArchiveError, open_archive
+from archiver.read import search
+from archiver.store.schema import ArchiveError, open_archive
 from tests.conftest import run, run_json, write_thread
 from tui.app import ChatkeepReader
 from tui.components.reading_pane import ReadingPane

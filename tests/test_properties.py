@@ -36,10 +36,10 @@ from archiver.fingerprint import (
     base_fingerprint,
     with_occurrence,
 )
-from archiver.importer import import_downloads
-from archiver.jsonstream import DepthGuard, TooDeep, iter_object
+from archiver.ingest.importer import import_downloads
+from archiver.ingest.jsonstream import DepthGuard, TooDeep, iter_object
+from archiver.ingest.text import OddNumbers, repair, repair_any
 from archiver.records import Attachment, Message
-from archiver.text import OddNumbers, repair, repair_any
 from tests.conftest import REPO, write_thread
 
 
@@ -386,15 +386,15 @@ def test_any_message_object_is_kept_or_skipped_never_a_crash(data: st.DataObject
     import importlib
     import sqlite3
 
-    from archiver.dialects import ReadContext, ThreadSource
     from archiver.fingerprint import ThreadFingerprints
-    from archiver.pipeline import Preparer, ThreadStats
-    from archiver.sources import DownloadTree
-    from archiver.views import iso
+    from archiver.ingest.dialects import ReadContext, ThreadSource
+    from archiver.ingest.pipeline import Preparer, ThreadStats
+    from archiver.ingest.sources import DownloadTree
+    from archiver.read.views import iso
 
     name = data.draw(st.sampled_from(sorted(_DIALECT_KEYS)))
     raw = data.draw(_objects(_DIALECT_KEYS[name]))
-    module = importlib.import_module(f"archiver.dialects.{name}")
+    module = importlib.import_module(f"archiver.ingest.dialects.{name}")
     ctx = ReadContext()
     msg = module.parse_message(raw, "file message 0", ctx)
     if msg is None:
@@ -426,7 +426,7 @@ def _safe_relative_by_parts(name: str) -> str | None:
 
 @given(st.text(alphabet="ab./\\:C", max_size=12))
 def test_safe_relative_keeps_inside_and_refuses_outside(name: str) -> None:
-    from archiver.sources import safe_relative
+    from archiver.paths import safe_relative
 
     assert safe_relative(name) == _safe_relative_by_parts(name)
 
@@ -466,7 +466,7 @@ _reacted = st.fixed_dictionaries(
 def test_the_reactions_fast_path_reads_as_the_general_path(raw: dict) -> None:
     """A text message with reactions takes a short path; whatever it holds,
     the record (and every warning) is the one the general path makes."""
-    from archiver.dialects import ReadContext, meta_dyi
+    from archiver.ingest.dialects import ReadContext, meta_dyi
 
     fast_ctx, general_ctx = ReadContext(), ReadContext()
     fast = meta_dyi.parse_message(dict(raw), "f message 0", fast_ctx)

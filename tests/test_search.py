@@ -14,20 +14,19 @@ import click
 import pytest
 import sqlite_utils
 
-from archiver import search as search_module
-from archiver.importer import import_downloads
-from archiver.schema import DB_NAME, open_archive
-from archiver.search import (
+from archiver.ingest.importer import import_downloads
+from archiver.read import search as search_module
+from archiver.read.search import (
     CLOSE,
     OPEN,
     parse_period,
     parse_query,
     plan_search,
     render_brackets,
-    render_rich,
     search,
     snippet_parts,
 )
+from archiver.store.schema import DB_NAME, open_archive
 from tests.conftest import run, write_thread
 
 FB = "your_facebook_activity/messages/inbox"
@@ -472,9 +471,6 @@ def test_snippet_helpers() -> None:
     s = f"a {OPEN}b{CLOSE} c {OPEN}d"
     assert snippet_parts(s) == [("a ", False), ("b", True), (" c ", False), ("d", True)]
     assert render_brackets(s) == "a [b] c [d]"
-    text = render_rich(s)
-    assert text.plain == "a b c d" and [str(span.style) for span in text.spans] == [
-        "bold reverse", "bold reverse"]
 
 
 # --------------------------------------------------------------------------- the command
@@ -553,7 +549,7 @@ def test_terminal_lines_colour_matches_and_show_control_characters() -> None:
     ("c++ NEAR(", "c++ is near", ["c", "near"]),  # FTS syntax is searched as words
 ])
 def test_mark_matches_marks_what_search_matches(query: str, text: str, marked: list[str]) -> None:
-    from archiver.search import mark_matches
+    from archiver.read.search import mark_matches
 
     parts = mark_matches(query, text)
     assert "".join(piece for piece, _ in parts) == text
@@ -596,7 +592,7 @@ def test_period_bounds_at_midnight(boundary_db, tz: str, old: set[str], new: set
 
 def test_a_query_too_large_for_sqlite_gets_a_sentence(archive_dir: Path, db) -> None:
     """Hundreds of negated periods nest deeper than SQLite's 1,000 levels."""
-    from archiver.search import QueryTooComplex
+    from archiver.read.search import QueryTooComplex
 
     query = " ".join(f"-on:20{10 + i % 15}-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(1500))
     with pytest.raises(QueryTooComplex, match="too many words and filters"):

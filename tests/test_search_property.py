@@ -10,8 +10,8 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.schema import open_archive
-from archiver.search import SearchHit, parse_query, search
+from archiver.read.search import SearchHit, parse_query, search
+from archiver.store.schema import open_archive
 from tests.test_search import build_archive
 
 # Pieces that FTS5, the filter parser or SQL LIKE would choke on if passed raw.

@@ -1,6 +1,6 @@
 """An import ended by a signal leaves no process behind and no lock held.
 
-The import reads in a second process (forked by archiver/pipeline.py). Ended by
+The import reads in a second process (forked by archiver/ingest/pipeline.py). Ended by
 SIGTERM, SIGHUP (a closed terminal) or SIGKILL, sent to the importing process
 alone, that reading process must end too, and the next import must run at once
 instead of finding the archive locked.
@@ -24,7 +24,7 @@ STOPS_WITHIN = 4.0  # seconds from the signal to the end of the import, load inc
 # A slow input, simulated: every plain message costs the reading process 20 ms,
 # so the whole read would take a minute. Any download is read in a second process.
 IMPORT = (
-    "import time; import archiver.pipeline as p; import archiver.dialects.meta_dyi as m; "
+    "import time; import archiver.ingest.pipeline as p; import archiver.ingest.dialects.meta_dyi as m; "
     "p.PARALLEL_MIN_BYTES = 0; plain = m.plain_message; "
     "m.plain_message = lambda raw: (time.sleep(0.02), plain(raw))[1]; "
     "from archiver.cli import main; main()"

@@ -27,9 +27,9 @@ from textual.notifications import Notification
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
-from archiver import views
 from archiver.cli.base import say
-from archiver.schema import ArchiveError, NoArchive, describe_error, open_archive
+from archiver.read import views
+from archiver.store.schema import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
 from . import desktop, preferences

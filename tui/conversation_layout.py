@@ -41,7 +41,7 @@ import sqlite_utils
 from rich.segment import Segment
 from textual.strip import Strip
 
-from archiver.views import MessageView, messages_between
+from archiver.read.views import MessageView, messages_between
 
 from .message_lines import Block, PictureRow
 

@@ -31,10 +31,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from archiver.media import media_duration
-from archiver.render import describe_call, display_sender, human_size
+from archiver.read.render import describe_call, display_sender, human_size
+from archiver.read.views import Attachment, MessageView, event_actor
+from archiver.store.media import media_duration
 from archiver.timefmt import local
-from archiver.views import Attachment, MessageView, event_actor
 
 from .emoji import narrow
 from .thumbnails import PICTURE_KINDS, THUMB_COLUMNS, THUMB_ROWS

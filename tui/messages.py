@@ -27,7 +27,7 @@ class SearchResults(Message):
     """A search worker finished: the hits for ``query`` (newest first)."""
 
     query: str
-    hits: list[Any] = field(default_factory=list)  # archiver.search.SearchHit
+    hits: list[Any] = field(default_factory=list)  # archiver.read.search.SearchHit
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # filters not understood, or naming nothing
 

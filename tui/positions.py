@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from archiver.views import first_on_or_after
+from archiver.read.views import first_on_or_after
 
 __all__ = ["first_on_or_after", "place_of_message"]
 

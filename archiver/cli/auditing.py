@@ -1,4 +1,4 @@
-"""``chatkeep audit``: am I missing messages? A few lines over :mod:`archiver.audit`."""
+"""``chatkeep audit``: am I missing messages? A few lines over :mod:`archiver.read.audit`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def audit_cmd(ctx: click.Context, as_json: bool) -> None:
     against what the archive holds; skipped messages and rejected files;
     missing media; encrypted chats never imported; long silences. Works from
     what each import recorded: the downloads need not be at hand."""
-    from ..audit import audit_archive
+    from ..read.audit import audit_archive
 
     report = audit_archive(archive_dir(ctx))
     if as_json:
@@ -50,7 +50,7 @@ def _more(items: list[Any]) -> None:
 
 
 def _print(report: Any, zone: tzinfo) -> None:
-    from ..audit import BUSY_DAYS, BUSY_MESSAGES, SILENCE_DAYS
+    from ..read.audit import BUSY_DAYS, BUSY_MESSAGES, SILENCE_DAYS
 
     say("Downloads: messages their files held → messages in the archive")
     if not report.downloads:

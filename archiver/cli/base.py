@@ -24,9 +24,9 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import views
 from ..controls import json_safe, terminal_text
-from ..schema import ArchiveError, default_archive_dir, describe_error, open_archive
+from ..read import views
+from ..store.schema import ArchiveError, default_archive_dir, describe_error, open_archive
 from ..timefmt import UnknownZone, resolve_tz
 
 # The reader's picture renderers (tui.thumbnails.MODES); plain chatkeep opens the reader.
@@ -179,6 +179,10 @@ def main(ctx: click.Context, archive: Path | None, tz: str | None, images: str |
     Run without a command to open the reader.
     """
     ctx.ensure_object(dict)
+    from ..store import schema
+    from .progress import counting_progress
+
+    schema.upgrade_progress = counting_progress
     # A command's own --archive (parsed after this) replaces this one.
     ctx.obj.setdefault("archive", archive or default_archive_dir())
     ctx.obj["images"] = images

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..schema import ArchiveError
+from ..store.schema import ArchiveError
 from .base import fail, print_json, say
 
 
@@ -19,7 +19,7 @@ def check_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """Check the archive: the database, the search index, message order and
     the copied media. Prints the command that fixes each problem, and exits
     with 1 when something is wrong."""
-    from ..check import check_archive, repair_archive
+    from ..read.check import check_archive, repair_archive
 
     try:
         if repair:

@@ -35,8 +35,9 @@ def export_cmd(
 ) -> None:
     """Write a conversation as Markdown, HTML, JSON or text; attachments are
     copied into <name>_media/ beside it (Markdown, HTML and JSON)."""
-    from .. import export, views
-    from ..progress import counting_progress
+    from .. import export
+    from ..read import views
+    from .progress import counting_progress
 
     if export_every and thread:
         fail("give either THREAD or --all, not both")

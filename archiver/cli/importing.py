@@ -1,4 +1,4 @@
-"""``chatkeep import``: a few lines over :func:`archiver.importer.import_downloads`."""
+"""``chatkeep import``: a few lines over :func:`archiver.ingest.importer.import_downloads`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ..schema import ArchiveError
+from ..store.schema import ArchiveError
 from .base import archive_dir, fail, main, print_json, say
 
 
@@ -36,8 +36,9 @@ def import_cmd(
 ) -> None:
     """Import downloads: folders, .zip files (all parts of one download
     together) or single thread .json or .html files."""
-    from ..importer import ImportBusy, import_downloads
-    from ..progress import import_progress
+    from ..ingest.importer import import_downloads
+    from ..store.lock import ImportBusy
+    from .progress import import_progress
 
     if html_offset is not None:
         from ..dialects.meta_html import user_plan

@@ -9,10 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import views
 from ..folding import nfc
+from ..read import views
 from ..records import PLATFORMS
-from ..schema import open_archive
+from ..store.schema import open_archive
 from ..timefmt import tz_name
 from .base import fail, open_ro, print_json, say, zone_option
 
@@ -66,7 +66,7 @@ def _day(iso: str | None, zone: tzinfo = UTC) -> str:
 
 
 def _print_explanation(data: dict[str, Any], title: str, zone: tzinfo = UTC) -> None:
-    from .. import crossapp
+    from ..store import crossapp
 
     zname = tz_name(zone)
     threads = data["threads"]
@@ -110,7 +110,7 @@ def _print_explanation(data: dict[str, Any], title: str, zone: tzinfo = UTC) -> 
 
 
 def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
-    from .. import crossapp
+    from ..store import crossapp
 
     db = open_ro(ctx)
     cid, _ = _resolve(db, thread)
@@ -133,7 +133,7 @@ def link_cmd(ctx: click.Context, threads: tuple[str, ...], explain: bool, as_jso
     thread as platform:key (see 'why'). The choice is kept across imports;
     'unlink' undoes it.
     """
-    from .. import crossapp
+    from ..store import crossapp
 
     if explain:
         if len(threads) != 1:
@@ -172,7 +172,7 @@ def unlink_cmd(ctx: click.Context, thread: str, as_json: bool) -> None:
     Given one thread as platform:key (see 'why'), take only that thread out.
     The choice is kept across imports; 'link' undoes it.
     """
-    from .. import crossapp
+    from ..store import crossapp
 
     db = _open_rw(ctx)
     cid, only = _resolve(db, thread)

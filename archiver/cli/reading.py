@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .. import views
+from ..read import views
 from ..timefmt import local
 from .base import (
     archive_dir,
@@ -88,7 +88,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
     """What the archive (or one conversation) holds, and how it looks over
     the years: per month and year, per person, weekday and hour, streaks,
     media, reactions and reply times."""
-    from ..insights import BadPeriod, insights, period_bounds
+    from ..read.insights import BadPeriod, insights, period_bounds
 
     db = open_ro(ctx)
     zone = zone_option(tz)
@@ -134,7 +134,7 @@ def _print_insights(figures: Any, zone: Any, after: str | None, before: str | No
     from rich.console import Console
     from rich.text import Text
 
-    from ..charts import report
+    from .charts import report
 
     period = " ".join(f"{name} {value}" for name, value in (("after", after), ("before", before))
                       if value)

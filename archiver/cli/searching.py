@@ -1,4 +1,4 @@
-"""The ``chatkeep search`` command: a few lines over :func:`archiver.search.search`."""
+"""The ``chatkeep search`` command: a few lines over :func:`archiver.read.search.search`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def search_cmd(
       has:photo|video|audio|file|gif|sticker|attachment|link|reaction
       platform:facebook|instagram|messenger  is:unsent|call|system
     """
-    from ..search import COUNT_CAP, QueryTooComplex, count_hits, query_notes, search
+    from ..read.search import COUNT_CAP, QueryTooComplex, count_hits, query_notes, search
     from ..timefmt import local
 
     zone = zone_option(tz)
@@ -74,7 +74,7 @@ def search_cmd(
 def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:
     """``date time  sender  in thread: snippet``, matches coloured on a terminal
     and in ``[brackets]`` otherwise."""
-    from ..search import snippet_parts
+    from ..read.search import snippet_parts
 
     pieces = []
     for text, hit in snippet_parts(snippet):

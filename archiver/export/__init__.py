@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .. import views
+from ..read import views
 from .common import (
     EXTENSIONS,
     BadDate,

@@ -16,10 +16,10 @@ from typing import IO
 
 import sqlite_utils
 
-from .. import views
-from ..media import copy_file
-from ..search import Period, parse_period
-from ..views import Attachment, Conversation, MessageView
+from ..read import views
+from ..read.search import Period, parse_period
+from ..read.views import Attachment, Conversation, MessageView
+from ..store.media import copy_file
 
 # How each app is named in a header ("messenger" is the separate download of
 # Messenger's end-to-end encrypted chats; Facebook's own chats are "Messenger"

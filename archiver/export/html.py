@@ -35,11 +35,12 @@ import jinja2
 import sqlite_utils
 from markupsafe import Markup, escape
 
-from .. import crossapp, views
 from ..controls import terminal_text
-from ..render import describe_call
+from ..read import views
+from ..read.render import describe_call
+from ..read.views import Attachment, Conversation, MessageView
+from ..store import crossapp
 from ..timefmt import local, tz_name
-from ..views import Attachment, Conversation, MessageView
 from .common import (
     AUDIO_EXTENSIONS,
     FROZEN_SINCE,

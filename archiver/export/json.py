@@ -27,10 +27,10 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import views
 from ..controls import json_safe
+from ..read import views
+from ..read.views import MessageView
 from ..timefmt import tz_name
-from ..views import MessageView
 from .common import (
     EXPORT_PAGE,
     DateRange,

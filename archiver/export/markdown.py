@@ -38,9 +38,9 @@ from pathlib import Path, PurePosixPath
 
 import sqlite_utils
 
-from ..render import describe_call
+from ..read.render import describe_call
+from ..read.views import Attachment, Conversation, MessageView
 from ..timefmt import local, tz_name
-from ..views import Attachment, Conversation, MessageView
 from .common import (
     FROZEN_SINCE,
     LINKABLE_SCHEMES,

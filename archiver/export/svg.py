@@ -1,7 +1,7 @@
 """Insights as inline SVG for the HTML export: the month bars, the weekday ×
 hour heatmap, who writes, and the streak and silence, in a page's header.
 
-The shapes are measured here from :class:`archiver.insights.Insights` and
+The shapes are measured here from :class:`archiver.read.insights.Insights` and
 drawn by ``templates/insights.svg.j2`` with autoescape, so a name or an emoji
 can never become markup. No script, no font, nothing fetched: the charts use
 ``currentColor`` and read the same in a light or dark page and on paper.
@@ -16,7 +16,7 @@ import jinja2
 import sqlite_utils
 from markupsafe import Markup
 
-from ..insights import WEEKDAYS, Insights, insights
+from ..read.insights import WEEKDAYS, Insights, insights
 from .common import DateRange
 
 WIDTH = 720

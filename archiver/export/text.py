@@ -13,9 +13,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .. import views
 from ..controls import terminal_text
-from ..render import message_lines
+from ..read import views
+from ..read.render import message_lines
 from ..timefmt import local
 from .common import WEEKDAYS, DateRange, ExportResult, Selection, atomic_text, media_dir_for, select
 

@@ -25,7 +25,7 @@ os.environ["TEXTUAL_ANIMATIONS"] = "none"
 import pytest
 from PIL import Image, ImageDraw
 
-from archiver.importer import import_downloads
+from archiver.ingest.importer import import_downloads
 from tests.conftest import write_thread
 
 OWNER = "Jordan Lee"
@@ -215,7 +215,7 @@ def own_archive(reader_archive: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def empty_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from archiver.schema import open_archive
+    from archiver.store.schema import open_archive
 
     folder = tmp_path_factory.mktemp("empty") / "archive"
     open_archive(folder).conn.close()

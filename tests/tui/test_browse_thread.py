@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from textual.pilot import Pilot
 from textual.widgets import Label
 
-from archiver.importer import import_downloads
+from archiver.ingest.importer import import_downloads
 from tests.conftest import write_thread
 from tests.tui.conftest import OWNER, drive, ms
 from tui.app import ChatkeepReader

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 
-from archiver import views
-from archiver.schema import open_archive
+from archiver.read import views
+from archiver.store.schema import open_archive
 from tests.tui.conftest import LONG_TEXT, PER_DAY
 from tui.conversation_layout import ConversationLayout
 from tui.message_lines import GUTTER, PLAIN_STYLES, MessageLayout

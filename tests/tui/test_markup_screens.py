@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from archiver.importer import import_downloads
+from archiver.ingest.importer import import_downloads
 from tests.conftest import (
     MARKUP_FILE,
     MARKUP_MISSING,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archiver import views
-from archiver.schema import open_archive
-from archiver.views import _first_on_or_after_by_scan, first_on_or_after
+from archiver.read import views
+from archiver.read.views import _first_on_or_after_by_scan, first_on_or_after
+from archiver.store.schema import open_archive
 from tests.tui.conftest import DAYS, PER_DAY, START, ms
 from tui.positions import place_of_message
 

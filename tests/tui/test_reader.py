@@ -87,7 +87,7 @@ def test_list_most_recent_first_with_badges_dates_counts(reader_archive: Path) -
 
 def test_the_count_under_the_list_agrees_in_number(tmp_path: Path) -> None:
     """Three conversations are "3 conversations"; one is "1 conversation"."""
-    from archiver.importer import import_downloads
+    from archiver.ingest.importer import import_downloads
     from tests.conftest import write_thread
 
     download = tmp_path / "facebook-jordanlee-2026" / "your_facebook_activity" / "messages"
@@ -819,7 +819,7 @@ def test_paging_up_from_the_end_through_estimated_pages(reader_archive: Path) ->
 
 def test_r_reloads_after_an_import(tmp_path: Path) -> None:
     """The reader stays open while an import adds to the archive; r shows it."""
-    from archiver.importer import import_downloads
+    from archiver.ingest.importer import import_downloads
     from tests.conftest import write_thread
     from tests.tui.conftest import build_archive
 
@@ -1079,7 +1079,7 @@ def test_search_hit_shown_with_context_and_nothing_over_it(
 def test_header_keeps_cross_app_and_frozen_marks(
     reader_archive: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
-    from archiver import views
+    from archiver.read import views
 
     real = views.get_conversation
 

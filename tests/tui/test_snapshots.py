@@ -186,7 +186,7 @@ def test_search_hit_opened_at_80_columns(snap_compare, reader_archive: Path) -> 
 def test_header_marks_and_a_wrapped_notification(
     snap_compare, reader_archive: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
-    from archiver import views
+    from archiver.read import views
 
     real = views.get_conversation
 

@@ -14,8 +14,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from archiver.folding import at_word_start, fold
+from archiver.read.views import Conversation
 from archiver.timefmt import local
-from archiver.views import Conversation
 
 from ..emoji import narrow
 from ..messages import ConversationChosen

@@ -1,6 +1,6 @@
 """The Insights screen (`i`): a conversation, or the whole archive, as pictures.
 
-The figures come from :func:`archiver.insights.insights` in a thread worker on
+The figures come from :func:`archiver.read.insights.insights` in a thread worker on
 its own read-only connection (the screen says "computing…" meanwhile); the
 drawings are the same Rich charts ``chatkeep stats`` prints. At 80×24 the
 first screen holds the month bars, the weekday × hour heatmap, who writes and
@@ -23,10 +23,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from archiver import charts
-from archiver.insights import Insights, insights
-from archiver.schema import ArchiveError, open_archive
-from archiver.views import Conversation
+from archiver.cli import charts
+from archiver.read.insights import Insights, insights
+from archiver.read.views import Conversation
+from archiver.store.schema import ArchiveError, open_archive
 
 COMPUTING = "computing…"
 

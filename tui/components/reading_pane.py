@@ -28,8 +28,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from archiver.search import mark_matches
-from archiver.views import Conversation, MessageView
+from archiver.read.search import mark_matches
+from archiver.read.views import Conversation, MessageView
 
 from ..conversation_layout import PAGE_SIZE, ConversationLayout
 from ..message_lines import LineStyles, MessageLayout, PictureRow

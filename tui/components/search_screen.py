@@ -25,7 +25,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from archiver.schema import ArchiveError, open_archive
+from archiver.store.schema import ArchiveError, open_archive
 from archiver.timefmt import local
 
 from ..messages import SearchResults
@@ -103,7 +103,7 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
     def run_search(self, query: str) -> None:
         """Run one query on its own connection; post the hits unless stale."""
         try:
-            from archiver.search import query_notes, search
+            from archiver.read.search import query_notes, search
         except ImportError:
             self.post_message(SearchResults(query, [], "search is not available"))
             return

@@ -49,9 +49,9 @@ from typing import Any
 
 import sqlite_utils
 
-from .folding import fold, fold_letters, unfold_marks
-from .records import KINDS, PLATFORMS
-from .timefmt import resolve_tz
+from ..folding import fold, fold_letters, unfold_marks
+from ..records import KINDS, PLATFORMS
+from ..timefmt import resolve_tz
 from .views import conversations_named, iso, title_index
 
 OPEN = "\x02"  # marks where a match starts in a snippet
@@ -370,7 +370,7 @@ _scratch: sqlite3.Connection | None = None
 def _scratch_db() -> sqlite3.Connection:
     global _scratch
     if _scratch is None:
-        from .schema import FTS_TOKENIZE
+        from ..store.schema import FTS_TOKENIZE
 
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.execute(
@@ -1141,13 +1141,3 @@ def render_brackets(snippet: str, open_mark: str = OPEN, close_mark: str = CLOSE
     return "".join(f"[{t}]" if hit else t for t, hit in snippet_parts(snippet, open_mark,
                                                                        close_mark))
 
-
-def render_rich(snippet: str, style: str = "bold reverse", open_mark: str = OPEN,
-                close_mark: str = CLOSE) -> Any:
-    """The snippet as a ``rich.text.Text`` with matches in ``style``."""
-    from rich.text import Text
-
-    out = Text()
-    for t, hit in snippet_parts(snippet, open_mark, close_mark):
-        out.append(t, style=style if hit else None)
-    return out

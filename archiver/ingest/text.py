@@ -67,9 +67,3 @@ def mojibake(value: Any) -> Any:
         return {k: mojibake(v) for k, v in value.items()}
     return value
 
-
-def normalise_for_match(s: str | None) -> str:
-    """The form of a text used to recognise the same message in two downloads."""
-    if not s:
-        return ""
-    return " ".join(repair(s).split()).casefold()

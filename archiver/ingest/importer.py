@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import gc
 import json
 import os
@@ -28,19 +27,21 @@ from typing import Any
 
 import sqlite_utils
 
-from . import conversations, dialects, matching, pipeline, schema
+from ..folding import nfc
+from ..paths import safe_relative
+from ..records import ThreadInfo
+from ..store import conversations, matching, schema
+from ..store.lock import release_lock, take_lock
+from ..store.media import MediaStore, file_sha256
+from ..store.schema import ArchiveError, open_archive
+from . import dialects, pipeline
 from .dialects import ReadContext, ThreadSource
-from .folding import nfc
-from .media import MediaStore, file_sha256
-from .records import ThreadInfo
-from .schema import ArchiveError, open_archive
 from .sources import (
     DownloadTree,
     SourceError,
     download_root,
     group_paths,
     open_download,
-    safe_relative,
 )
 from .text import repair
 
@@ -62,10 +63,6 @@ def title_from_names(names: list[str]) -> str:
     if len(names) > TITLE_NAMES:
         shown += f" and {len(names) - TITLE_NAMES:,} others"
     return shown
-
-
-class ImportBusy(Exception):
-    """Another import is writing to the same archive."""
 
 
 class ArchiveFull(ArchiveError):
@@ -197,29 +194,6 @@ def _disk_full(exc: BaseException | None) -> bool:
             return True
         exc = exc.__context__
     return False
-
-
-def take_lock(archive_dir: Path) -> int:
-    """The archive's writer lock (one import, link or repair at a time)."""
-    try:
-        fd = os.open(archive_dir / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError as exc:
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise schema.read_only_error(archive_dir) from None
-        raise
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise ImportBusy(
-            f"another chatkeep import is writing to {archive_dir}; wait for it to finish"
-        ) from None
-    return fd
-
-
-def release_lock(fd: int) -> None:
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
 
 
 def _now() -> str:
@@ -372,7 +346,7 @@ class _Writer:
         )
         self._commit()
         self._leave_bulk()
-        from . import crossapp
+        from ..store import crossapp
 
         crossapp.link_threads(self.db, self.touched_threads)
         conversations.refresh_conversations(self.db)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import open_archive
+from ..store.schema import open_archive
 from .views import iso
 
 DAY_MS = 86_400_000

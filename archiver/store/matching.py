@@ -29,8 +29,8 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
+from ..folding import match_form
 from .schema import FTS_SOURCE
-from .text import normalise_for_match
 
 # Loose matches look this far around a chunk's times (the coarsest precision).
 _SPAN_MS = 60_000
@@ -49,7 +49,7 @@ class _Item:
         self.ts = ts
         self.precision = precision or 1
         self.kind = kind
-        self.text = normalise_for_match(text)
+        self.text = match_form(text)
         self.names = names
 
     def overlaps(self, other: _Item) -> bool:

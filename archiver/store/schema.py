@@ -52,11 +52,14 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
@@ -593,12 +596,21 @@ def _create_v1(db: sqlite_utils.Database) -> None:
 # --------------------------------------------------------------------------- migrations
 
 
+# What the second version knew of Meta's downloads, frozen here so that a
+# later change to the readers never changes what this step does.
+_V2_SECTIONS = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
+_V2_REACTION_NOTICE = re.compile(
+    r"(?:^Reacted .{1,16} to your message\s*$"
+    r"|^.{1,200} reacted [^\sA-Za-z0-9][^A-Za-z0-9]{0,15} to your message\s*$)",
+    re.DOTALL,
+)
+
+
 def _v2_identity(conn: sqlite3.Connection) -> None:
     """Threads keyed by what their files say, in NFC; Meta's newer reaction
     notices as events; downloads no longer told apart by their name alone."""
+    from ..folding import nfc as thread_key
     from . import conversations
-    from .dialects import thread_key
-    from .dialects.meta_dyi import SECTIONS, is_event
 
     dirty: set[int] = set()
     rows = conn.execute("SELECT id, platform, key, extra FROM threads ORDER BY id").fetchall()
@@ -617,7 +629,7 @@ def _v2_identity(conn: sqlite3.Connection) -> None:
             if isinstance(declared, str) and declared.strip("/ "):
                 head, _, last = declared.strip().strip("/").rpartition("/")
                 new_key = thread_key(last)
-                if head.rsplit("/", 1)[-1] in SECTIONS:
+                if head.rsplit("/", 1)[-1] in _V2_SECTIONS:
                     conn.execute(
                         "UPDATE thread_parts SET section = ? WHERE thread_id = ? "
                         "AND section IS NULL", (head.rsplit("/", 1)[-1], tid),
@@ -630,7 +642,7 @@ def _v2_identity(conn: sqlite3.Connection) -> None:
             "SELECT m.id, m.text FROM messages m JOIN threads t ON t.id = m.thread_id "
             "WHERE m.kind = 'text' AND t.platform IN ('facebook', 'instagram') "
             "AND m.text LIKE '% reacted % to your message%'"
-        ) if text and is_event(text)
+        ) if text and _V2_REACTION_NOTICE.match(text)
     ]
     conn.executemany("UPDATE messages SET kind = 'system' WHERE id = ?", notices)
     conn.execute("DROP INDEX IF EXISTS idx_downloads_name")
@@ -645,7 +657,7 @@ def _rekey_thread(
 ) -> set[int]:
     """Give a thread its right key, joining it to the thread that already has
     that key (each message once). Returns the conversations to refresh."""
-    from .fingerprint import _thread_prefix
+    from ..fingerprint import _thread_prefix
 
     prefix = _thread_prefix(platform, new_key)
     cid = conn.execute("SELECT conversation_id FROM threads WHERE id = ?", (tid,)).fetchone()[0]
@@ -750,10 +762,21 @@ def _v4_insights_index(conn: sqlite3.Connection) -> None:
     ensure_indexes(conn)
 
 
+def _no_progress(label: str, total: int) -> contextlib.AbstractContextManager[Callable[[], None]]:
+    return contextlib.nullcontext(lambda: None)
+
+
+# How a long upgrade step reports its progress: a context manager taking a
+# label and a number of steps, giving a callable to call once a step. The
+# engine draws nothing; the command line puts a bar here.
+upgrade_progress: Callable[[str, int], contextlib.AbstractContextManager[Callable[[], None]]] = (
+    _no_progress
+)
+
+
 def _v5_folded_index(conn: sqlite3.Connection) -> None:
     """The search index holds folded text (jadłem as jadlem): rebuilt once."""
-    from .folding import sql_fold
-    from .progress import counting_progress
+    from ..folding import sql_fold
 
     conn.execute(f"DROP VIEW IF EXISTS {FTS_SOURCE}")
     conn.execute(
@@ -769,7 +792,7 @@ def _v5_folded_index(conn: sqlite3.Connection) -> None:
     if low is None:
         return
     starts = range(low, high + 1, REBUILD_CHUNK)
-    with counting_progress("Rebuilding the search index", len(starts)) as advance:
+    with upgrade_progress("Rebuilding the search index", len(starts)) as advance:
         for start in starts:
             conn.execute(
                 "INSERT INTO messages_fts (rowid, text, extra_text) "

@@ -46,8 +46,8 @@ from typing import Any
 
 import sqlite_utils
 
+from ..folding import match_form
 from . import conversations
-from .text import normalise_for_match
 
 MIN_MATCHED = 3
 MIN_MATCHED_SHARE = 0.5
@@ -264,15 +264,6 @@ def _save_links(conn: sqlite3.Connection, tid: int, links: list[dict[str, Any]])
 # -- the rules ---------------------------------------------------------------
 
 
-def _normal_text(text: str | None) -> str:
-    """:func:`normalise_for_match`, with a short path for the common ASCII text."""
-    if not text:
-        return ""
-    if text.isascii():
-        return " ".join(text.split()).lower()
-    return normalise_for_match(text)
-
-
 def _attachment_kinds(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
     out: dict[int, list[str]] = defaultdict(list)
     ids = list(ids)
@@ -294,7 +285,7 @@ def _keys(conn: sqlite3.Connection, rows: Iterable[tuple[int, str | None, str]])
     for mid, text, kind in rows:
         if mid in keys or mid in textless:
             continue
-        norm = _normal_text(text)
+        norm = match_form(text)
         if norm:
             keys[mid] = "t:" + norm
         else:

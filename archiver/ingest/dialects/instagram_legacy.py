@@ -44,8 +44,8 @@ import ijson
 from dateutil.parser import isoparse
 from ijson.common import ObjectBuilder
 
+from ...records import Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import STREAM_BUFFER, DepthGuard, skip_bom
-from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
 from . import (

@@ -1,10 +1,4 @@
-"""Finding a message's files in a download and keeping them in the archive.
-
-``uri`` values are relative to the download's root but often do not match it:
-a 2025 download says ``messages/inbox/…`` while the file sits under
-``your_facebook_activity/messages/inbox/…``; some are bare names, ``./media/x``
-or start with ``/``. :class:`MediaIndex` resolves all of these, and never a
-path that climbs out of the download.
+"""Keeping a message's files in the archive.
 
 Copies go to ``media/<first two hex>/<sha256><ext>``: content addressed, so
 the same photo from two downloads is stored once.
@@ -21,9 +15,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from .sources import DownloadTree, Member, safe_relative
+if TYPE_CHECKING:  # a download's members are read through their tree
+    from ..ingest.sources import DownloadTree, Member
 
 CHUNK = 1024 * 1024
 # Runs of zeros at least this long are skipped when copying (a hole in the
@@ -31,59 +26,6 @@ CHUNK = 1024 * 1024
 # download, whatever the source (a folder, or a zip member that has no holes).
 HOLE = 64 * 1024
 _ZEROS = bytes(HOLE)
-OUTSIDE = "outside"
-
-
-def _tail(path: str) -> str | None:
-    """The part of a path after its last ``messages/`` folder."""
-    marker = "messages/"
-    if path.startswith(marker):
-        return path[len(marker):]
-    i = path.rfind("/" + marker)
-    return path[i + len(marker) + 1:] if i >= 0 else None
-
-
-class MediaIndex:
-    """Looks up the member a ``uri`` names, in every part of a download."""
-
-    def __init__(self, tree: DownloadTree) -> None:
-        self.tree = tree
-        self._by_tail: dict[str, Member] = {}
-        for member in tree:
-            tail = _tail(member.path)
-            if tail is not None:
-                self._by_tail.setdefault(tail, member)
-
-    def resolve(self, uri: str, folder: str) -> Member | str | None:
-        """The member for ``uri`` (seen from the thread folder ``folder``),
-        ``OUTSIDE`` when the uri is absolute or climbs out, or None when the
-        download does not hold it."""
-        if uri.startswith(("http://", "https://")):
-            return None
-        raw = uri.replace("\\", "/")
-        if raw.startswith(("/messages/", "/your_")):
-            # Meta's leading slash means the download's root; any other
-            # absolute path is outside the download and never followed.
-            raw = raw[1:]
-        rel = safe_relative(raw)
-        if rel is None:
-            return OUTSIDE
-        members = self.tree.members
-        if rel in members:
-            return members[rel]
-        tail = _tail(rel)
-        if tail is not None and tail in self._by_tail:
-            return self._by_tail[tail]
-        if folder:
-            near = f"{folder}/{rel}"
-            if near in members:
-                return members[near]
-            name = rel.rsplit("/", 1)[-1]
-            for sub in ("photos", "videos", "audio", "files", "gifs", "media"):
-                candidate = f"{folder}/{sub}/{name}"
-                if candidate in members:
-                    return members[candidate]
-        return None
 
 
 @dataclass(frozen=True, slots=True)

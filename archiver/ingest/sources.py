@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from ..paths import safe_relative
+
 
 class SourceError(Exception):
     """A path the user gave that cannot be read as a download."""
@@ -37,26 +39,6 @@ class Member:
         if self.zip_name is None:
             return str(self.origin / self.path)
         return f"{self.origin} (member {self.zip_name})"
-
-
-def safe_relative(name: str) -> str | None:
-    """Normalise a member name or uri to a relative POSIX path inside the
-    download, or None when it is absolute or climbs out with ``..``."""
-    if ("\\" not in name and "//" not in name and ".." not in name and name[1:2] != ":"
-            and not name.startswith(("/", "./")) and "/./" not in name
-            and not name.endswith(("/", "/.")) and name not in ("", ".")):
-        return name  # already a clean relative path, as Meta writes them
-    name = name.replace("\\", "/")
-    if not name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return None
-    parts: list[str] = []
-    for part in name.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            return None
-        parts.append(part)
-    return "/".join(parts) if parts else None
 
 
 @dataclass

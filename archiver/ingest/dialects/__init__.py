@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from ..folding import nfc
-from ..records import Message, ThreadInfo
+from ...folding import nfc
+from ...records import Message, ThreadInfo
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
 

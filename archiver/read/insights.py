@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from . import crossapp
-from .schema import reading_connection
+from ..store import crossapp
+from ..store.schema import reading_connection
+from ..timefmt import tz_name
 from .search import parse_period
-from .timefmt import tz_name
 
 HOUR_MS = 3_600_000
 QUARTER_MS = 900_000

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from ..records import Attachment, Message, Reaction
+from ...records import Attachment, Message, Reaction
 from .html_times import TimeUnreadable, find_offset, parse_time
 
 READ_BYTES = 256 * 1024

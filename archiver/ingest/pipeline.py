@@ -45,12 +45,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..fingerprint import ThreadFingerprints, attachment_names
+from ..folding import fold_letters
+from ..records import Attachment, Message, ThreadInfo
+from ..store.media import MediaStore
 from . import dialects
 from .dialects import ReadContext, ReadError, ThreadSource, meta_dyi
-from .fingerprint import ThreadFingerprints, attachment_names
-from .folding import fold_letters
-from .media import OUTSIDE, MediaIndex, MediaStore
-from .records import Attachment, Message, ThreadInfo
+from .media import OUTSIDE, MediaIndex
 from .sources import DownloadTree
 
 CHUNK = 1000

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .media import file_sha256
-from .schema import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
-from .sources import safe_relative
+from ..paths import safe_relative
+from ..store.media import file_sha256
+from ..store.schema import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
 
 MAX_LISTED = 20  # ids listed in one problem line
 
@@ -281,8 +281,8 @@ def repair_archive(archive_dir: Path) -> list[str]:
     the full-text index from the messages, and give every message its place
     again. Returns what was done. Missing media come back by importing a
     download that holds them; a damaged database from a backup."""
-    from . import conversations
-    from .importer import release_lock, take_lock
+    from ..store import conversations
+    from ..store.lock import release_lock, take_lock
 
     archive_dir = Path(archive_dir)
     open_archive(archive_dir, readonly=True).conn.close()  # no archive: say so, create nothing

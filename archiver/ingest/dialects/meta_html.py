@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..records import Message, ThreadInfo
+from ...records import Message, ThreadInfo
 from ..sources import DownloadTree, Member, download_root, posix_parent
 from . import ReadContext, ReadError, ThreadSource
 from .html_page import NOTICE_SENDER, PageError, PageReader, generated_line

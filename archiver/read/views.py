@@ -18,14 +18,14 @@ from typing import Any
 
 import sqlite_utils
 
-from .folding import at_word_start, fold, nfc
-from .records import FAILED_MEDIA
+from ..folding import at_word_start, fold, nfc
+from ..records import FAILED_MEDIA
 
 
 def _owner_aliases(db: Any) -> dict[str, str]:
     # Imported here: cross-app linking is a large module that reading commands
     # need only for this (start-up time, see benchmarks/bench_startup.py).
-    from .crossapp import owner_aliases
+    from ..store.crossapp import owner_aliases
 
     return owner_aliases(db)
 

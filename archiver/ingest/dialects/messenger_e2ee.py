@@ -7,7 +7,7 @@ The download is flat: one ``<Thread name>_<N>.json`` per thread beside a shared
      "messages": [{"senderName": "Alice", "timestamp": 1705000000000, "type": "text",
                    "text": "hi", "isUnsent": false, "media": [], "reactions": []}]}
 
-Strings are clean UTF-8; they still go through :func:`~archiver.text.repair`,
+Strings are clean UTF-8; they still go through :func:`~archiver.ingest.text.repair`,
 which leaves clean text alone. Real downloads hold many empty (zero-byte) files:
 they are skipped with a warning, not rejected. The files do not promise any
 order, so each thread's messages are sorted by time before they are yielded.
@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import ijson
 
+from ...records import FAILED_MEDIA, Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import BOM, NotAnObject, iter_object
-from ..records import FAILED_MEDIA, Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import OddNumbers, repair, repair_any
 from . import (

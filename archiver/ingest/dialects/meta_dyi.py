@@ -17,8 +17,8 @@ from typing import Any
 
 import ijson
 
+from ...records import Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
-from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..sources import DownloadTree, Member, download_root
 from ..text import OddNumbers, repair, repair_any
 from . import (
