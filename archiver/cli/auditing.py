@@ -69,6 +69,11 @@ def _print(report: Any, zone: tzinfo) -> None:
         ]
         said = "; ".join(x for x in extra if x)
         say(head + f"{d['held']:,} → {d['in_archive']:,}" + (f" ({said})" if said else ""))
+        if d.get("time_offset"):
+            say(f"    HTML, times read in {d['time_offset']} ({d['time_basis']})")
+        if d.get("only_in_html"):
+            say(f"    {_n(d['only_in_html'], 'message')} only in this HTML download "
+                "(not in the JSON download of the same conversations)")
         for t in d["threads"]:
             if t["skipped"] or t["missing"]:
                 say(

@@ -747,10 +747,15 @@ class _Writer:
         numbers = sorted((row[0], row[1]) for row in (*plain, *full))
         ids: dict[int, int] = {}
         unmatched: list[int] = []
+        # With loose matching, the stored precision too: the same fingerprint
+        # from a more exact copy (JSON's whole second after a page's) still
+        # gives its values.
+        lookup = ("SELECT id, time_precision FROM messages WHERE fingerprint = ?" if t.loose
+                  else "SELECT id FROM messages WHERE fingerprint = ?")
+        upgrades: list[tuple[int, int]] = []
+        rows: matching.ChunkRows | None = None
         for number, fingerprint in numbers:
-            existing = conn.execute(
-                "SELECT id FROM messages WHERE fingerprint = ?", (fingerprint,)
-            ).fetchone()
+            existing = conn.execute(lookup, (fingerprint,)).fetchone()
             if existing:
                 conn.execute(
                     "INSERT OR IGNORE INTO message_downloads (message_id, download_id) "
@@ -759,8 +764,16 @@ class _Writer:
                 t.present += 1
                 if t.loose:
                     t.claimed.add(existing[0])
+                    if existing[1] is not None:
+                        rows = rows or matching.ChunkRows(chunk)
+                        if rows.more_exact(number, existing[1]):
+                            upgrades.append((existing[0], number))
             else:
                 unmatched.append(number)
+        for mid, number in upgrades:
+            assert rows is not None
+            matching.upgrade(conn, mid, number, rows, self.fts_from)
+            t.upgraded += 1
         if unmatched and t.loose:
             found = matching.match_chunk(conn, t.thread_id, chunk, unmatched, t.claimed)
             for number, (mid, upgrade) in found.items():
@@ -769,7 +782,8 @@ class _Writer:
                     "VALUES (?, ?)", (mid, download_id),
                 )
                 if upgrade:
-                    matching.upgrade(conn, mid, number, chunk, self.fts_from)
+                    rows = rows or matching.ChunkRows(chunk)
+                    matching.upgrade(conn, mid, number, rows, self.fts_from)
                     t.upgraded += 1
                 t.present += 1
             unmatched = [n for n in unmatched if n not in found]

@@ -140,13 +140,20 @@ def _downloads(conn: Any, report: AuditReport) -> None:
             "held": files_held, "skipped": n_skipped, "in_archive": have,
             "missing": None if files_held is None else max(files_held - n_skipped - have, 0),
         })
-    for did, name, platform, source, imported in conn.execute(
-        "SELECT id, name, platform, source, last_imported FROM downloads ORDER BY id"
+    only_html = _only_in_html(conn)
+    for did, name, platform, source, imported, offset, basis in conn.execute(
+        "SELECT id, name, platform, source, last_imported, time_offset, time_basis "
+        "FROM downloads ORDER BY id"
     ):
         threads = parts.get(did, [])
         recorded = bool(threads) and all(t["held"] is not None for t in threads)
         report.downloads.append({
             "name": name, "platform": platform, "source": source, "imported": imported,
+            "format": "html" if offset is not None else "json",
+            # HTML: the offset its page times were read in, and why.
+            "time_offset": offset, "time_basis": basis,
+            # HTML: messages no JSON download of the same threads holds.
+            "only_in_html": only_html.get(did, 0) if offset is not None else None,
             "recorded": recorded,
             "held": sum(t["held"] or 0 for t in threads) if recorded else None,
             "skipped": sum(t["skipped"] for t in threads),
@@ -155,6 +162,23 @@ def _downloads(conn: Any, report: AuditReport) -> None:
             "missing": sum(t["missing"] or 0 for t in threads) if recorded else None,
             "threads": threads,
         })
+
+
+def _only_in_html(conn: Any) -> dict[int, int]:
+    """Per HTML download, its messages in threads that a JSON download also
+    holds which no JSON download holds (an HTML download's own threads count
+    only when a JSON download of them was imported too)."""
+    return {did: n for did, n in conn.execute(
+        "SELECT md.download_id, COUNT(*) FROM message_downloads md "
+        "JOIN downloads d ON d.id = md.download_id AND d.time_offset IS NOT NULL "
+        "JOIN messages m ON m.id = md.message_id "
+        "WHERE EXISTS (SELECT 1 FROM thread_parts tp JOIN downloads j ON j.id = tp.download_id "
+        "  WHERE tp.thread_id = m.thread_id AND j.time_offset IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM message_downloads o JOIN downloads j "
+        "  ON j.id = o.download_id WHERE o.message_id = md.message_id "
+        "  AND j.time_offset IS NULL) "
+        "GROUP BY md.download_id"
+    )}
 
 
 def _media(conn: Any, archive_dir: Path, report: AuditReport) -> None:

@@ -144,22 +144,45 @@ def match_chunk(
     return found
 
 
-def upgrade(
-    conn: sqlite3.Connection, mid: int, number: int,
-    chunk: tuple[list[tuple[Any, ...]], ...], fts_from: int,
-) -> None:
+class ChunkRows:
+    """A chunk's rows by message number (built once a chunk, when needed)."""
+
+    def __init__(self, chunk: tuple[list[tuple[Any, ...]], ...]) -> None:
+        plain, full, folded, reactions, attachments = chunk
+        self.full = {r[0]: r for r in full}
+        self.plain = {r[0]: r for r in plain}
+        self.folded = {r[0]: r for r in folded}
+        self.reactions: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for r in reactions:
+            self.reactions[r[0]].append(r)
+        self.attachments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for a in attachments:
+            self.attachments[a[0]].append(a)
+
+    def more_exact(self, number: int, stored: int) -> bool:
+        """Whether message ``number`` has a finer time precision than
+        ``stored`` (a stored message's ``time_precision``, not None)."""
+        row = self.full.get(number)
+        return row is None or (row[14] or 1) < stored  # a plain row: JSON, to the ms
+
+    def full_row(self, number: int) -> tuple[Any, ...]:
+        row = self.full.get(number)
+        if row is not None:
+            return row
+        p = self.plain[number]
+        # A plain row: (number, fingerprint, sender, ts, kind, edited, text).
+        return (p[0], p[1], p[2], p[3], p[4], None, 0, p[5], None, None, None, None, None,
+                p[6], None, None)
+
+
+def upgrade(conn: sqlite3.Connection, mid: int, number: int, rows: ChunkRows,
+            fts_from: int) -> None:
     """Give stored message ``mid`` the values of the chunk's message
     ``number`` (a more exact copy of it): time, fingerprint, text and the
     rest, its reactions and attachments; the search index follows. Messages
     from ``fts_from`` on have no index rows yet (the import writes them
     later, from the table and ``temp.fts_folded``)."""
-    plain, full, folded, reactions, attachments = chunk
-    row = next((r for r in full if r[0] == number), None)
-    if row is None:
-        p = next(r for r in plain if r[0] == number)
-        # A plain row: (number, fingerprint, sender, ts, kind, edited, text).
-        row = (p[0], p[1], p[2], p[3], p[4], None, 0, p[5], None, None, None, None, None,
-               p[6], None, None)
+    row = rows.full_row(number)
     indexed = mid < fts_from
     if indexed:
         conn.execute(
@@ -176,13 +199,13 @@ def upgrade(
     conn.execute("DELETE FROM reactions WHERE message_id = ?", (mid,))
     conn.executemany(
         "INSERT INTO reactions (message_id, actor, reaction, timestamp_ms) VALUES (?, ?, ?, ?)",
-        [(mid, *r[1:]) for r in reactions if r[0] == number])
+        [(mid, *r[1:]) for r in rows.reactions.get(number, ())])
     conn.execute("DELETE FROM attachments WHERE message_id = ?", (mid,))
     conn.executemany(
         "INSERT INTO attachments (message_id, kind, name, uri, source_path, present, remote, "
         "sha256, media_path, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(mid, *a[1:]) for a in attachments if a[0] == number])
-    fold = next((f for f in folded if f[0] == number), None)
+        [(mid, *a[1:]) for a in rows.attachments.get(number, ())])
+    fold = rows.folded.get(number)
     if indexed:  # as the import writes index rows (importer._INSERT_FTS)
         conn.execute(
             "INSERT INTO messages_fts (rowid, text, extra_text) SELECT id, "
