@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archiver.dialects.html_times import (
+from archiver.ingest.dialects.html_times import (
     LANGUAGES,
     MINUTE,
     MONTHS,

@@ -41,7 +41,7 @@ def import_cmd(
     from .progress import import_progress
 
     if html_offset is not None:
-        from ..dialects.meta_html import user_plan
+        from ..ingest.dialects.meta_html import user_plan
 
         try:
             user_plan(html_offset)
