@@ -450,17 +450,30 @@ class ChatkeepReader(App[None]):
             self.notify(f"{a.label} is not in the archive: {a.reason or 'its file is gone'}.",
                         severity="warning")
             return
+        self._open_in_viewer(a, more)
+
+    @work(thread=True, group="open")
+    def _open_in_viewer(self, a: views.Attachment, more: int) -> None:
+        # Off the UI thread: the opener's answer may take a few seconds.
+        assert a.file is not None
         try:
             desktop.open_in_viewer(Path(a.file))
         except desktop.NoViewer as exc:
-            self.notify(f"This system has no {exc} to open files with; the file is {a.file}",
-                        severity="warning", timeout=10)
+            self.call_from_thread(
+                self.notify, f"This system has no {exc} to open files with; the file is {a.file}",
+                severity="warning", timeout=10)
+            return
+        except desktop.ViewerFailed as exc:
+            self.call_from_thread(
+                self.notify, f"Could not open {a.label} ({exc}); the file is {a.file}",
+                severity="error", timeout=10)
             return
         except OSError as exc:
-            self.notify(f"Could not open {a.file}: {exc.strerror or exc}", severity="error")
+            self.call_from_thread(
+                self.notify, f"Could not open {a.file}: {exc.strerror or exc}", severity="error")
             return
         extra = f" (the first of {more + 1})" if more else ""
-        self.notify(f"Opened {a.label}{extra}.")
+        self.call_from_thread(self.notify, f"Opened {a.label}{extra}: {a.file}")
 
     def _media(self) -> list[tuple[int, views.Attachment]]:
         conv = self.pane.conversation

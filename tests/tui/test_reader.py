@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -59,6 +60,13 @@ def screen_lines(app: ChatkeepReader) -> list[str]:
 
 def shown(pane: ReadingPane) -> str:
     return "\n".join(pane.visible_text())
+
+
+async def press_o(pilot: Pilot) -> None:
+    """``o``, then the opener's answer (it is awaited off the UI thread)."""
+    await pilot.press("o")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def open_ana(pilot: Pilot) -> ReadingPane:
@@ -583,7 +591,8 @@ def test_open_attachment(reader_archive: Path, monkeypatch: pytest.MonkeyPatch) 
         await pilot.press("o")
         assert opened == []
         assert any("no attachment" in n for n in notes(app))
-        await pilot.press("down", "o")  # message 20 holds the photo
+        await pilot.press("down")  # message 20 holds the photo
+        await press_o(pilot)
         assert len(opened) == 1
         assert opened[0].is_file()
         assert opened[0].parent.parent == reader_archive / "media"
@@ -1022,8 +1031,9 @@ def test_o_opens_a_card_and_says_when_there_is_no_viewer(
     async def scenario(pilot: Pilot) -> None:
         pane = await open_ana(pilot)
         pane.move_cursor(23)
-        await pilot.press("o")
+        await press_o(pilot)
         assert opened and opened[0].suffix == ".mp4" and opened[0].is_file()
+        assert notes(app)[-1] == f"Opened boat trip.mp4: {opened[0]}"
         pane.move_cursor(26)
         await pilot.press("o")
         assert notes(app)[-1] == (
@@ -1034,12 +1044,51 @@ def test_o_opens_a_card_and_says_when_there_is_no_viewer(
 
         monkeypatch.setattr(desktop, "open_in_viewer", no_viewer)
         pane.move_cursor(24)
-        await pilot.press("o")
+        await press_o(pilot)
         note = notes(app)[-1]
         assert note.startswith("This system has no xdg-open to open files with; the file is /")
         assert "Errno" not in note and note.endswith(".wav")
 
     drive(app, scenario)
+
+
+def failing_opener(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An xdg-open that fails as it does on a machine without a desktop (exit 3),
+    first on PATH; returns the file it writes the path it was given to."""
+    folder.mkdir()
+    told = folder / "told"
+    script = folder / "xdg-open"
+    script.write_text(f'#!/bin/sh\necho "$1" > {told}\nexit 3\n', encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    return told
+
+
+def test_o_says_so_when_the_viewer_fails(
+    reader_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told = failing_opener(tmp_path / "bin", monkeypatch)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        pane.move_cursor(20)
+        await press_o(pilot)
+        path = pane.selected.attachments[0].file
+        assert told.read_text(encoding="utf-8").strip() == path  # it was asked
+        note = notes(app)[-1]
+        assert not note.startswith("Opened")
+        assert note == (f"Could not open sunset.jpg (xdg-open ended with exit status 3); "
+                        f"the file is {path}")
+
+    drive(app, scenario)
+
+
+def test_a_failing_opener_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    failing_opener(tmp_path / "bin", monkeypatch)
+    with pytest.raises(desktop.ViewerFailed) as failed:
+        desktop.open_in_viewer(tmp_path / "photo.jpg")
+    assert failed.value.status == 3
 
 
 def test_no_viewer_is_found_without_xdg_open(monkeypatch: pytest.MonkeyPatch) -> None:
