@@ -40,7 +40,7 @@ def main() -> None:
             conn = sqlite3.connect(archive / schema.DB_NAME, isolation_level=None)
             conn.execute("BEGIN")
             conn.execute("CREATE VIRTUAL TABLE plain_fts USING fts5(text, extra_text, "
-                         f"tokenize='{schema.FTS_TOKENIZE}', content='messages', "
+                         f"tokenize={schema.FTS_TOKENIZE_SQL}, content='messages', "
                          "content_rowid='id')")
             started = time.perf_counter()
             conn.execute("INSERT INTO plain_fts (rowid, text, extra_text) "

@@ -370,11 +370,11 @@ _scratch: sqlite3.Connection | None = None
 def _scratch_db() -> sqlite3.Connection:
     global _scratch
     if _scratch is None:
-        from ..store.schema import FTS_TOKENIZE
+        from ..store.schema import FTS_TOKENIZE_SQL
 
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.execute(
-            f"CREATE VIRTUAL TABLE scratch USING fts5(text, extra_text, tokenize='{FTS_TOKENIZE}')"
+            f"CREATE VIRTUAL TABLE scratch USING fts5(text, extra_text, tokenize={FTS_TOKENIZE_SQL})"
         )
         _scratch = conn
     return _scratch

@@ -48,6 +48,8 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 ``messages_fts``       FTS5 over message text and share text / attachment names,
                        read through the view ``messages_fts_source`` (folded
                        letters, see ``folding.py``); it stores no text itself.
+                       Its tokenizer takes every symbol for a separator
+                       (:data:`FTS_TOKENIZE`).
 """
 
 from __future__ import annotations
@@ -64,10 +66,17 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 6
+from ..folding import index_separators
+
+SCHEMA_VERSION = 7
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# Accents removed; letters and numbers make words, and every symbol (emoji
+# included, those not yet assigned too) separates them (see folding.py).
+FTS_TOKENIZE = (f"unicode61 remove_diacritics 2 categories 'L* N*' "
+                f"separators '{index_separators()}'")
+# The same, as an SQL string literal (``tokenize=...`` in CREATE VIRTUAL TABLE).
+FTS_TOKENIZE_SQL = "'" + FTS_TOKENIZE.replace("'", "''") + "'"
 # The index reads message text through this view, which spells out letters
 # the tokenizer cannot fold (ł → l, æ → ae; see folding.py).
 FTS_SOURCE = "messages_fts_source"
@@ -776,6 +785,12 @@ upgrade_progress: Callable[[str, int], contextlib.AbstractContextManager[Callabl
 
 def _v5_folded_index(conn: sqlite3.Connection) -> None:
     """The search index holds folded text (jadłem as jadlem): rebuilt once."""
+    _rebuild_search_index(conn)
+
+
+def _rebuild_search_index(conn: sqlite3.Connection) -> None:
+    """Make the index's source view and the index afresh, with today's folding
+    and tokenizer, and fill it (with a progress bar on a terminal)."""
     from ..folding import sql_fold
 
     conn.execute(f"DROP VIEW IF EXISTS {FTS_SOURCE}")
@@ -786,7 +801,7 @@ def _v5_folded_index(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS messages_fts")
     conn.execute(
         f"CREATE VIRTUAL TABLE messages_fts USING fts5(text, extra_text, "
-        f"tokenize='{FTS_TOKENIZE}', content='{FTS_SOURCE}', content_rowid='id')"
+        f"tokenize={FTS_TOKENIZE_SQL}, content='{FTS_SOURCE}', content_rowid='id')"
     )
     low, high = conn.execute("SELECT MIN(id), MAX(id) FROM messages").fetchone()
     if low is None:
@@ -815,7 +830,18 @@ def _v6_html_times(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
+def _v7_symbols_split_words(conn: sqlite3.Connection) -> None:
+    """Emoji and symbols separate words in the search index ("được🤗" is
+    found by "duoc"): the index is rebuilt once, unless an earlier step of
+    this upgrade has just built it with today's tokenizer."""
+    row = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
+    ).fetchone()
+    if row is None or FTS_TOKENIZE_SQL not in (row[0] or ""):
+        _rebuild_search_index(conn)
+
+
 _STEPS = (
     (2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index), (5, _v5_folded_index),
-    (6, _v6_html_times),
+    (6, _v6_html_times), (7, _v7_symbols_split_words),
 )
