@@ -48,6 +48,10 @@ SEARCH_CASES = [
         ("chatkeep: has:banana is not one of photo, video, audio, file, gif, sticker, attachment, "
          "link, reaction, searched as words"),
     ]),
+    (("after:01/12/2023", "see"), [
+        'No messages match "after:01/12/2023 see".',
+        "chatkeep: after:01/12/2023 is ambiguous (2023-12-01 or 2023-01-12?), searched as words",
+    ]),
     (("platform:tiktok",), [
         'No messages match "platform:tiktok".',
         "chatkeep: platform:tiktok is not one of facebook, instagram, messenger, searched as words",

@@ -224,6 +224,9 @@ def test_export_all_with_dates_leaves_out_empty_conversations(
     [
         (["--after", "soon"], "--after 'soon' is not a date"),
         (["--before", "2023-02-30"], "--before '2023-02-30' is not a date"),
+        (["--after", "12/01/2023"], "--after '12/01/2023' is ambiguous (2023-01-12 or 2023-12-01?)"),
+        (["--after", "31/12/2023"], ("--after '31/12/2023' is not in year-first order (write "
+                                    "2023-12-31) (use 2023-12-01, 2023-12, 2023 or \"Dec 2023\")")),
         (["--after", "2024", "--before", "2024-06"], "no day is both after 2024 and before"),
         (["--format", "pdf"], "Invalid value for '--format'"),
     ],

@@ -197,6 +197,12 @@ def test_the_terminal_report_draws_every_section(archive: Path) -> None:
     [
         (["--after", "someday"], "--after 'someday' is not a date"),
         (["--before", "2021-13-45"], "--before '2021-13-45' is not a date"),
+        # Two readings are never guessed between; a time is not dropped in silence.
+        (["--after", "01/12/2023"],
+         ("--after '01/12/2023' is ambiguous (2023-12-01 or 2023-01-12?) "
+         "(use 2023-12-01, 2023-12, 2023 or \"Dec 2023\")")),
+        (["--after", "2023-12-01 23:59"],
+         "--after '2023-12-01 23:59' holds a time; dates are whole days (write 2023-12-01)"),
         (["--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
         (["Nobody"], "no conversation matches 'Nobody'"),
     ],

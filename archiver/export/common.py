@@ -17,7 +17,7 @@ from typing import IO
 import sqlite_utils
 
 from ..read import views
-from ..read.search import Period, parse_period
+from ..read.search import DATE_FORMS, Period, date_problem, parse_period
 from ..read.views import Attachment, Conversation, MessageView
 from ..store.media import copy_file
 
@@ -181,10 +181,7 @@ class DateRange:
             if text is not None:
                 period = parse_period(text)
                 if period is None:
-                    raise BadDate(
-                        f"{option} '{text}' is not a date (use 2023-12-01, 2023-12, 2023 "
-                        "or \"Dec 2023\")"
-                    )
+                    raise BadDate(f"{option} '{text}' {date_problem(text)} (use {DATE_FORMS})")
             periods.append(period)
         return cls(periods[0], periods[1], after, before)
 

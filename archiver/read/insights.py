@@ -38,7 +38,7 @@ import sqlite_utils
 from ..store import crossapp
 from ..store.schema import reading_connection
 from ..timefmt import tz_name
-from .search import parse_period
+from .search import DATE_FORMS, date_problem, parse_period
 
 HOUR_MS = 3_600_000
 QUARTER_MS = 900_000
@@ -145,9 +145,7 @@ def period_bounds(
             continue
         period = parse_period(value)
         if period is None:
-            raise BadPeriod(
-                f"{option} '{value}' is not a date (use 2023-12-01, 2023-12, 2023 or \"Dec 2023\")"
-            )
+            raise BadPeriod(f"{option} '{value}' {date_problem(value)} (use {DATE_FORMS})")
         lo, hi = period.bounds_ms(tz)
         if option == "--after":
             start = hi

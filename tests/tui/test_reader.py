@@ -358,6 +358,9 @@ def test_jump_to_a_date_that_is_not_one(reader_archive: Path) -> None:
         await pilot.press("d", *"someday", "enter")
         assert isinstance(app.screen, DateJump)
         assert "not a date" in str(app.screen.query_one("#date-jump-hint").render())
+        await pilot.press(*["backspace"] * 7, *"01/09/2020", "enter")
+        hint = str(app.screen.query_one("#date-jump-hint").render())
+        assert hint.startswith("'01/09/2020' is ambiguous (2020-09-01 or 2020-01-09?). Use 2023-")
         await pilot.press("escape")
         assert not isinstance(app.screen, DateJump)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
-from dateutil import parser as dateparser
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,21 +13,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from archiver.read.search import DATE_FORMS, date_problem, parse_period
+
 
 def parse_day(text: str, tz: tzinfo) -> datetime | None:
     """The start of the day ``text`` names, in ``tz``; None when it names none.
 
-    Anything dateutil reads: ``2020-09-13``, ``13 Sep 2020``, ``Sept 2020`` (its
-    first day), ``2020`` (1 January).
+    The dates every command takes (``archiver.read.search.parse_period``):
+    ``2020-09-13``, ``13 Sep 2020``, ``2020-09`` or ``Sep 2020`` (its first
+    day), ``2020`` (1 January); ``09/13/2020`` and a time are refused, as
+    everywhere.
     """
-    text = text.strip()
-    if not text:
+    period = parse_period(text)
+    if period is None:
         return None
-    try:
-        when = dateparser.parse(text, default=datetime(2000, 1, 1))
-    except (ValueError, OverflowError):
-        return None
-    return when.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=tz)
+    start = period.start
+    return datetime(start.year, start.month, start.day, tzinfo=tz)
 
 
 class DateJump(ModalScreen[datetime | None]):
@@ -54,7 +54,7 @@ class DateJump(ModalScreen[datetime | None]):
         day = parse_day(event.value, self.tz)
         if day is None:
             self.query_one("#date-jump-hint", Static).update(  # quotes what was typed
-                Text(f"'{event.value}' is not a date I can read. Try 2020-09-13.")
+                Text(f"'{event.value.strip()}' {date_problem(event.value)}. Use {DATE_FORMS}.")
             )
             return
         self.dismiss(day)
