@@ -36,6 +36,7 @@ from ..store.media import MediaStore, file_sha256
 from ..store.schema import ArchiveError, open_archive
 from . import dialects, pipeline
 from .dialects import ReadContext, ThreadSource
+from .jsonstream import BOM, replace_lone_surrogates
 from .sources import (
     DownloadTree,
     SourceError,
@@ -43,7 +44,7 @@ from .sources import (
     group_paths,
     open_download,
 )
-from .text import repair
+from .text import clean_text, repair
 
 BATCH_MESSAGES = 50_000
 # Messages whose full-text rows are held before they are written (see _Writer.fts_from).
@@ -107,7 +108,7 @@ class ImportReport:
         }
 
     def error(self, path: str, problem: str) -> None:
-        self.errors.append({"path": path, "error": problem})
+        self.errors.append({"path": clean_text(path), "error": clean_text(problem)})
 
 
 ProgressFn = Callable[[str, int, int], None]  # (event, files or messages, total)
@@ -402,7 +403,7 @@ class _Writer:
         report = self.report
         name = nfc(root.rsplit("/", 1)[-1]) if root else tree.name
         download_platform = _majority(s.platform for s in sources)
-        profile_owner = _profile_owner(tree, root)
+        profile_owner = _profile_owner(tree, root, report.warnings.append)
         download_id, created = self._download_row(
             tree, root, name, download_platform, sources[0].dialect, profile_owner
         )
@@ -578,7 +579,7 @@ class _Writer:
         origins = [Path(p).resolve() for p in tree.origins]
         if root and len(origins) == 1 and origins[0].is_dir():
             origins = [origins[0] / root]
-        source = ", ".join(str(p) for p in origins)
+        source = clean_text(", ".join(str(p) for p in origins))
         if META_DOWNLOAD_NAME.match(name):
             row = self.conn.execute(
                 "SELECT id FROM downloads WHERE name = ? AND platform = ? ORDER BY id",
@@ -1062,8 +1063,10 @@ _PROFILE_FILES = (
 )
 
 
-def _profile_owner(tree: DownloadTree, root: str = "") -> str | None:
-    """The owner's name from the download's profile file, where there is one."""
+def _profile_owner(tree: DownloadTree, root: str = "",
+                   warn: Callable[[str], None] | None = None) -> str | None:
+    """The owner's name from the download's profile file, where there is one
+    (a lone surrogate in it read as U+FFFD, and said to ``warn``)."""
     prefix = f"{root}/" if root else ""
     for suffix, keys in _PROFILE_FILES:
         member = next((m for p, m in tree.members.items()
@@ -1072,7 +1075,10 @@ def _profile_owner(tree: DownloadTree, root: str = "") -> str | None:
             continue
         try:
             with tree.open(member) as f:
-                data = json.loads(f.read().decode("utf-8-sig"))
+                raw, bad = replace_lone_surrogates(f.read().removeprefix(BOM))
+            if bad and warn is not None:
+                warn(f"{member.label}: {dialects.lone_surrogates(bad)}")
+            data = json.loads(raw.decode("utf-8"))
         except pipeline.READ_ERRORS:  # the owner's name is a nicety: never fail on it
             continue
         if keys:

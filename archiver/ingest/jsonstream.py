@@ -10,6 +10,12 @@ a time. Both are guarded: nesting deeper than ``MAX_DEPTH`` and one value
 longer than ``MAX_VALUE`` are refused before a parser sees them, so time stays
 linear and memory bounded whatever the file holds.
 
+A ``\\u`` escape of a lone UTF-16 surrogate (``\\udfff``, or a ``\\ud83d``
+with no low half after it) is text no UTF-8 column can hold: msgspec refuses
+it, and ijson fails or writes "?". Before any parser sees the bytes, each is
+rewritten as ``\\ufffd`` (U+FFFD, the replacement character) and counted, so
+the reader can say so and keep the rest of the file.
+
 Numbers that no 64-bit column holds (``NaN``, ``Infinity``, ``1e400``) make
 msgspec fail; a whole file holding them is decoded again by the standard
 library, which keeps each such token as :class:`RawNumber` text. Anything else
@@ -28,7 +34,7 @@ import math
 import re
 import warnings
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import ijson
@@ -203,14 +209,15 @@ def skip_bom(f: IO[bytes]) -> IO[bytes]:
 
 def iter_object(
     f: IO[bytes], list_key: str, size: int, *, whole_limit: int | None = None,
-    whole_list: bool = False,
+    whole_list: bool = False, replaced: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[str, Any]]:
     """Yield ``("item", value)`` for each element of the top-level ``list_key``
     and ``(key, value)`` for every other top-level key, in file order.
 
     ``whole_list`` lets a file read whole hand over its list at once as
     ``(WHOLE_LIST, list)`` (the fast path: no per-item generator step); large
-    files still stream ``("item", value)`` one by one.
+    files still stream ``("item", value)`` one by one. ``replaced`` is called
+    with the number of lone surrogates read as U+FFFD, when there were any.
 
     Raises ijson's errors on malformed JSON (TooDeep, one of them, when it nests
     deeper than MAX_DEPTH), TooLong, and NotAnObject when the top level is not
@@ -221,10 +228,94 @@ def iter_object(
     if size <= limit:
         data = f.read(limit + 1)
         if len(data) <= limit:
+            data, count = replace_lone_surrogates(data)
+            if count and replaced is not None:
+                replaced(count)
             yield from _iter_whole(data, list_key, whole_list)
             return
         f = _Prefixed(data, f)  # the file is longer than it said
-    yield from _iter_streamed(DepthGuard(f), list_key)
+    odd = OddNumberStream(DepthGuard(f))
+    stream = SurrogateStream(odd)
+    yield from _iter_streamed(stream, odd.rewritten, list_key)
+    if stream.replaced and replaced is not None:
+        replaced(stream.replaced)
+
+
+# A \u escape of a UTF-16 surrogate, or an escaped backslash: matched left to
+# right from a place where no escape is open, the backslash pairs come first,
+# so ``\\udfff`` (a backslash, then "udfff") is never taken for an escape.
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(
+    rb"\\\\"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a pair: kept
+    rb"|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"  # a lone surrogate (6 bytes)
+)
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+
+
+def replace_lone_surrogates(data: bytes) -> tuple[bytes, int]:
+    """``data`` with every escape of a lone UTF-16 surrogate written as
+    ``\\ufffd``, and how many there were. ``data`` starts where no escape is
+    open; a complete pair (an emoji written as two escapes) is kept."""
+    if not _SURROGATE_HINT.search(data):
+        return data, 0
+    count = 0
+
+    def one(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        if len(match[0]) != 6:
+            return match[0]
+        count += 1
+        return rb"\ufffd"
+
+    return _SURROGATE_ESCAPE.sub(one, data), count
+
+
+def _escape_start(data: bytes, at: int) -> int:
+    """``at`` (a backslash), or ``at - 1`` when that backslash is the escaped
+    half of a pair: where an escape can begin."""
+    run = at - len(data[:at].rstrip(b"\\"))
+    return at - run % 2
+
+
+class SurrogateStream:
+    """A file wrapper that passes on what it reads with lone surrogate escapes
+    replaced (:func:`replace_lone_surrogates`), counted in :attr:`replaced`.
+    A chunk is never cut inside an escape or between the two halves of a
+    pair: up to 18 bytes wait for the next read."""
+
+    __slots__ = ("_f", "_pending", "replaced")
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+        self._pending = b""
+        self.replaced = 0
+
+    def read(self, n: int = -1) -> bytes:
+        while True:
+            chunk = self._f.read(n)
+            data = self._pending + chunk if self._pending else chunk
+            if not chunk:
+                self._pending = b""
+                cut = len(data)
+            else:
+                cut = self._cut(data)
+                self._pending = data[cut:]
+            if cut or not chunk:
+                out, count = replace_lone_surrogates(data[:cut])
+                self.replaced += count
+                return out
+
+    @staticmethod
+    def _cut(data: bytes) -> int:
+        at = data.find(b"\\", max(0, len(data) - 12))  # a pair is 12 bytes
+        if at < 0:
+            return len(data)
+        cut = _escape_start(data, at)
+        if cut >= 6 and _HIGH_SURROGATE.fullmatch(data, cut - 6, cut) and _escape_start(
+                data, cut - 6) == cut - 6:
+            cut -= 6  # its low half may follow
+        return cut
 
 
 class _Prefixed(io.RawIOBase):
@@ -474,9 +565,8 @@ class OddNumberStream:
         return b"".join(out)
 
 
-def _iter_streamed(f: DepthGuard, list_key: str) -> Iterator[tuple[str, Any]]:
-    stream = OddNumberStream(f)
-    rewritten = stream.rewritten
+def _iter_streamed(stream: SurrogateStream, rewritten: deque[int],
+                   list_key: str) -> Iterator[tuple[str, Any]]:
     strings = 0  # strings (keys included) seen so far
     events = ijson.parse(stream, use_float=True, buf_size=STREAM_BUFFER)
     first = next(events, None)

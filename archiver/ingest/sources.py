@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from ..paths import safe_relative
+from .text import clean_text, fs_bytes, has_surrogates
 
 
 class SourceError(Exception):
@@ -27,18 +28,21 @@ class SourceError(Exception):
 class Member:
     """One file of a download: its path inside the download and where it lives."""
 
-    path: str  # POSIX path relative to the download's root
+    path: str  # POSIX path relative to the download's root (clean text)
     size: int
     origin: Path  # the folder or zip file it comes from
     zip_name: str | None = None  # the member's name inside ``origin`` when a zip
     crc: int | None = None  # CRC-32 from the zip's directory (free to read)
+    # The path on disk when ``path`` differs from it: a name that is not UTF-8
+    # is read with U+FFFD in place of its bad bytes.
+    disk_path: str | None = None
 
     @property
     def label(self) -> str:
         """How errors name this file: the real path, and the member in a zip."""
         if self.zip_name is None:
-            return str(self.origin / self.path)
-        return f"{self.origin} (member {self.zip_name})"
+            return clean_text(str(self.origin / self.path))
+        return clean_text(f"{self.origin} (member {self.zip_name})")
 
 
 @dataclass
@@ -68,7 +72,7 @@ class DownloadTree:
 
     def open(self, member: Member) -> IO[bytes]:
         if member.zip_name is None:
-            return open(member.origin / member.path, "rb")
+            return open(member.origin / (member.disk_path or member.path), "rb")
         zf = self._zips.get(member.origin)
         if zf is None:
             zf = self._zips[member.origin] = zipfile.ZipFile(member.origin)
@@ -95,7 +99,7 @@ def download_name(paths: list[Path]) -> str:
             stem = _PART_SUFFIX.sub("", stem) or stem
     elif stem.lower().endswith((".json", ".html", ".htm")):
         stem = paths[0].parent.name or stem
-    return stem
+    return clean_text(stem)
 
 
 def open_download(paths: list[Path]) -> DownloadTree:
@@ -125,7 +129,10 @@ def open_download(paths: list[Path]) -> DownloadTree:
                 size = path.stat().st_size
             except OSError as exc:
                 raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
-            tree.add(Member(f"{path.parent.name}/{path.name}", size, path.parent.parent))
+            rel = f"{path.parent.name}/{path.name}"
+            clean = clean_text(rel)
+            tree.add(Member(clean, size, path.parent.parent,
+                            disk_path=rel if clean != rel else None))
             tree.single_file = len(paths) == 1
         elif path.suffix.lower() == ".zip":
             raise SourceError(f"{path}: is not a readable zip file (damaged or incomplete)")
@@ -142,7 +149,17 @@ def _add_folder(tree: DownloadTree, root: Path) -> None:
     real_root = os.path.realpath(root)
 
     def unreadable(exc: OSError) -> None:
-        tree.errors.append((str(exc.filename), f"cannot be read ({exc.strerror})"))
+        tree.errors.append((clean_text(str(exc.filename)), f"cannot be read ({exc.strerror})"))
+
+    def error(path: str, problem: str) -> None:
+        tree.errors.append((clean_text(path), problem))
+
+    def named(path: str, name: str) -> None:
+        """Warn about a file or folder whose name is not UTF-8."""
+        if has_surrogates(name):
+            tree.warnings.append(
+                f"{clean_text(path)}: its name {fs_bytes(name)} is not UTF-8; read with "
+                "U+FFFD (\ufffd) in place of the bytes that are not")
 
     def leads_outside(path: str) -> bool:
         """A link whose target is outside the download (never followed)."""
@@ -166,27 +183,31 @@ def _add_folder(tree: DownloadTree, root: Path) -> None:
         for dirname in sorted(dirnames):
             full = os.path.join(dirpath, dirname)
             if leads_outside(full):
-                tree.errors.append((full, "is a link to a folder outside the download; not read"))
+                error(full, "is a link to a folder outside the download; not read")
                 dirnames.remove(dirname)
             elif dirname.lower().endswith(".json"):
-                tree.errors.append((full, "is a folder, not a file"))
+                error(full, "is a folder, not a file")
+            else:
+                named(full, dirname)
         dirnames.sort()
         for filename in sorted(filenames):
             full = os.path.join(dirpath, filename)
             if leads_outside(full):
-                tree.errors.append((full, "is a link to a file outside the download; not read"))
+                error(full, "is a link to a file outside the download; not read")
                 continue
             try:
                 st = os.stat(full)
             except OSError as exc:
                 reason = "a broken link" if os.path.islink(full) else exc.strerror
-                tree.errors.append((full, f"cannot be read ({reason})"))
+                error(full, f"cannot be read ({reason})")
                 continue
             if not stat.S_ISREG(st.st_mode):
-                tree.errors.append((full, "is not a regular file"))
+                error(full, "is not a regular file")
                 continue
+            named(full, filename)
             rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
-            tree.add(Member(rel, st.st_size, root))
+            clean = clean_text(rel)
+            tree.add(Member(clean, st.st_size, root, disk_path=rel if clean != rel else None))
 
 
 def _add_zip(tree: DownloadTree, path: Path) -> None:

@@ -11,6 +11,7 @@ as literal characters.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 INT64 = range(-(1 << 63), 1 << 63)
@@ -67,3 +68,22 @@ def mojibake(value: Any) -> Any:
         return {k: mojibake(v) for k, v in value.items()}
     return value
 
+
+def has_surrogates(s: str) -> bool:
+    """True when ``s`` holds a lone surrogate: a file name's byte that is not
+    UTF-8 (Python reads it as U+DC80–U+DCFF), or a ``\\udfff`` escape."""
+    return not s.isascii() and any("\ud800" <= c <= "\udfff" for c in s)
+
+
+def clean_text(s: str) -> str:
+    """``s`` with each lone surrogate replaced by U+FFFD (what no UTF-8 text,
+    and so no column of the archive, can hold)."""
+    if s.isascii():
+        return s
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in s)
+
+
+def fs_bytes(s: str) -> str:
+    """A file name as its bytes, for a message about a name that is not UTF-8
+    (``b'caf\\xe9_1'``)."""
+    return repr(os.fsencode(s))

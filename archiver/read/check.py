@@ -11,7 +11,10 @@ line:
 - every message with its place in its conversation (``position``), and no
   conversation left half refreshed;
 - every copied attachment present in ``media/`` with the SHA-256 it was
-  stored under.
+  stored under;
+- every text value valid UTF-8 (a hand edit or a bad disk can leave bytes
+  that are not: every command reads them as U+FFFD, and ``--repair`` writes
+  them so).
 
 Nothing is ever written: the archive is opened read-only, and FTS5's check,
 which SQLite only runs on a writable connection, runs inside a transaction
@@ -92,8 +95,8 @@ def check_archive(archive_dir: Path) -> CheckReport:
     fixes.conn = conn
     try:
         steps = (
-            ("database", _database), ("full-text index", _fts), ("positions", _positions),
-            ("media", _media),
+            ("database", _database), ("text", _text), ("full-text index", _fts),
+            ("positions", _positions), ("media", _media),
         )
         for name, step in steps:
             try:
@@ -267,6 +270,58 @@ def _media(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fix
             )
 
 
+def _not_utf8(*values: bytes | None) -> bool:
+    """True when one of ``values`` (text read as its bytes) is not UTF-8."""
+    for value in values:
+        if value is not None and not value.isascii():
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                return True
+    return False
+
+
+def _text_columns(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+    """The archive's tables (not the search index's own) and their text columns."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'messages_fts%' ORDER BY name")]
+    out = []
+    for table in tables:
+        columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')
+                   if "TEXT" in (row[2] or "").upper() or not row[2]]
+        if columns:
+            out.append((table, columns))
+    return out
+
+
+def bad_text(conn: sqlite3.Connection) -> list[tuple[str, str, list[int]]]:
+    """(table, column, rowids) of every text value that is not UTF-8."""
+    conn.create_function("chatkeep_not_utf8", -1, _not_utf8, deterministic=True)
+    found = []
+    for table, columns in _text_columns(conn):
+        blobs = ", ".join(f'CAST("{c}" AS BLOB)' for c in columns)
+        rows = conn.execute(
+            f'SELECT rowid, {blobs} FROM "{table}" WHERE chatkeep_not_utf8({blobs})'
+        ).fetchall()
+        for i, column in enumerate(columns, start=1):
+            ids = [r[0] for r in rows if _not_utf8(r[i])]
+            if ids:
+                found.append((table, column, ids))
+    return found
+
+
+def _text(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes: _Fixes) -> None:
+    for table, column, ids in bad_text(conn):
+        listed = ", ".join(str(i) for i in ids[:MAX_LISTED]) + (", …" if len(ids) > MAX_LISTED
+                                                                 else "")
+        report.add(
+            f"text: {len(ids):,} {table}.{column} value{'s are' if len(ids) != 1 else ' is'} "
+            f"not UTF-8 (rows {listed}); shown with U+FFFD (\ufffd) in place of the bad bytes",
+            fixes.repair(),
+        )
+
+
 def _found(conn: sqlite3.Connection, sql: str) -> tuple[int, str]:
     """How many rows ``sql`` finds, and the first ids of them as a listing."""
     count = conn.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0]
@@ -293,6 +348,17 @@ def repair_archive(archive_dir: Path) -> list[str]:
         try:
             done = []
             conn.execute("BEGIN IMMEDIATE")
+            rewritten = 0
+            for table, column, ids in bad_text(conn):
+                for rowid in ids:  # read as U+FFFD where bytes are not UTF-8, then written
+                    value = conn.execute(f'SELECT "{column}" FROM "{table}" WHERE rowid = ?',
+                                         (rowid,)).fetchone()[0]
+                    conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?',
+                                 (value, rowid))
+                    rewritten += 1
+            if rewritten:
+                done.append(f"wrote {rewritten:,} text value{'s' if rewritten != 1 else ''} "
+                            "that were not UTF-8 with U+FFFD (\ufffd) in place of the bad bytes")
             conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
             conn.execute(
                 "UPDATE conversations SET dirty = 1 WHERE dirty > 0 OR id IN (SELECT "

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import re
@@ -158,6 +159,7 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
             # Create the file ourselves so it is 0600 from its first byte.
             os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+        conn.text_factory = READ_TEXT
     except OSError as exc:
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise read_only_error(directory) from None
@@ -325,7 +327,15 @@ def _connect_readonly(directory: Path, db_path: Path) -> sqlite3.Connection:
         raise error_for(exc, directory) from None
 
 
+# Text is read as UTF-8 with any byte that is not (a hand edit, a damaged
+# page) read as U+FFFD, so one bad title never fails a whole command; check
+# reports such text and check --repair rewrites it. A C callable: no Python
+# frame per value.
+READ_TEXT = functools.partial(str, encoding="utf-8", errors="replace")
+
+
 def _probe(conn: sqlite3.Connection) -> sqlite3.Connection:
+    conn.text_factory = READ_TEXT
     try:
         # A reader waits a moment for a writer, then says who holds the archive.
         conn.execute("PRAGMA busy_timeout = 2000")

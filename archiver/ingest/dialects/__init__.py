@@ -135,6 +135,12 @@ def text_field(
 ODD_NUMBER = "holds a number no column can hold (NaN, infinite, or beyond 64 bits); kept as text"
 
 
+def lone_surrogates(count: int) -> str:
+    """The warning for a file whose text held ``count`` lone surrogate escapes."""
+    many = f"{count:,} lone UTF-16 surrogates" if count > 1 else "a lone UTF-16 surrogate"
+    return f"holds {many} (\\udfff…), which no text can hold; read as U+FFFD (\ufffd)"
+
+
 def list_field(
     value: Any, key: str, extra: dict[str, Any], where: object, ctx: ReadContext
 ) -> list[Any] | None:

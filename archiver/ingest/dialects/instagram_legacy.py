@@ -45,7 +45,7 @@ from dateutil.parser import isoparse
 from ijson.common import ObjectBuilder
 
 from ...records import Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import STREAM_BUFFER, DepthGuard, skip_bom
+from ..jsonstream import STREAM_BUFFER, DepthGuard, SurrogateStream, skip_bom
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
 from . import (
@@ -55,6 +55,7 @@ from . import (
     ReadError,
     ThreadSource,
     list_field,
+    lone_surrogates,
     sender_field,
     text_field,
     thread_key,
@@ -141,6 +142,8 @@ def iter_conversations(
         stream = _Stream(f)
         try:
             yield from _conversations(tree, member, stream, ctx)
+            if stream.text.replaced:
+                ctx.warn(member.label, lone_surrogates(stream.text.replaced))
         except ijson.JSONError as exc:
             raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
         except UnicodeDecodeError:
@@ -205,12 +208,13 @@ class _Stream:
     failed: bool = False
     warned_naive: bool = False
     events: Iterator[tuple[str, str, Any]] = field(init=False)
+    text: SurrogateStream = field(init=False)
 
     def __post_init__(self) -> None:
-        # The guard stops absurd nesting before ijson spends memory on it.
-        self.events = ijson.parse(
-            DepthGuard(skip_bom(self.f)), use_float=True, buf_size=STREAM_BUFFER
-        )
+        # The guard stops absurd nesting before ijson spends memory on it; lone
+        # surrogates become U+FFFD before ijson (which fails on them) sees them.
+        self.text = SurrogateStream(DepthGuard(skip_bom(self.f)))
+        self.events = ijson.parse(self.text, use_float=True, buf_size=STREAM_BUFFER)
 
     def next_or_none(self) -> tuple[str, str, Any] | None:
         return next(self.events, None)

@@ -38,6 +38,7 @@ from . import (
     ReadError,
     ThreadSource,
     list_field,
+    lone_surrogates,
     sender_field,
     text_field,
 )
@@ -130,7 +131,9 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
     has_messages = has_participants = False
     position = 0
     try:
-        for key, value in iter_object(f, "messages", member.size):
+        for key, value in iter_object(
+                f, "messages", member.size,
+                replaced=lambda n: ctx.warn(label, lone_surrogates(n))):
             if key == "item":
                 has_messages = True
                 msg = parse_message(value, Where(label, position), ctx, seen_types)

@@ -18,7 +18,7 @@ from typing import Any
 import ijson
 
 from ...records import Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object
+from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object, replace_lone_surrogates
 from ..sources import DownloadTree, Member, download_root
 from ..text import OddNumbers, repair, repair_any
 from . import (
@@ -29,6 +29,7 @@ from . import (
     ReadError,
     ThreadSource,
     list_field,
+    lone_surrogates,
     sender_field,
     text_field,
 )
@@ -219,7 +220,7 @@ def _declared_path(tree: DownloadTree, files: list[Member]) -> tuple[str | None,
         if found is None:
             continue
         try:
-            path = repair(json.loads(b'"' + found.group(1) + b'"'))
+            path = repair(json.loads(b'"' + replace_lone_surrogates(found.group(1))[0] + b'"'))
         except ValueError:
             continue
         if not isinstance(path, str):
@@ -264,7 +265,9 @@ def read_thread(
         position = entries = 0
         with tree.open(member) as f:
             try:
-                for key, value in iter_object(f, "messages", member.size, whole_list=True):
+                for key, value in iter_object(
+                        f, "messages", member.size, whole_list=True,
+                        replaced=lambda n, label=label: ctx.warn(label, lone_surrogates(n))):
                     if key == WHOLE_LIST:  # a buffered part: read it backwards, in place
                         has_messages = has_messages or bool(value)
                         entries = len(value)
