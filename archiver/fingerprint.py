@@ -19,15 +19,8 @@ _EPOCH_SHIFT = 1 << 46  # times before 1970 stay ordered
 _MAX_TIME = (1 << 48) - 1
 
 
-def base_fingerprint(platform: str, thread_key: str, msg: Message) -> bytes:
-    """The fingerprint of ``msg`` before its occurrence number (see
-    :func:`content_fingerprint`)."""
-    return content_fingerprint(
-        platform, thread_key, msg.sender, msg.timestamp_ms, msg.text, attachment_names(msg)
-    )
-
-
 def attachment_names(msg: Message) -> str:
+    """The names of a message's attachments, as its fingerprint holds them."""
     return ",".join(a.uri.rsplit("/", 1)[-1] for a in msg.attachments) if msg.attachments else ""
 
 
@@ -41,14 +34,15 @@ def content_fingerprint(
     instead of a million random ones; the content hash separates messages of
     the same millisecond.
     """
-    thread = _thread_prefix(platform, thread_key)
+    thread = thread_prefix(platform, thread_key)
     content = _SEP.join((sender, text or "", names)).encode("utf-8", "surrogatepass")
     when = max(0, min(timestamp_ms + _EPOCH_SHIFT, _MAX_TIME)).to_bytes(6, "big")
     return thread + when + hashlib.blake2b(content, digest_size=6).digest()
 
 
 @functools.lru_cache(maxsize=64)
-def _thread_prefix(platform: str, thread_key: str) -> bytes:
+def thread_prefix(platform: str, thread_key: str) -> bytes:
+    """The first 4 bytes of every fingerprint of a thread."""
     data = f"{platform}{_SEP}{thread_key}".encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=4).digest()
 
@@ -69,7 +63,7 @@ class ThreadFingerprints:
     __slots__ = ("_counter", "_prefix")
 
     def __init__(self, platform: str, thread_key: str) -> None:
-        self._prefix = _thread_prefix(platform, thread_key)
+        self._prefix = thread_prefix(platform, thread_key)
         self._counter = OccurrenceCounter()
 
     def next(self, sender: str, timestamp_ms: int, text: str | None, names: str) -> bytes:

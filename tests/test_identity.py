@@ -170,13 +170,13 @@ def test_an_upgrade_joins_a_thread_an_old_import_keyed_by_its_folder(
     split one thread in two; the upgrade joins them, each message once."""
     import sqlite3
 
-    from archiver.fingerprint import _thread_prefix
+    from archiver.fingerprint import thread_prefix
     from archiver.store.schema import open_archive
 
     download = two_part_download(tmp_path / "dl")
     run(archive, "import", str(loose_copy(download, 2, tmp_path / "stray")))
     conn = sqlite3.connect(archive / "chatkeep.db")
-    old = _thread_prefix("facebook", "stray")
+    old = thread_prefix("facebook", "stray")
     conn.execute("UPDATE threads SET key = 'stray'")
     conn.execute("UPDATE thread_parts SET section = NULL")
     conn.executemany("UPDATE messages SET fingerprint = ? WHERE id = ?", [

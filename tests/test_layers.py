@@ -107,6 +107,53 @@ def test_the_engine_stages_keep_their_layers() -> None:
     assert sorted(set(broken)) == []
 
 
+def test_no_module_uses_another_modules_private_names() -> None:
+    """A name with a leading underscore is its module's own: nothing else in
+    the engine imports it or reaches it through the module."""
+    broken = []
+    for path in sorted((REPO / "archiver").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules: set[str] = set()  # names the file binds to modules of the engine
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                ours = node.level > 0 or (node.module or "").startswith("archiver")
+                for alias in node.names:
+                    if alias.name.startswith("_"):
+                        broken.append(f"{path.relative_to(REPO)} imports {alias.name}")
+                    elif ours:
+                        modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules.update(a.asname or a.name.split(".")[0] for a in node.names
+                               if a.name.startswith("archiver"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in modules and node.attr.startswith("_")
+                    and not node.attr.startswith("__")):
+                broken.append(f"{path.relative_to(REPO)} uses {node.value.id}.{node.attr}")
+    assert broken == []
+
+
+def test_only_dialects_name_a_download_format() -> None:
+    """A new format is one new dialect: the pipeline, the importer and the
+    store know formats only through the Dialect object."""
+    from archiver.ingest.dialects import DIALECTS
+
+    names = {d.name for d in DIALECTS}
+    assert len(names) == 4
+    named = []
+    for path in sorted((REPO / "archiver").rglob("*.py")):
+        relative = path.relative_to(REPO).as_posix()
+        if relative.startswith(("archiver/ingest/dialects/", "archiver/cli/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                named.extend(f"{relative}: {n}" for n in names if n in node.value)
+            elif isinstance(node, ast.ImportFrom):
+                named.extend(f"{relative} imports {node.module}.{a.name}" for a in node.names
+                             if a.name in names or (node.module or "").split(".")[-1] in names)
+    assert named == []
+
+
 def test_every_command_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     missing = [name for name in main.commands if f"chatkeep {name}" not in readme]

@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 from archiver.fingerprint import (
     OccurrenceCounter,
     ThreadFingerprints,
-    base_fingerprint,
+    attachment_names,
+    content_fingerprint,
     with_occurrence,
 )
 from archiver.ingest.importer import import_downloads
@@ -129,6 +130,12 @@ messages = st.builds(
 )
 
 
+def base_fingerprint(platform: str, thread_key: str, msg: Message) -> bytes:
+    """The reference fingerprint of ``msg`` before its occurrence number."""
+    return content_fingerprint(platform, thread_key, msg.sender, msg.timestamp_ms, msg.text,
+                               attachment_names(msg))
+
+
 @given(st.lists(messages, max_size=30), st.sampled_from(["facebook", "instagram"]))
 def test_fingerprints_are_stable_and_equal_messages_get_distinct_ones(
     batch: list[Message], platform: str
@@ -186,11 +193,12 @@ SAMPLE_FINGERPRINT = "dad2600c4174876e8000dd51544b061f"
 def test_fingerprints_are_the_same_bytes_in_every_run() -> None:
     assert base_fingerprint("facebook", "ana_1", SAMPLE).hex() == SAMPLE_FINGERPRINT
     script = (
-        "from archiver.fingerprint import base_fingerprint\n"
+        "from archiver.fingerprint import attachment_names, content_fingerprint\n"
         "from archiver.records import Attachment, Message\n"
         "m = Message('Ana María', 1600000000000, 'text', 'café ❤', "
         "attachments=[Attachment('photo', 'messages/inbox/x/photos/a.jpg')])\n"
-        "print(base_fingerprint('facebook', 'ana_1', m).hex())\n"
+        "print(content_fingerprint('facebook', 'ana_1', m.sender, m.timestamp_ms, m.text, "
+        "attachment_names(m)).hex())\n"
     )
     for seed in ("0", "12345"):  # str hashing differs between these runs
         out = subprocess.run(

@@ -15,7 +15,6 @@ import errno
 import gc
 import json
 import os
-import re
 import sqlite3
 import time
 import zlib
@@ -35,16 +34,10 @@ from ..store.lock import release_lock, take_lock
 from ..store.media import MediaStore, file_sha256
 from ..store.schema import ArchiveError, open_archive
 from . import dialects, pipeline
-from .dialects import ReadContext, ThreadSource
-from .jsonstream import BOM, replace_lone_surrogates
-from .sources import (
-    DownloadTree,
-    SourceError,
-    download_root,
-    group_paths,
-    open_download,
-)
-from .text import clean_text, repair
+from .dialects import Dialect, ReadContext, ThreadSource
+from .pipeline import Begin, End, Failed, Rows
+from .sources import DownloadTree, SourceError, group_paths, open_download
+from .text import clean_text
 
 BATCH_MESSAGES = 50_000
 # Messages whose full-text rows are held before they are written (see _Writer.fts_from).
@@ -403,12 +396,16 @@ class _Writer:
         report = self.report
         name = nfc(root.rsplit("/", 1)[-1]) if root else tree.name
         download_platform = _majority(s.platform for s in sources)
-        profile_owner = _profile_owner(tree, root, report.warnings.append)
+        kinds = _dialects_of(sources)
+        named = kinds[0].names_download(name)
+        warned = len(ctx.warnings)
+        stated_owner = next((o for d in kinds if (o := d.owner(tree, root, sources, ctx))), None)
+        report.warnings.extend(ctx.warnings[warned:])  # said now: reading drains the rest
+        del ctx.warnings[warned:]
         download_id, created = self._download_row(
-            tree, root, name, download_platform, sources[0].dialect, profile_owner
+            tree, root, name, download_platform, kinds[0].name, stated_owner, named
         )
         report.downloads.append(name)
-        read = 0  # threads read whole, or already in the archive
 
         # Threads whose files an earlier import already took are not read again.
         to_read: list[ThreadSource] = []
@@ -418,7 +415,7 @@ class _Writer:
         unchanged: list[int] = []
         self.tree = tree
         for source in sources:
-            if source.dialect == "instagram_legacy":
+            if dialects.named(source.dialect).many_threads_per_file:
                 to_read.append(source)
                 continue
             known = self._thread_id(source)
@@ -431,8 +428,7 @@ class _Writer:
             try:
                 signature = _signature(tree, source)
             except pipeline.READ_ERRORS as exc:  # a file that cannot be read at all
-                where = source.files[0].label if len(source.files) == 1 else source.folder
-                report.error(where, pipeline.describe(exc))
+                report.error(source.where, pipeline.describe(exc))
                 continue
             thread_id = self._unchanged(known, source, signature, download_id)
             if thread_id is None:
@@ -448,7 +444,7 @@ class _Writer:
             names = {r[0] for r in self.conn.execute(
                 "SELECT name FROM participants WHERE thread_id = ?", (thread_id,))}
             owner_candidates = names if owner_candidates is None else owner_candidates & names
-        read = len(unchanged)
+        read = len(unchanged)  # threads read whole, or already in the archive
         total = len(sources)
         done = total - len(to_read)
         parallel = (
@@ -462,49 +458,46 @@ class _Writer:
             preparer, to_read, parallel=parallel, readers=pipeline.reading_processes(),
             close_in_child=inherited,
         ):
-            kind = event[0]
-            if kind == "begin":
-                thread = self._begin_thread(event[1], download_id, signatures)
-            elif kind == "rows":
+            kind = type(event)
+            if kind is Rows:
                 assert thread is not None
                 self._write_rows(thread, event, download_id)
-            elif kind == "end":
-                assert thread is not None
-                info, stats = event[1], event[2]
-                self._end_thread(thread, info, stats, download_id)
+                continue
+            if kind is Begin:
+                thread = self._begin_thread(event.source, download_id, signatures)
+                continue
+            assert thread is not None
+            if kind is End:
+                self._end_thread(thread, event.info, event.stats, download_id)
                 read += 1
-                names = set(info.participants)
+                names = set(event.info.participants)
                 owner_candidates = names if owner_candidates is None else owner_candidates & names
-                thread = None
-            elif kind == "error":
-                assert thread is not None
-                self._abort_thread(thread, event[1], event[2], event[3] if len(event) > 3 else None)
-                thread = None
-            if kind in ("end", "error"):
-                done += 1
-                if self.progress:
-                    self.progress("file", done, total)
-        owner = profile_owner
-        plan = _time_plan(ctx, sources)
-        if owner is None and plan is not None:
-            owner = plan.owner
+            elif kind is Failed:
+                self._abort_thread(thread, event.problem, event.stats, event.file)
+            thread = None
+            done += 1
+            if self.progress:
+                self.progress("file", done, total)
+        owner = stated_owner
         if owner is None and owner_candidates and len(owner_candidates) == 1:
             owner = next(iter(owner_candidates))
+        basis = next((b for d in kinds if (b := d.time_basis(ctx, sources))), None)
         self._begin()
         if read == 0 and created:
             # Nothing of it could be read: no empty download is recorded.
             self.conn.execute("DELETE FROM downloads WHERE id = ?", (download_id,))
             report.downloads.remove(name)
         else:
-            download_id = self._settle_download(download_id, name, download_platform, owner)
+            download_id = self._settle_download(
+                download_id, name, download_platform, owner, named)
             self._record_rejected(download_id, report.errors[errors_from:])
-            if plan is not None:
+            if basis is not None:
                 self.html_held = True
+                offset, why = basis
                 self.conn.execute(
                     "UPDATE downloads SET time_offset = ?, time_basis = ? WHERE id = ?",
-                    (plan.label, plan.basis, download_id))
-                report.time_offsets.append(f"{name}: HTML times read in {plan.label} "
-                                           f"({plan.basis})")
+                    (offset, why, download_id))
+                report.time_offsets.append(f"{name}: HTML times read in {offset} ({why})")
         self._commit()
 
     def _record_rejected(self, download_id: int, errors: list[dict[str, str]]) -> None:
@@ -567,7 +560,7 @@ class _Writer:
 
     def _download_row(
         self, tree: DownloadTree, root: str, name: str, platform: str, dialect: str,
-        owner: str | None,
+        owner: str | None, named: bool,
     ) -> tuple[int, bool]:
         """The download's row, and whether it is new. A download is its
         platform and Meta's download name ("facebook-jane-2024-…"); without
@@ -580,7 +573,7 @@ class _Writer:
         if root and len(origins) == 1 and origins[0].is_dir():
             origins = [origins[0] / root]
         source = clean_text(", ".join(str(p) for p in origins))
-        if META_DOWNLOAD_NAME.match(name):
+        if named:
             row = self.conn.execute(
                 "SELECT id FROM downloads WHERE name = ? AND platform = ? ORDER BY id",
                 (name, platform),
@@ -604,7 +597,7 @@ class _Writer:
         return int(cur.lastrowid or 0), True
 
     def _settle_download(
-        self, download_id: int, name: str, platform: str, owner: str | None
+        self, download_id: int, name: str, platform: str, owner: str | None, named: bool
     ) -> int:
         """Give the download its owner once its threads told who it is; when
         that makes it a download the archive already holds, join the two."""
@@ -613,7 +606,7 @@ class _Writer:
         ).fetchone()[0]
         if not owner or current is not None:
             return download_id
-        if not META_DOWNLOAD_NAME.match(name):
+        if not named:
             other = self.conn.execute(
                 "SELECT id FROM downloads WHERE name = ? AND platform = ? AND owner = ? "
                 "AND id != ? ORDER BY id", (name, platform, owner, download_id),
@@ -676,7 +669,8 @@ class _Writer:
                 "SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", (thread_id,)
             ).fetchone() is None
         self.touched_threads.add(thread_id)
-        loose = not fresh and (source.dialect == "meta_html" or self.html_held and conn.execute(
+        exact = dialects.named(source.dialect).exact_times
+        loose = not fresh and (not exact or self.html_held and conn.execute(
             "SELECT EXISTS (SELECT 1 FROM messages WHERE thread_id = ? "
             "AND time_precision IS NOT NULL)", (thread_id,)).fetchone()[0] == 1)
         # A new thread in its own new conversation whose messages arrive oldest
@@ -688,10 +682,9 @@ class _Writer:
             loose=loose,
         )
 
-    def _write_rows(self, t: _ThreadWrite, event: pipeline.Event, download_id: int) -> None:
-        """Write a chunk of the thread's messages (a ``rows`` event)."""
-        _kind, plain, full, folded, reactions, attachments, ordered, first_ts, last_ts, count = \
-            event
+    def _write_rows(self, t: _ThreadWrite, event: Rows, download_id: int) -> None:
+        """Write a chunk of the thread's messages."""
+        plain, full, folded, reactions, attachments, ordered, first_ts, last_ts, count = event
         conn = self.conn
         first_id = self.next_id
         if t.fresh:
@@ -887,7 +880,7 @@ class _Writer:
         self.next_id = t.saved_next_id
         self.fts_from = t.saved_fts
         source = t.source
-        where = failed or (source.files[0].label if len(source.files) == 1 else source.folder)
+        where = failed or source.where
         if len(source.files) > 1:
             problem = f"{problem}; the whole thread was left out"
         self.report.error(where, problem)
@@ -1000,18 +993,12 @@ def _signature(tree: DownloadTree, source: ThreadSource) -> str:
     return f"{source.platform}:{source.key}:" + ",".join(parts)
 
 
-# Meta names a download after its app, its owner and the day it was made.
-META_DOWNLOAD_NAME = re.compile(r"^(?:facebook|instagram|messenger|meta)-.+-\d{4}", re.IGNORECASE)
-
-
 def _by_download(sources: list[ThreadSource]) -> list[tuple[str, list[ThreadSource]]]:
     """The threads of a tree, grouped by the download each lies in (its root
     folder inside the tree; "" when the tree is one download)."""
     groups: dict[str, list[ThreadSource]] = {}
     for source in sources:
-        root = download_root(source.folder)
-        if root is None:  # outside Meta's layout: flat encrypted chats, loose threads
-            root = source.folder if source.dialect != "meta_dyi" else ""
+        root = dialects.named(source.dialect).download_of(source)
         groups.setdefault(root, []).append(source)
     if len(groups) == 1:
         return [("", sources)]
@@ -1038,17 +1025,6 @@ def _merge_download(conn: sqlite3.Connection, source: int, target: int) -> None:
     conn.execute("DELETE FROM downloads WHERE id = ?", (source,))
 
 
-def _time_plan(ctx: ReadContext, sources: list[ThreadSource]) -> Any:
-    """The plan an HTML download's times were read by (meta_html.TimePlan),
-    or None for a download read from JSON."""
-    from .dialects import meta_html
-
-    for source in sources:
-        if source.dialect == meta_html.NAME:
-            return ctx.html_times.get(meta_html.root_of(source))
-    return None
-
-
 def _majority(values: Iterator[str]) -> str:
     counts: dict[str, int] = {}
     for v in values:
@@ -1056,43 +1032,7 @@ def _majority(values: Iterator[str]) -> str:
     return max(counts, key=lambda k: counts[k])
 
 
-_PROFILE_FILES = (
-    ("profile_information/profile_information.json", ("profile_v2", "name", "full_name")),
-    ("personal_information/personal_information/personal_information.json", None),
-    ("personal_information/personal_information.json", None),
-)
-
-
-def _profile_owner(tree: DownloadTree, root: str = "",
-                   warn: Callable[[str], None] | None = None) -> str | None:
-    """The owner's name from the download's profile file, where there is one
-    (a lone surrogate in it read as U+FFFD, and said to ``warn``)."""
-    prefix = f"{root}/" if root else ""
-    for suffix, keys in _PROFILE_FILES:
-        member = next((m for p, m in tree.members.items()
-                       if p.startswith(prefix) and p.endswith(suffix)), None)
-        if member is None or member.size > 5_000_000:
-            continue
-        try:
-            with tree.open(member) as f:
-                raw, bad = replace_lone_surrogates(f.read().removeprefix(BOM))
-            if bad and warn is not None:
-                warn(f"{member.label}: {dialects.lone_surrogates(bad)}")
-            data = json.loads(raw.decode("utf-8"))
-        except pipeline.READ_ERRORS:  # the owner's name is a nicety: never fail on it
-            continue
-        if keys:
-            for k in keys:
-                data = data.get(k) if isinstance(data, dict) else None
-            if isinstance(data, str):
-                return repair(data)
-        else:
-            # Instagram: {"profile_user": [{"string_map_data": {"Name": {"value": …}}}]}
-            users = data.get("profile_user") if isinstance(data, dict) else None
-            if isinstance(users, list) and users and isinstance(users[0], dict):
-                smd = users[0].get("string_map_data", {})
-                for field_name in ("Name", "Username"):
-                    value = smd.get(field_name, {}).get("value") if isinstance(smd, dict) else None
-                    if isinstance(value, str) and value:
-                        return repair(value)
-    return None
+def _dialects_of(sources: list[ThreadSource]) -> list[Dialect]:
+    """The dialects of ``sources``, in the order they claim files."""
+    present = {s.dialect for s in sources}
+    return [d for d in dialects.DIALECTS if d.name in present]

@@ -4,14 +4,10 @@ Parsing JSON, repairing text, fingerprinting messages and folding their text
 for search need no database, so a large import does them in other processes
 while this one writes to SQLite: the cores work at once, and the writer, the
 one part that cannot be shared, does little besides SQLite's own work. What
-crosses between them is a stream of small events per thread::
-
-    ("begin", source)            a thread starts
-    ("rows", plain, full, folded, reactions, attachments, ordered, first_ts,
-     last_ts, count)             messages, in reading order (see PLAIN_ROW)
-    ("end", info, stats)         the thread is complete
-    ("error", problem, stats, file)  the thread failed (in that file, when known);
-                                 nothing of it is kept
+crosses between them is a stream of small events per thread: :class:`Begin`
+(a thread starts), :class:`Rows` (messages, in reading order, see PLAIN_ROW),
+:class:`End` (the thread is complete) or :class:`Failed` (the thread failed,
+in that file when known; nothing of it is kept).
 
 Each message is a tuple whose first value is its number in the thread (0, 1,
 2 …): a :data:`PLAIN_ROW` for plain text (most messages), else a
@@ -43,14 +39,14 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..fingerprint import ThreadFingerprints, attachment_names
 from ..folding import fold_letters
 from ..records import Attachment, Message, ThreadInfo
 from ..store.media import MediaStore
 from . import dialects
-from .dialects import ReadContext, ReadError, ThreadSource, meta_dyi
+from .dialects import READ_ERRORS, PlainMessage, ReadContext, ReadError, ThreadSource
 from .media import OUTSIDE, MediaIndex
 from .sources import DownloadTree
 
@@ -61,7 +57,6 @@ PIPE_BYTES = 1 << 20
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 MAX_READERS = 4
 
-Event = tuple[Any, ...]
 # The rows of a message, as the writer binds them.
 PLAIN_ROW = ("number", "fingerprint", "sender", "timestamp_ms", "kind", "edited", "text")
 FULL_ROW = (
@@ -75,12 +70,7 @@ FOLDED_ROW = ("number", "text", "extra_text")
 REACTION_ROW = ("number", "actor", "reaction", "timestamp_ms")
 ATTACHMENT_ROW = ("number", "kind", "name", "uri", "source_path", "present", "remote",
                   "sha256", "media_path", "size")
-# What reading a user's file can raise besides ReadError: a file that cannot be
-# read, a damaged zip member, a value too big to hold.
-READ_ERRORS = (
-    ReadError, OSError, EOFError, ValueError, ArithmeticError, RuntimeError,
-    zipfile.BadZipFile, zlib.error,
-)
+__all__ = ["READ_ERRORS", "Begin", "End", "Event", "Failed", "Preparer", "Rows", "ThreadStats"]
 
 
 @dataclass
@@ -95,6 +85,54 @@ class ThreadStats:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+class Begin(NamedTuple):
+    """A thread starts."""
+
+    source: ThreadSource
+
+
+class Rows(NamedTuple):
+    """A chunk of a thread's messages, in reading order (see the module docstring)."""
+
+    plain: list[tuple[Any, ...]]
+    full: list[tuple[Any, ...]]
+    folded: list[tuple[Any, ...]]
+    reactions: list[tuple[Any, ...]]
+    attachments: list[tuple[Any, ...]]
+    ordered: bool  # the thread's messages have run oldest first so far
+    first_ts: int
+    last_ts: int
+    count: int
+
+
+class End(NamedTuple):
+    """The thread is complete."""
+
+    info: ThreadInfo
+    stats: ThreadStats
+
+
+class Failed(NamedTuple):
+    """The thread failed; nothing of it is kept."""
+
+    problem: str
+    stats: ThreadStats
+    file: str | None = None  # the file that failed, when known
+
+
+Event = Begin | Rows | End | Failed
+
+
+class _SourceDone(NamedTuple):
+    """From a helper: the events of its current source are all sent."""
+
+
+class _Crash(NamedTuple):
+    """From a helper: reading failed in a way no thread explains."""
+
+    problem: str
+
+
 class Preparer:
     """Turns a download's threads into events (see the module docstring)."""
 
@@ -106,43 +144,28 @@ class Preparer:
 
     def events(self, sources: list[ThreadSource]) -> Iterator[Event]:
         for source in sources:
-            if source.dialect == "instagram_legacy":
-                yield from self._legacy(source)
-            elif source.dialect == meta_dyi.NAME:
-                info = ThreadInfo()
-                yield from self._thread(
-                    source, info, meta_dyi.read_thread(self.tree, source, info, self.ctx,
-                                                       plain=True)
-                )
-            else:
-                info = ThreadInfo()
-                yield from self._thread(
-                    source, info, dialects.read_thread(self.tree, source, info, self.ctx)
-                )
+            yield from self._source(source)
 
-    def _legacy(self, source: ThreadSource) -> Iterator[Event]:
-        from .dialects import instagram_legacy
-
-        failed = False
+    def _source(self, source: ThreadSource) -> Iterator[Event]:
+        """The events of each thread ``source`` holds (one, unless its file
+        holds many: then up to the one that broke, if one does)."""
+        dialect = dialects.named(source.dialect)
         try:
-            for sub, info, messages in instagram_legacy.iter_conversations(
-                self.tree, source, self.ctx
-            ):
+            for sub, info, messages in dialect.conversations(self.tree, source, self.ctx):
                 for event in self._thread(sub, info, messages):
-                    failed = failed or event[0] == "error"
                     yield event
-                if failed:  # a broken file stops at the conversation that broke
-                    return
+                    if type(event) is Failed:
+                        return
         except ReadError as exc:
             stats = ThreadStats(warnings=self._drain())
-            yield ("begin", source)
-            yield ("error", str(exc), stats)
+            yield Begin(source)
+            yield Failed(str(exc), stats)
 
     def _thread(
         self, source: ThreadSource, info: ThreadInfo,
-        messages: Iterator[Message | meta_dyi.PlainMessage],
+        messages: Iterator[Message | PlainMessage],
     ) -> Iterator[Event]:
-        yield ("begin", source)
+        yield Begin(source)
         stats = ThreadStats()
         fingerprint = ThreadFingerprints(source.platform, source.key).next
         plain: list[tuple[Any, ...]] = []
@@ -157,7 +180,7 @@ class Preparer:
         self.ctx.current = None
         try:
             for msg in messages:
-                if type(msg) is tuple:  # a plain text message (meta_dyi.PlainMessage)
+                if type(msg) is tuple:  # a plain text message (a dialect's fast path)
                     sender, ts, kind, text, edited = msg
                     add_plain((number, fingerprint(sender, ts, text, ""), sender, ts, kind,
                                int(edited), text))
@@ -184,8 +207,8 @@ class Preparer:
                 last_ts = ts
                 number += 1
                 if number - first >= CHUNK:
-                    yield ("rows", plain, full, folded, reactions, attachments, ordered,
-                           _first_time(plain, full, first), last_ts, number - first)
+                    yield Rows(plain, full, folded, reactions, attachments, ordered,
+                               _first_time(plain, full, first), last_ts, number - first)
                     plain, full, folded, reactions, attachments = [], [], [], [], []
                     add_plain = plain.append
                     first = number
@@ -193,13 +216,13 @@ class Preparer:
             stats.warnings[:0] = self._drain()
             problem = str(exc) if isinstance(exc, ReadError) else describe(exc)
             # Name the file that failed, not its thread's folder.
-            yield ("error", problem, stats, self.ctx.current)
+            yield Failed(problem, stats, self.ctx.current)
             return
         if number > first:
-            yield ("rows", plain, full, folded, reactions, attachments, ordered,
-                   _first_time(plain, full, first), last_ts, number - first)
+            yield Rows(plain, full, folded, reactions, attachments, ordered,
+                       _first_time(plain, full, first), last_ts, number - first)
         stats.warnings[:0] = self._drain(stats)
-        yield ("end", info, stats)
+        yield End(info, stats)
 
     def _drain(self, stats: ThreadStats | None = None) -> list[str]:
         """The warnings met so far; the thread's audit counts go to ``stats``
@@ -326,10 +349,10 @@ def prepared_events(
             receiver, worker = helpers[i % readers]
             while True:
                 event = _receive(receiver, worker)
-                if event[0] == "next":  # the end of this source's events
+                if type(event) is _SourceDone:
                     break
-                if event[0] == "crash":
-                    raise RuntimeError(event[1])
+                if type(event) is _Crash:
+                    raise RuntimeError(event.problem)
                 yield event
     finally:
         for receiver, worker in helpers:
@@ -340,7 +363,7 @@ def prepared_events(
             worker.join(timeout=5)
 
 
-def _receive(receiver: Any, worker: Any) -> Event:
+def _receive(receiver: Any, worker: Any) -> Event | _SourceDone | _Crash:
     try:
         while not receiver.poll(1.0):
             if not worker.is_alive():
@@ -411,7 +434,7 @@ def _work(
     # open them afresh here.
     preparer.tree.close()
 
-    def put(event: Event) -> None:
+    def put(event: Event | _SourceDone | _Crash) -> None:
         try:
             sender.send_bytes(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
         except (BrokenPipeError, OSError):
@@ -421,7 +444,7 @@ def _work(
         for source in sources:
             for event in preparer.events([source]):
                 put(event)
-            put(("next",))
+            put(_SourceDone())
     except BaseException as exc:  # noqa: BLE001 - reported to the writer, which decides
-        put(("crash", f"reading failed: {describe(exc)}"))
+        put(_Crash(f"reading failed: {describe(exc)}"))
     sender.close()

@@ -279,20 +279,3 @@ def _natural_key(path: Path) -> list[object]:
 def posix_parent(path: str) -> str:
     parent = str(PurePosixPath(path).parent)
     return "" if parent == "." else parent
-
-
-# "…/your_facebook_activity/messages/…": where Meta's messages live in a download.
-_MESSAGES_ROOT = re.compile(
-    r"^(?:(.*?)/)?(?:your_facebook_activity/|your_activity_across_facebook/"
-    r"|your_instagram_activity/)?messages(?:/|$)"
-)
-
-
-def download_root(folder: str) -> str | None:
-    """The folder of the download (inside a tree) that holds ``folder``: ""
-    for the tree itself, ``"facebook-x-2024"`` when the tree is a folder of
-    several downloads; None when ``folder`` is not in Meta's layout."""
-    m = _MESSAGES_ROOT.match(folder)
-    if m is None:
-        return None
-    return m.group(1) or ""

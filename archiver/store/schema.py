@@ -676,9 +676,9 @@ def _rekey_thread(
 ) -> set[int]:
     """Give a thread its right key, joining it to the thread that already has
     that key (each message once). Returns the conversations to refresh."""
-    from ..fingerprint import _thread_prefix
+    from ..fingerprint import thread_prefix
 
-    prefix = _thread_prefix(platform, new_key)
+    prefix = thread_prefix(platform, new_key)
     cid = conn.execute("SELECT conversation_id FROM threads WHERE id = ?", (tid,)).fetchone()[0]
     target = conn.execute(
         "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",

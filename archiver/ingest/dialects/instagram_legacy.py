@@ -48,21 +48,24 @@ from ...records import Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import STREAM_BUFFER, DepthGuard, SurrogateStream, skip_bom
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
-from . import (
+from .base import (
     MAX_MS,
     MIN_MS,
+    Conversation,
+    PlainMessage,
     ReadContext,
     ReadError,
     ThreadSource,
+    Where,
+    attachment_kind,
+    first_line,
     list_field,
     lone_surrogates,
     sender_field,
     text_field,
     thread_key,
 )
-from . import first_line as _first_line
-from .messenger_e2ee import attachment_kind
-from .meta_dyi import Where
+from .meta import MetaDialect
 
 NAME = "instagram_legacy"
 FILE_NAME = "messages.json"
@@ -145,7 +148,7 @@ def iter_conversations(
             if stream.text.replaced:
                 ctx.warn(member.label, lone_surrogates(stream.text.replaced))
         except ijson.JSONError as exc:
-            raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
+            raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
         except UnicodeDecodeError:
             raise ReadError("is not UTF-8 text") from None
 
@@ -338,7 +341,7 @@ class _Conversation:
                     yield msg
         except ijson.JSONError as exc:
             stream.failed = True
-            raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
+            raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
         except UnicodeDecodeError:
             stream.failed = True
             raise ReadError("is not UTF-8 text") from None
@@ -523,3 +526,27 @@ def _urls(value: Any) -> list[str]:
             if found:
                 return found[:1]
     return []
+
+
+class InstagramLegacy(MetaDialect):
+    """Instagram before December 2020: every thread in one ``messages.json``."""
+
+    name = NAME
+    many_threads_per_file = True
+
+    def find_threads(self, tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
+        return find_threads(tree, ctx)
+
+    def read_thread(
+        self, tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext,
+        *, plain: bool = False,
+    ) -> Iterator[Message | PlainMessage]:
+        return read_thread(tree, source, info, ctx)
+
+    def conversations(
+        self, tree: DownloadTree, source: ThreadSource, ctx: ReadContext
+    ) -> Iterator[Conversation]:
+        return iter_conversations(tree, source, ctx)
+
+
+DIALECT = InstagramLegacy()

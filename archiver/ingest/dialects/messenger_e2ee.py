@@ -20,9 +20,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import ijson
 
@@ -30,21 +28,23 @@ from ...records import FAILED_MEDIA, Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import BOM, NotAnObject, iter_object
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import OddNumbers, repair, repair_any
-from . import (
+from .base import (
     MAX_MS,
     MIN_MS,
     ODD_NUMBER,
+    PlainMessage,
     ReadContext,
     ReadError,
     ThreadSource,
+    Where,
+    attachment_kind,
+    first_line,
     list_field,
     lone_surrogates,
     sender_field,
     text_field,
 )
-from . import first_line as _first_line
-from .meta_dyi import _PART as META_PART
-from .meta_dyi import Where
+from .meta import PART, MetaDialect
 
 NAME = "messenger_e2ee"
 
@@ -60,27 +60,12 @@ MAPPED_KEYS = frozenset(
     {"senderName", "timestamp", "text", "type", "isUnsent", "media", "reactions"}
 )
 
-_EXTENSION_KINDS = {
-    **dict.fromkeys(("jpg", "jpeg", "png", "webp", "heic"), "photo"),
-    **dict.fromkeys(("mp4", "mov"), "video"),
-    **dict.fromkeys(("m4a", "mp3", "aac", "ogg", "wav"), "audio"),
-    "gif": "gif",
-}
-
-
-def attachment_kind(uri: str, default: str = "file") -> str:
-    """Guess an attachment's kind from the extension of a file name or URL."""
-    path = urlsplit(uri).path if uri.startswith(("http://", "https://")) else uri
-    suffix = PurePosixPath(path).suffix.lower().lstrip(".")
-    return _EXTENSION_KINDS.get(suffix, default)
-
-
 def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
     for member in tree:
         if member.path in ctx.claimed:
             continue
         filename = member.path.rsplit("/", 1)[-1]
-        if not _THREAD_FILE.match(filename) or META_PART.match(filename):
+        if not _THREAD_FILE.match(filename) or PART.match(filename):
             continue
         if member.size == 0:
             ctx.warn(member.label, "is empty (0 bytes); skipped")
@@ -146,7 +131,7 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
                 has_participants = has_participants or key == "participants"
                 _thread_key(info, key, value, label, ctx)
     except ijson.JSONError as exc:
-        raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
+        raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
     except NotAnObject as exc:
         raise ReadError(str(exc)) from None
     except UnicodeDecodeError:
@@ -310,3 +295,21 @@ def _reactions(
         msg.reactions.append(Reaction(repair(actor), repair(r["reaction"])))
     if keep_raw:
         extra["reactions"] = repair_any(value)
+
+
+class MessengerE2ee(MetaDialect):
+    """Messenger's encrypted chats: one flat file per thread."""
+
+    name = NAME
+
+    def find_threads(self, tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
+        return find_threads(tree, ctx)
+
+    def read_thread(
+        self, tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext,
+        *, plain: bool = False,
+    ) -> Iterator[Message | PlainMessage]:
+        return read_thread(tree, source, info, ctx)
+
+
+DIALECT = MessengerE2ee()

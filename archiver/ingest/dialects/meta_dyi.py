@@ -19,37 +19,26 @@ import ijson
 
 from ...records import Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object, replace_lone_surrogates
-from ..sources import DownloadTree, Member, download_root
+from ..sources import DownloadTree, Member
 from ..text import OddNumbers, repair, repair_any
-from . import (
+from .base import (
     MAX_MS,
     MIN_MS,
     ODD_NUMBER,
+    PlainMessage,
     ReadContext,
     ReadError,
     ThreadSource,
+    Where,
+    first_line,
     list_field,
     lone_surrogates,
     sender_field,
     text_field,
 )
-from . import first_line as _first_line
+from .meta import PART, SECTIONS, MetaDialect, download_root, platform_of, section_of
 
 NAME = "meta_dyi"
-
-SECTIONS = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
-# message_1.json, message.json (2018), and names Instagram truncated ("messa.json").
-_PART = re.compile(r"^messa(?:ge)?(?:_(\d+))?[^/]*\.(json|html)$", re.IGNORECASE)
-_INSTAGRAM_ROOT = "your_instagram_activity/"
-_FACEBOOK_ROOTS = ("your_facebook_activity/", "your_activity_across_facebook/")
-_INSTAGRAM_NEIGHBOURS = (
-    "account_information/", "personal_information/", "your_instagram_activity/", "media/",
-    "connections/followers_and_following/",
-)
-_FACEBOOK_NEIGHBOURS = (
-    "profile_information/", "your_facebook_activity/", "posts/", "your_activity_across_facebook/",
-    "facebook_marketplace/", "comments_and_reactions/",
-)
 
 HTML_PART = (
     "is a part of its thread in HTML format beside the thread's JSON parts; the JSON "
@@ -96,33 +85,6 @@ def is_event(text: str) -> bool:
             ) and _EVENT_PATTERNS.match(text) is not None
 
 
-def _platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
-    if hint:
-        return hint
-    if path.startswith(_INSTAGRAM_ROOT) or f"/{_INSTAGRAM_ROOT}" in path:
-        return "instagram"
-    if path.startswith(_FACEBOOK_ROOTS) or any(f"/{r}" in path for r in _FACEBOOK_ROOTS):
-        return "facebook"
-    # The download this thread is in: the tree, or one of the downloads in it.
-    root = download_root(path) or ""
-    name = (root.rsplit("/", 1)[-1] if root else tree.name).lower()
-    if name.startswith("instagram"):
-        return "instagram"
-    if name.startswith("facebook"):
-        return "facebook"
-    # A bare messages/ root: the neighbours tell which app it came from.
-    prefix = f"{root}/" if root else ""
-    for p in tree.members:
-        if not p.startswith(prefix):
-            continue
-        p = p[len(prefix):]
-        if p.startswith(_INSTAGRAM_NEIGHBOURS):
-            return "instagram"
-        if p.startswith(_FACEBOOK_NEIGHBOURS):
-            return "facebook"
-    return "facebook"
-
-
 def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
     folders: dict[str, list[tuple[int, Member]]] = {}
     html: dict[str, list[tuple[int, Member]]] = {}
@@ -137,12 +99,12 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
             if _looks_like_thread(tree, member):
                 folders.setdefault(folder, []).append((0, member))
             continue
-        m = _PART.match(filename)
+        m = PART.match(filename)
         if tree.single_file and not m and _looks_like_thread(tree, member):
             # A thread file the user named directly, whatever it is called.
             declared = _declared_path(tree, [member])
             key = declared[1] if declared else filename.rsplit(".", 1)[0]
-            yield ThreadSource(NAME, _platform_of(tree, member.path, ctx.platform_hint), key,
+            yield ThreadSource(NAME, platform_of(tree, member.path, ctx.platform_hint), key,
                                [member], declared[0] if declared else None, folder)
             return
         if not m:
@@ -171,8 +133,7 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
         parts = sorted(folders[folder], key=lambda p: p[0])
         files = [member for _, member in parts]
         key = folder.rsplit("/", 1)[-1]
-        parent = folder.rsplit("/", 2)
-        section = parent[-2] if len(parent) >= 2 and parent[-2] in SECTIONS else None
+        section = section_of(folder)
         if section is None:
             # Not where Meta puts threads (loose part files, a renamed or bare
             # thread folder): the file says which thread it belongs to.
@@ -181,7 +142,7 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
                 section, key = declared
         yield ThreadSource(
             dialect=NAME,
-            platform=_platform_of(tree, folder, ctx.platform_hint),
+            platform=platform_of(tree, folder, ctx.platform_hint),
             key=key or tree.name,
             section=section,
             files=files,
@@ -294,7 +255,7 @@ def read_thread(
                             has_participants = True
                         _thread_key(info, key, value, label, ctx)
             except ijson.JSONError as exc:
-                raise ReadError(f"is not valid JSON ({_first_line(exc)})") from None
+                raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
             except NotAnObject as exc:
                 raise ReadError(str(exc)) from None
             except UnicodeDecodeError:
@@ -326,19 +287,6 @@ def _thread_key(info: ThreadInfo, key: str, value: Any, where: str, ctx: ReadCon
         info.extra[key] = repair_any(value)
 
 
-class Where:
-    """A message's place in a file, formatted only when a warning needs it."""
-
-    __slots__ = ("label", "position")
-
-    def __init__(self, label: str, position: int) -> None:
-        self.label = label
-        self.position = position
-
-    def __str__(self) -> str:
-        return f"{self.label} message {self.position}"
-
-
 # Flags of 2024+ downloads whose usual value (false) says nothing.
 _QUIET_WHEN_FALSE = frozenset(
     {"is_geoblocked_for_viewer", "is_unsent_image_by_messenger_kid_parent", "is_taken_down"}
@@ -352,7 +300,6 @@ _PLAIN_KEYS = frozenset(
 )
 
 
-PlainMessage = tuple[str, int, str, "str | None", bool]
 # Names and reactions as repaired: a thread repeats a few of each on every
 # message.
 _REPAIRED: dict[str, str] = {}
@@ -584,3 +531,26 @@ def _kind(msg: Message, mtype: Any, has_users: bool, has_share: bool) -> str:
     if msg.text and is_event(msg.text):
         return "system"
     return "text"
+
+
+class MetaDyi(MetaDialect):
+    """Meta's JSON download: a folder per thread, its fast path for plain
+    text; loose thread files outside Meta's layout are one download."""
+
+    name = NAME
+
+    def find_threads(self, tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
+        return find_threads(tree, ctx)
+
+    def read_thread(
+        self, tree: DownloadTree, source: ThreadSource, info: ThreadInfo, ctx: ReadContext,
+        *, plain: bool = False,
+    ) -> Iterator[Message | PlainMessage]:
+        return read_thread(tree, source, info, ctx, plain=plain)
+
+    def download_of(self, source: ThreadSource) -> str:
+        root = download_root(source.folder)
+        return "" if root is None else root
+
+
+DIALECT = MetaDyi()
