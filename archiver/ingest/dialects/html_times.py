@@ -254,7 +254,7 @@ def parse_time(text: str) -> tuple[int, int]:
     """``(wall-clock ms since 1970 as if the time were UTC, precision in ms)``
     of a page time; :class:`TimeUnreadable` when it cannot be read for
     certain (missing or extra parts, an impossible date)."""
-    clean = normalise(text)
+    clean = " ".join(text.split()) if text.isascii() else normalise(text)
     m = _CLOCK.search(clean)
     if m is None:
         raise TimeUnreadable(text)
