@@ -316,3 +316,34 @@ def test_an_html_thread_becomes_a_page_without_seconds_it_never_had(
     page = out.read_text(encoding="utf-8")
     assert 'datetime="2019-07-13T08:10+00:00"' in page
     assert "08:10:00" not in page
+
+
+def test_an_instagram_html_thread_joins_its_facebook_json_copy_across_apps(
+    archive: Path, tmp_path: Path,
+) -> None:
+    """The same chat in a Facebook JSON download (milliseconds) and an
+    Instagram HTML one (minutes): joined by content, each message once."""
+    from tests.conftest import write_thread
+
+    base = 1639713420000  # 2021-12-17T03:57:00Z, the first message's minute
+    fb = tmp_path / "facebook-anacosta-2022-01-20"
+    write_thread(fb / "messages" / "inbox" / "jordanlee_555", [
+        {"sender_name": "Jordan Lee", "timestamp_ms": base + 12_345,
+         "content": "Привет! Как дела?"},
+        {"sender_name": "Ana Costa", "timestamp_ms": base + 60_000 + 5_001,
+         "content": "Всё хорошо (edited)"},
+        {"sender_name": "Jordan Lee", "timestamp_ms": base + 240_000 + 59_999,
+         "content": "hello?"},
+        {"sender_name": "Jordan Lee", "timestamp_ms": base + 300_000 + 1,
+         "content": "Wow"},
+    ][::-1], title="Jordan Lee", participants=("Jordan Lee", "Ana Costa"))
+    _import(archive, IG1)
+    _import(archive, fb)
+    [conversation] = run_json(archive, "threads")
+    assert sorted(conversation["platforms"]) == ["facebook", "instagram"]
+    msgs = _messages(archive, str(conversation["id"]))
+    texts = [m["text"] for m in msgs if m["text"]]
+    assert texts == ["Привет! Как дела?", "Всё хорошо", "hello?", "Wow"]
+    assert len(msgs) == 6  # the photo and the GIF only Instagram had
+    # The Facebook copy is kept, with its exact time.
+    assert msgs[0]["time"] == "2021-12-17T03:57:12.345Z"

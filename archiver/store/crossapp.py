@@ -50,6 +50,8 @@ from ..folding import match_form
 from . import conversations
 
 MIN_MATCHED = 3
+# The coarsest precision a stored time has (an HTML page's minute).
+_WIDEST_MS = 60_000
 MIN_MATCHED_SHARE = 0.5
 CUTOVER_SECTION = "e2ee_cutover"
 CUTOVER_MAX_GAP_MS = 180 * 86_400_000
@@ -130,6 +132,16 @@ class _Archive:
         self._cutover_ids: set[int] | None = None
         self._pools: dict[str, dict[frozenset[str], list[int]]] = {}
         self._platforms: set[str] | None = None
+        self._imprecise: bool | None = None
+
+    def imprecise(self) -> bool:
+        """Whether the archive holds messages read from HTML pages (times to
+        the minute or second)."""
+        if self._imprecise is None:
+            self._imprecise = self.conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM downloads WHERE time_offset IS NOT NULL)"
+            ).fetchone()[0] == 1
+        return self._imprecise
 
     def platforms(self) -> set[str]:
         """The platforms the archive holds threads of."""
@@ -315,6 +327,21 @@ def _content_links(arc: _Archive, tid: int) -> dict[int, dict[str, Any]]:
         "WHERE m.thread_id = ? AND o.thread_id != m.thread_id AND ot.platform != ?",
         (tid, me.platform),
     ).fetchall()
+    if arc.imprecise():
+        # A time read from an HTML page (to the minute or second) stands for
+        # every time inside its precision.
+        rows += conn.execute(
+            "SELECT o.thread_id, m.id, m.timestamp_ms, m.text, m.kind, o.id, o.text, o.kind "
+            "FROM messages m JOIN messages o ON o.timestamp_ms BETWEEN "
+            f"m.timestamp_ms - {_WIDEST_MS} AND m.timestamp_ms + {_WIDEST_MS} "
+            "JOIN threads ot ON ot.id = o.thread_id "
+            "WHERE m.thread_id = ? AND o.thread_id != m.thread_id AND ot.platform != ? "
+            "AND (m.time_precision IS NOT NULL OR o.time_precision IS NOT NULL) "
+            "AND o.timestamp_ms != m.timestamp_ms "
+            "AND o.timestamp_ms < m.timestamp_ms + coalesce(m.time_precision, 1) "
+            "AND m.timestamp_ms < o.timestamp_ms + coalesce(o.time_precision, 1)",
+            (tid, me.platform),
+        ).fetchall()
     if not rows:
         return {}
     keys = _keys(conn, [(r[1], r[3], r[4]) for r in rows])
@@ -600,6 +627,8 @@ def _mark_duplicates(arc: _Archive, comp: list[int]) -> bool:
                         new[mid] = kept[i]
                     else:
                         kept.append(mid)
+        if arc.imprecise():
+            _pair_imprecise(arc, comp, new, thread_of)
     conn.executemany(
         "UPDATE messages SET duplicate_of = ? WHERE id = ?",
         [(new.get(mid), mid) for mid in old.keys() | new.keys() if old.get(mid) != new.get(mid)],
@@ -614,6 +643,39 @@ def _mark_duplicates(arc: _Archive, comp: list[int]) -> bool:
         comp,
     )
     return any(old.get(m) != new.get(m) for m in old.keys() | new.keys())
+
+
+def _pair_imprecise(
+    arc: _Archive, comp: list[int], new: dict[int, int], thread_of: dict[int, int]
+) -> None:
+    """The copies :func:`_mark_duplicates` cannot pair by their exact time:
+    a time read from an HTML page stands for every time in its precision, so
+    a message so read pairs, once, with a message of another thread of the
+    same content inside it; the preferred platform's copy is kept."""
+    conn = arc.conn
+    marks = ",".join("?" * len(comp))
+    rows = conn.execute(
+        "SELECT m.id, m.thread_id, m.timestamp_ms, m.text, m.kind, o.id, o.thread_id, "
+        "o.text, o.kind FROM messages m JOIN messages o ON o.timestamp_ms >= m.timestamp_ms "
+        "AND o.timestamp_ms < m.timestamp_ms + m.time_precision "
+        f"WHERE m.thread_id IN ({marks}) AND m.time_precision IS NOT NULL "
+        f"AND o.thread_id IN ({marks}) AND o.thread_id != m.thread_id "
+        "AND o.timestamp_ms != m.timestamp_ms ORDER BY m.timestamp_ms, m.id, o.timestamp_ms, o.id",
+        comp + comp,
+    ).fetchall()
+    if not rows:
+        return
+    keys = _keys(conn, [(r[0], r[3], r[4]) for r in rows])
+    keys.update(_keys(conn, [(r[5], r[7], r[8]) for r in rows]))
+    taken = set(new) | set(new.values())
+    for mid, tid, _ts, _t, _k, oid, otid, _ot, _ok in rows:
+        if mid in taken or oid in taken or keys[mid] != keys[oid]:
+            continue
+        keep, drop = ((mid, oid) if arc.thread(tid).preference <= arc.thread(otid).preference
+                      else (oid, mid))
+        new[drop] = keep
+        taken |= {mid, oid}
+        thread_of[mid], thread_of[oid] = tid, otid
 
 
 def _reorder_reactions(
