@@ -347,3 +347,31 @@ def test_an_instagram_html_thread_joins_its_facebook_json_copy_across_apps(
     assert len(msgs) == 6  # the photo and the GIF only Instagram had
     # The Facebook copy is kept, with its exact time.
     assert msgs[0]["time"] == "2021-12-17T03:57:12.345Z"
+
+
+@pytest.mark.parametrize("page", [
+    FB1 / "messages/inbox/jordanlee_1234567890/message_2.html",
+    FB3 / "your_facebook_activity/messages/inbox/jordanlee_1234567890/message_1.html",
+    IG2 / "your_instagram_activity/messages/inbox/tulpen_5566778899/message_1.html",
+])
+def test_a_page_read_in_small_pieces_by_fresh_parsers_gives_the_same_messages(
+    page: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long page is read by a fresh parser every few MB, cut at the start
+    of a block; cut every few hundred bytes, nothing is lost or changed."""
+    from archiver.ingest.dialects import html_page
+
+    def read() -> tuple[list[Any], html_page.PageFacts]:
+        with page.open("rb") as f:
+            reader = html_page.PageReader(f, "x")
+            return list(reader.messages()), reader.facts
+
+    whole, facts = read()
+    monkeypatch.setattr(html_page, "SNIFF_BYTES", 700)
+    monkeypatch.setattr(html_page, "READ_BYTES", 300)
+    monkeypatch.setattr(html_page, "RESTART_BYTES", 500)
+    pieces, pieces_facts = read()
+    assert len(whole) >= 5
+    assert pieces == whole
+    assert (pieces_facts.title, pieces_facts.blocks, pieces_facts.generated_by,
+            pieces_facts.offset) == (facts.title, facts.blocks, facts.generated_by, facts.offset)

@@ -7,7 +7,8 @@ separate threads. Two rules join them:
 
 ``content``  the threads share messages: same ``timestamp_ms`` and the same
              normalised text (or, for messages without text, the same kind and
-             attachment kinds). At least :data:`MIN_MATCHED` messages must match
+             attachment kinds); a time read from an HTML page (to the minute
+             or second, ``time_precision``) stands for every time inside it. At least :data:`MIN_MATCHED` messages must match
              AND they must be at least :data:`MIN_MATCHED_SHARE` of the messages
              the smaller thread has inside the time window both threads cover.
              The count alone keeps a coincidental "ok" at the same second from

@@ -29,6 +29,11 @@ from .html_times import TimeUnreadable, find_offset, parse_time
 from .meta_dyi import is_event
 
 READ_BYTES = 256 * 1024
+# A fresh parser takes over after this many bytes (see PageReader.messages),
+# at the start of a block, under a neutral head.
+RESTART_BYTES = 4 * 1024 * 1024
+_BLOCK_START = re.compile(rb'<div class="[^"<>]*(?:_a6-g|uiBoxWhite)[^"<>]*"')
+_RESTART_PREFIX = b'<html><head><meta charset="utf-8"></head><body><div>'
 # Bytes looked at for Meta's block classes before a page is read as a loose one.
 SNIFF_BYTES = 64 * 1024
 # (the time's class: every generation has one, and pages that borrow a block
@@ -130,47 +135,60 @@ class PageReader:
         Meta's pages hold their blocks side by side in one container: after
         each piece of bytes is parsed, the container's children but the last
         (which may still be growing) are read and dropped, with no event per
-        element. A page without Meta's classes is read block by block as
+        element. libxml2 keeps every byte it was fed until its parser ends,
+        so every :data:`RESTART_BYTES` a fresh parser takes over at the start
+        of a block. A page without Meta's classes is read block by block as
         each ``div`` closes."""
         read = self.f.read
         chunk = read(SNIFF_BYTES)
         meta = any(marker in chunk for marker in _META_MARKERS)
-        parser = etree.HTMLPullParser(
-            events=("start", "end"), tag=_EVENT_TAGS if meta else (*_EVENT_TAGS, "div"),
-            encoding="utf-8", remove_comments=True)
-        root: Any = None
-        container: Any = None
-        while True:
-            if chunk:
-                parser.feed(chunk)
-            else:
+        tags = _EVENT_TAGS if meta else (*_EVENT_TAGS, "div")
+        parser = _parser(tags)
+        self._tree: list[Any] = [None, None]  # the parser's root and block container
+        fed = 0
+        while chunk:
+            if meta and fed >= RESTART_BYTES and (cut := _BLOCK_START.search(chunk)):
+                parser.feed(chunk[:cut.start()])
                 parser.close()
-            for event, el in parser.read_events():
-                tag = el.tag
-                if event == "start":
-                    if tag == "html" and root is None:
-                        root = el
-                elif tag == "div":  # a page without Meta's classes
-                    if _looks_like_block(el):
-                        msg = self._block(el)
-                        _drop(el)
-                        if msg is not None:
-                            yield msg
-                elif tag == "base":
-                    self.base = el.get("href")
-                elif tag == "title":
-                    self.facts.title = _plain(el) or None
-                elif tag in ("aside", "footer"):
-                    self._generated(el)
-            if meta and root is not None:
-                if container is None:
-                    container = _container(root)
-                if container is not None:
-                    yield from self._take(container, whole=not chunk)
-            if not chunk:
-                break
+                yield from self._parsed(parser, meta, whole=True)
+                parser, self._tree, fed = _parser(tags), [None, None], 0
+                chunk = _RESTART_PREFIX + chunk[cut.start():]
+            parser.feed(chunk)
+            fed += len(chunk)
+            yield from self._parsed(parser, meta, whole=False)
             chunk = read(READ_BYTES)
-        if meta and root is not None:
+        parser.close()
+        yield from self._parsed(parser, meta, whole=True)
+
+    def _parsed(self, parser: Any, meta: bool, *, whole: bool) -> Iterator[Message]:
+        """The messages of what ``parser`` has parsed so far (all of it, once
+        ``whole``)."""
+        tree = self._tree
+        for event, el in parser.read_events():
+            tag = el.tag
+            if event == "start":
+                if tag == "html" and tree[0] is None:
+                    tree[0] = el
+            elif tag == "div":  # a page without Meta's classes
+                if _looks_like_block(el):
+                    msg = self._block(el)
+                    _drop(el)
+                    if msg is not None:
+                        yield msg
+            elif tag == "base":
+                self.base = el.get("href")
+            elif tag == "title":
+                self.facts.title = _plain(el) or None
+            elif tag in ("aside", "footer"):
+                self._generated(el)
+        root = tree[0]
+        if not meta or root is None:
+            return
+        if tree[1] is None:
+            tree[1] = _container(root)
+        if tree[1] is not None:
+            yield from self._take(tree[1], whole=whole)
+        if whole:
             # Blocks outside the container, and the header or footer lines.
             for el in list(root.iter("div")):
                 cls = el.get("class")
@@ -398,6 +416,11 @@ def generated_line(data: bytes) -> PageFacts:
             if reader.facts.generated_text is not None:
                 break
     return reader.facts
+
+
+def _parser(tags: tuple[str, ...]) -> Any:
+    return etree.HTMLPullParser(events=("start", "end"), tag=tags, encoding="utf-8",
+                                remove_comments=True)
 
 
 def _container(root: Any) -> Any:
