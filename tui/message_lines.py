@@ -178,14 +178,15 @@ class MessageLayout:
             parts.append(Text(f"☎ {describe_call(msg)}", style=s.note))
             if msg.text:
                 parts.append(self._text(msg.text))
-        elif msg.text:
-            parts.append(self._text(msg.text))
+        elif msg.body_text:
+            parts.append(self._text(msg.body_text))
         if msg.edited:
             parts.append(Text("(edited)", style=s.note))
         if msg.share_link or msg.share_text:
             share = Text("↗ ", style=s.share)
-            if msg.share_text:
-                share.append(narrow(msg.share_text) + (" " if msg.share_link else ""), style=s.text)
+            if msg.share_caption:
+                share.append(narrow(msg.share_caption) + (" " if msg.share_link else ""),
+                             style=s.text)
             if msg.share_link:
                 share.append(msg.share_link, style=s.share)
             parts.append(share)

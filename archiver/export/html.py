@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 from ..controls import terminal_text
 from ..read import views
 from ..read.render import describe_call
-from ..read.views import Attachment, Conversation, MessageView
+from ..read.views import Attachment, Conversation, MessageView, event_actor
 from ..store import crossapp
 from ..timefmt import local, tz_name
 from .common import (
@@ -137,6 +137,7 @@ class Bubble:
     side: str  # "me" | "them"
     show_name: bool
     event: bool
+    actor: str | None  # who did an event, when its text does not say
     call: str | None
     share: Share | None
     media: list[Media]
@@ -261,6 +262,7 @@ class _Pages:
                 side="me" if msg.sender in self.owners else "them",
                 show_name=not event and msg.sender != previous,
                 event=event,
+                actor=event_actor(msg) if event else None,
                 call=describe_call(msg) if msg.kind == "call" and not msg.unsent else None,
                 share=_share(msg) if msg.share_link or msg.share_text else None,
                 media=[self._media(att) for att in msg.attachments] if msg.attachments else [],
@@ -294,7 +296,7 @@ class _Pages:
 
 
 def _share(msg: MessageView) -> Share:
-    link, text = msg.share_link, msg.share_text
+    link, text = msg.share_link, msg.share_caption
     if link and link.startswith(LINKABLE_SCHEMES):
         return Share(" ".join((text or link).split()) or link, link)
     return Share(" ".join(p for p in (text, link) if p), None)

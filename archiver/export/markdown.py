@@ -299,14 +299,14 @@ def render_message(msg: MessageView, when: datetime, media: _MarkdownMedia) -> s
     if msg.unsent:
         body = ["*(unsent a message)*"]
     else:
-        body = escape_lines(msg.text) if msg.text else []
+        body = escape_lines(msg.body_text) if msg.body_text else []
         if msg.kind == "call":
             body.insert(0, "📞 " + describe_call(msg))
         elif msg.kind == "system":
             # Events are written in italics, line by line (an empty line stays empty).
             body = [f"*{line}*" if line else "" for line in body]
     if msg.share_link or msg.share_text:
-        body.append(_share_line(msg.share_link, msg.share_text))
+        body.append(_share_line(msg.share_link, msg.share_caption))
     if msg.attachments:
         body.extend(_attachment_line(att, media) for att in msg.attachments)
     block = head + "\n" + join_hard(body) + "\n" if body else head + "\n"

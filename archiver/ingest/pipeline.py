@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 
 from ..fingerprint import ThreadFingerprints, attachment_names
 from ..folding import fold_letters
-from ..records import Attachment, Message, ThreadInfo
+from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..store.media import MediaStore
 from . import dialects
 from .dialects import READ_ERRORS, PlainMessage, ReadContext, ReadError, ThreadSource
@@ -197,8 +197,7 @@ class Preparer:
                         folded.append((number, None if fold is text else fold,
                                        None if fold_extra is extra else fold_extra))
                     if msg.reactions:
-                        reactions.extend((number, r.actor, r.reaction, r.timestamp_ms)
-                                         for r in msg.reactions)
+                        reactions.extend(_reaction_rows(number, msg.reactions))
                     if msg.attachments:
                         attachments.extend((number, *self._attachment(a, source, stats))
                                            for a in msg.attachments)
@@ -283,6 +282,21 @@ class Preparer:
             except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
                 stats.warnings.append(f"{found.label}: could not be copied ({describe(exc)})")
         return (a.kind, name, a.uri, found.label, 1, 0, sha, media_path, size)
+
+
+def _reaction_rows(number: int, given: list[Reaction]) -> list[tuple[Any, ...]]:
+    """A message's reaction rows, each person's emoji once: some files list
+    every reaction twice, and a person gives an emoji to a message once."""
+    if len(given) == 1:
+        r = given[0]
+        return [(number, r.actor, r.reaction, r.timestamp_ms)]
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for r in given:
+        if (r.actor, r.reaction) not in seen:
+            seen.add((r.actor, r.reaction))
+            rows.append((number, r.actor, r.reaction, r.timestamp_ms))
+    return rows
 
 
 def _first_time(plain: list[tuple[Any, ...]], full: list[tuple[Any, ...]], first: int) -> int:

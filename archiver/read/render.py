@@ -52,12 +52,12 @@ def body_lines(msg: MessageView) -> list[str]:
         lines.append(describe_call(msg))
         if msg.text:
             lines.append(msg.text)
-    elif msg.text:
-        lines.extend(msg.text.splitlines() or [""])
+    elif msg.body_text:
+        lines.extend(msg.body_text.splitlines() or [""])
     if msg.edited:
         lines.append("(edited)")
     if msg.share_link or msg.share_text:
-        share = " ".join(p for p in (msg.share_text, msg.share_link) if p)
+        share = " ".join(p for p in (msg.share_caption, msg.share_link) if p)
         lines.append(f"↗ {share}")
     for a in msg.attachments:
         lines.append(f"[{a.kind}] {attachment_text(a)}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from ..folding import at_word_start, fold, nfc
+from ..notices import names_actor, reaction_notice
 from ..records import FAILED_MEDIA
 
 
@@ -175,6 +175,32 @@ class MessageView:
     time_precision: int | None = None
     format: str | None = None
 
+    @property
+    def body_text(self) -> str | None:
+        """The text to show: none when it only repeats the share's link (Meta
+        writes a shared link as the text too), which the share shows once."""
+        if self.text and self.share_link and self.text.strip() == self.share_link.strip():
+            return None
+        return self.text
+
+    @property
+    def share_caption(self) -> str | None:
+        """The share's text to show beside its link, unless it is the link."""
+        text = self.share_text
+        if text and self.share_link and text.strip() == self.share_link.strip():
+            return None
+        return text
+
+    @property
+    def actor(self) -> str | None:
+        """Who did an event (a system message): the person a reaction notice
+        names (its sender when it names them by first name only), else its
+        sender; None for any other message."""
+        if self.kind != "system":
+            return None
+        notice = reaction_notice(self.text)
+        return notice.actor(self.sender) if notice is not None else self.sender
+
     def as_json(self) -> dict[str, Any]:
         share = None
         if self.kind == "share" or self.share_link or self.share_text:
@@ -191,7 +217,7 @@ class MessageView:
             "unsent": self.unsent, "edited": self.edited,
             "reactions": [{"actor": a, "reaction": r} for a, r in self.reactions],
             "attachments": [a.as_json() for a in self.attachments],
-            "share": share, "call": call,
+            "share": share, "call": call, "actor": self.actor,
         }
 
 
@@ -457,43 +483,39 @@ def messages_between(
     return views
 
 
-# Meta's reaction notices, older and newer: "Reacted 😢 to your message",
-# "Sofia Rossi reacted 😢 to your message".
-_REACTION_NOTICE = re.compile(
-    r"^(?:(?P<actor>.+) reacted|Reacted) (?P<reaction>\S.{0,15}?) to your message\s*$", re.DOTALL
-)
 NOTICE_LOOKBACK = 500  # messages before a notice where its target may be
 
 
 def event_actor(msg: MessageView) -> str | None:
     """Who did what an event says, when the event's text does not already
     name them ("Liked a message" by Sofia Rossi; not "Ana named the group…")."""
-    text = msg.text or ""
-    notice = _REACTION_NOTICE.match(text)
-    if notice and notice.group("actor"):
-        return None
-    first = msg.sender.split(" ", 1)[0]
-    if not msg.sender or text.startswith((msg.sender, f"{first} ", "You ")):
+    if names_actor(msg.text or "", msg.sender):
         return None
     return msg.sender
 
 
 def _fold_notices(db: sqlite_utils.Database, cid: int, views: list[MessageView]) -> None:
     """Mark the reaction notices whose reaction a message shortly before them
-    already holds (the notice stays in the archive)."""
+    already holds (the notice stays in the archive). The reaction's actor is
+    the person the notice names, or its sender; a first name alone ("Sofia
+    reacted 🤜 to your message") also finds the reactions of anyone whose
+    name starts with it."""
     for v in views:
-        if v.kind != "system" or not v.text or "eacted" not in v.text:
+        if v.kind != "system":
             continue
-        notice = _REACTION_NOTICE.match(v.text)
+        notice = reaction_notice(v.text)
         if notice is None:
             continue
-        actor = notice.group("actor") or v.sender
-        reaction = notice.group("reaction").replace("\ufe0f", "")
+        actor = notice.actor(v.sender)
+        first = (notice.named + " ") if notice.named and " " not in notice.named else None
+        emoji = ",".join("?" * len(notice.reactions))
         found = db.execute(
             "SELECT 1 FROM messages m JOIN reactions r ON r.message_id = m.id "
             "WHERE m.conversation_id = ? AND m.position BETWEEN ? AND ? AND m.kind != 'system' "
-            "AND r.actor = ? AND replace(r.reaction, char(65039), '') = ? LIMIT 1",
-            (cid, max(v.position - NOTICE_LOOKBACK, 0), v.position - 1, actor, reaction),
+            "AND (r.actor = ? OR substr(r.actor, 1, length(?)) = ?) "
+            f"AND replace(r.reaction, char(65039), '') IN ({emoji}) LIMIT 1",
+            (cid, max(v.position - NOTICE_LOOKBACK, 0), v.position - 1, actor, first, first,
+             *notice.reactions),
         ).fetchone()
         v.folded = found is not None
 

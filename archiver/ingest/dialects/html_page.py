@@ -24,9 +24,9 @@ from typing import IO, Any
 
 from lxml import etree
 
+from ...notices import is_event
 from ...records import Attachment, Message, Reaction
 from .html_times import TimeUnreadable, find_offset, parse_time
-from .meta_dyi import is_event
 
 READ_BYTES = 256 * 1024
 # A fresh parser takes over after this many bytes (see PageReader.messages),

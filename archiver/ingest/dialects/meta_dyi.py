@@ -17,6 +17,7 @@ from typing import Any
 
 import ijson
 
+from ...notices import is_event
 from ...records import Attachment, Message, Reaction, ThreadInfo
 from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object, replace_lone_surrogates
 from ..sources import DownloadTree, Member
@@ -54,35 +55,6 @@ MAPPED_KEYS = frozenset(
     {"sender_name", "timestamp_ms", "timestamp", "content", "reactions", "share",
      "call_duration", "missed", "is_unsent", "sticker", "type", *MEDIA_KEYS}
 )
-_EVENT_PATTERNS = re.compile(
-    r"(?:^Reacted .{1,16} to your message\s*$"
-    r"|^.{1,200} reacted [^\sA-Za-z0-9][^A-Za-z0-9]{0,15} to your message\s*$"
-    r"|^Liked a message\s*$"
-    r"|^.+ (?:added|removed) .+ (?:to|from) the group\.$"
-    r"|^.+ left the group\.$"
-    r"|^.+ joined the (?:group|video chat|call)\.?$"
-    r"|^.+ named the group .+$"
-    r"|^.+ changed the group (?:photo|name|theme)"
-    r"|^.+ set (?:the|his|her|their|your) (?:own )?nickname"
-    r"|^.+ (?:set|changed) the (?:emoji|theme|chat theme|quick reaction)"
-    r"|^.+ created the group\.?$"
-    r"|^.+ sent an attachment\.$"
-    r"|^.+ started a (?:video |audio )?call\.?$"
-    r"|^You are now connected on Messenger\.?$"
-    r"|^Say hi to your new Facebook friend.*$)",
-    re.DOTALL,
-)
-
-
-def is_event(text: str) -> bool:
-    """Whether a message's text is really one of Meta's event notices."""
-    # Every event above holds one of these words; a text without any is not
-    # an event, and looking for them is many times cheaper than the patterns
-    # (a chain of ``in`` tests, half the cost of one alternation).
-    return ("eacted" in text or " the " in text or "Liked a message" in text
-            or "nickname" in text or "sent an attachment" in text or "started a " in text
-            or "You are now connected" in text or "Say hi" in text
-            ) and _EVENT_PATTERNS.match(text) is not None
 
 
 def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
