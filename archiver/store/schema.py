@@ -69,7 +69,7 @@ import sqlite_utils
 
 from ..folding import index_separators
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
 # Accents removed; letters and numbers make words, and every symbol (emoji
@@ -851,7 +851,28 @@ def _v7_symbols_split_words(conn: sqlite3.Connection) -> None:
         _rebuild_search_index(conn)
 
 
+# What the eighth version knows of Meta's like notices, frozen (see _v2_identity).
+_V8_LIKE_NOTICE = re.compile(r"^[^\n]{1,200} liked a message\s*$")
+
+
+def _v8_reactions_once(conn: sqlite3.Connection) -> None:
+    """Each person's emoji on a message once (some files list every reaction
+    twice), and an Instagram group's "NAME liked a message" as the event it is."""
+    conn.execute(
+        "DELETE FROM reactions WHERE rowid NOT IN "
+        "(SELECT MIN(rowid) FROM reactions GROUP BY message_id, actor, reaction)"
+    )
+    likes = [
+        (mid,) for mid, text in conn.execute(
+            "SELECT m.id, m.text FROM messages m JOIN threads t ON t.id = m.thread_id "
+            "WHERE m.kind = 'text' AND t.platform IN ('facebook', 'instagram') "
+            "AND m.text LIKE '% liked a message%'"
+        ) if text and _V8_LIKE_NOTICE.match(text)
+    ]
+    conn.executemany("UPDATE messages SET kind = 'system' WHERE id = ?", likes)
+
+
 _STEPS = (
     (2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index), (5, _v5_folded_index),
-    (6, _v6_html_times), (7, _v7_symbols_split_words),
+    (6, _v6_html_times), (7, _v7_symbols_split_words), (8, _v8_reactions_once),
 )
