@@ -226,6 +226,21 @@ BUGS: tuple[Bug, ...] = (
         "{member.size}",
         ("tests/test_regressions.py",),
         "a thread file corrected without changing its size is taken as unchanged"),
+    Bug("parts_count_last_import_only", "importer", "archiver/importer.py",
+        "        if not t.fresh:\n            # Other parts",
+        "        if False:\n            # Other parts",
+        ("tests/test_regressions.py",),
+        "a download imported a part at a time holds only the last part's messages"),
+    Bug("audit_forgets_earlier_parts", "audit", "archiver/importer.py",
+        "replaced = [label for label in earlier if _part_name(label) in read]",
+        "replaced = earlier",
+        ("tests/test_regressions.py",),
+        "the audit counts only the files the last import of a download read"),
+    Bug("owner_from_this_import_only", "identity", "archiver/importer.py",
+        "if owner is None and not created:",
+        "if False:",
+        ("tests/test_regressions.py",),
+        "a download imported thread by thread never learns its owner"),
 )
 
 

@@ -269,3 +269,59 @@ def test_a_same_size_correction_is_imported(tmp_path: Path, as_zip: bool) -> Non
     texts = [m["text"] for m in run_json(archive, "show", "Ana")["messages"]]
     assert "see you at 6" in texts
     assert db_rows(archive, "SELECT COUNT(*) FROM messages WHERE text = 'see you at 6'") == [(1,)]
+
+
+# -- a download imported a few parts at a time --------------------------------------------
+
+
+def parts_download(root: Path) -> list[Path]:
+    """One thread in two parts (message_1.json the newest), and a second thread."""
+    inbox = root / "messages" / "inbox"
+    base = ms("2022-02-01T10:00")
+    parts = [write_thread(inbox / "ana_1", [say("Ana", base + 4000, "four"),
+                                             say(OWNER, base + 3000, "three")],
+                          title="Ana", participants=("Ana", OWNER), part=1),
+             write_thread(inbox / "ana_1", [say("Ana", base + 2000, "two"),
+                                             say(OWNER, base + 1000, "one")],
+                          title="Ana", participants=("Ana", OWNER), part=2)]
+    write_thread(inbox / "bo_2", [say("Bo", base, "hi")], title="Bo", participants=("Bo", OWNER))
+    return parts
+
+
+def only(root: Path, keep: list[Path], into: Path) -> Path:
+    """A copy of the download ``root`` holding only ``keep`` (same name)."""
+    target = into / root.name
+    for path in keep:
+        dest = target / path.relative_to(root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(path.read_bytes())
+    return target
+
+
+def test_a_download_imported_a_part_at_a_time_is_recorded_as_whole(tmp_path: Path) -> None:
+    """Its part files imported in two commands, then one of them again: the
+    download holds the thread's four messages, for threads and for the audit."""
+    root = tmp_path / "facebook-jordanlee-2024-01-01"
+    first, second = parts_download(root)
+    archive = tmp_path / "archive"
+    imported(archive, only(root, [second], tmp_path / "a"))
+    imported(archive, only(root, [first], tmp_path / "b"))
+    imported(archive, only(root, [second], tmp_path / "c"))
+    [ana] = [c for c in run_json(archive, "threads") if c["title"] == "Ana"]
+    assert [p["messages"] for p in ana["parts"]] == [4]
+    [download] = run_json(archive, "audit")["downloads"]
+    assert (download["held"], download["in_archive"], download["missing"]) == (4, 4, 0)
+    assert [(t["held"], t["in_archive"]) for t in download["threads"]] == [(4, 4)]
+
+
+def test_a_downloads_owner_is_found_across_the_imports_of_its_parts(tmp_path: Path) -> None:
+    """Each thread alone names two people; together they share one, the owner."""
+    root = tmp_path / "facebook-jordanlee-2024-01-01"
+    parts_download(root)
+    archive = tmp_path / "archive"
+    imported(archive, only(root, sorted((root / "messages/inbox/ana_1").iterdir()),
+                           tmp_path / "a"))
+    assert [d["owner"] for d in run_json(archive, "stats")["downloads"]] == [None]
+    imported(archive, only(root, sorted((root / "messages/inbox/bo_2").iterdir()),
+                           tmp_path / "b"))
+    assert [d["owner"] for d in run_json(archive, "stats")["downloads"]] == [OWNER]

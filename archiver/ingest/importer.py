@@ -483,6 +483,9 @@ class _Writer:
             owner = next(iter(owner_candidates))
         basis = next((b for d in kinds if (b := d.time_basis(ctx, sources))), None)
         self._begin()
+        if owner is None and not created:
+            # Its threads read in earlier imports (other parts of it) may tell.
+            owner = self._shared_participant(download_id)
         if read == 0 and created:
             # Nothing of it could be read: no empty download is recorded.
             self.conn.execute("DELETE FROM downloads WHERE id = ?", (download_id,))
@@ -595,6 +598,17 @@ class _Writer:
             (name, platform, dialect, source, owner, now, now),
         )
         return int(cur.lastrowid or 0), True
+
+    def _shared_participant(self, download_id: int) -> str | None:
+        """The one name every thread the archive holds from the download
+        shares (its owner), or None."""
+        names = self.conn.execute(
+            "SELECT p.name FROM thread_parts tp JOIN participants p ON p.thread_id = tp.thread_id "
+            "WHERE tp.download_id = ? GROUP BY p.name "
+            "HAVING COUNT(*) = (SELECT COUNT(*) FROM thread_parts WHERE download_id = ?) LIMIT 2",
+            (download_id, download_id),
+        ).fetchall()
+        return names[0][0] if len(names) == 1 else None
 
     def _settle_download(
         self, download_id: int, name: str, platform: str, owner: str | None, named: bool
@@ -802,10 +816,19 @@ class _Writer:
             "INSERT OR IGNORE INTO participants (thread_id, name) VALUES (?, ?)",
             [(t.thread_id, name) for name in info.participants],
         )
+        held = t.added + t.present
+        if not t.fresh:
+            # Other parts of the thread may have come from this download in an
+            # earlier import: it holds every message any of them brought.
+            held = conn.execute(
+                "SELECT COUNT(*) FROM messages m JOIN message_downloads md "
+                "ON md.message_id = m.id AND md.download_id = ? WHERE m.thread_id = ?",
+                (download_id, t.thread_id),
+            ).fetchone()[0]
         conn.execute(
             "INSERT OR REPLACE INTO thread_parts (thread_id, download_id, section, title, messages)"
             " VALUES (?, ?, ?, ?, ?)",
-            (t.thread_id, download_id, source.section, title, t.added + t.present),
+            (t.thread_id, download_id, source.section, title, held),
         )
         if t.numbering:
             # Its own new conversation, numbered as written: its summary is
@@ -849,22 +872,34 @@ class _Writer:
     def _record_read(
         self, thread_id: int, download_id: int, stats: pipeline.ThreadStats
     ) -> None:
-        """What the thread's files held and what was skipped, for the audit."""
+        """What the thread's files held and what was skipped, for the audit.
+        What an earlier import recorded of the files read again is replaced;
+        the rest stays (an import of some of a download's parts adds to what
+        its other parts brought)."""
         conn = self.conn
-        conn.execute(
-            "DELETE FROM thread_files WHERE thread_id = ? AND download_id = ?",
+        read = {_part_name(label) for label in stats.files}
+        earlier = [label for (label,) in conn.execute(
+            "SELECT path FROM thread_files WHERE thread_id = ? AND download_id = ?",
             (thread_id, download_id),
+        )]
+        replaced = [label for label in earlier if _part_name(label) in read]
+        conn.executemany(
+            "DELETE FROM thread_files WHERE thread_id = ? AND download_id = ? AND path = ?",
+            [(thread_id, download_id, label) for label in replaced],
         )
         conn.executemany(
             "INSERT OR REPLACE INTO thread_files (thread_id, download_id, path, messages) "
             "VALUES (?, ?, ?, ?)",
             [(thread_id, download_id, path, n) for path, n in stats.files.items()],
         )
-        conn.execute(
-            "DELETE FROM import_problems WHERE thread_id = ? AND download_id = ? "
-            "AND kind = 'skipped'",
-            (thread_id, download_id),
-        )
+        kept = [label for label in earlier if label not in replaced]
+        stale = [
+            (pid,) for pid, where in conn.execute(
+                "SELECT id, path FROM import_problems WHERE thread_id = ? AND download_id = ? "
+                "AND kind = 'skipped'", (thread_id, download_id),
+            ) if not any(where.startswith(f"{label} ") for label in kept)
+        ]
+        conn.executemany("DELETE FROM import_problems WHERE id = ?", stale)
         conn.executemany(
             "INSERT INTO import_problems (download_id, thread_id, kind, path, problem) "
             "VALUES (?, ?, 'skipped', ?, ?)",
@@ -973,6 +1008,16 @@ class _Members:
             if found is not None:
                 return found
         return None
+
+
+def _part_name(label: str) -> str:
+    """A thread file's name, from the label it was read under (a path, or a
+    zip and its member): the same part read from a folder or a zip, or from
+    a download that has moved since, has one name."""
+    marker = " (member "
+    if label.endswith(")") and marker in label:
+        label = label[label.rindex(marker) + len(marker):-1]
+    return label.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 # The signature of a thread new to the archive: taken after its files are read.
