@@ -49,3 +49,12 @@ def tz_name(tz: tzinfo) -> str:
 
 def local(ms: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz)
+
+
+def silence_days(before_ms: int, after_ms: int, tz: tzinfo) -> int:
+    """The calendar days in ``tz`` between two messages that hold none: a
+    message at 23:50 and the next at 00:10 two days later leave one. The one
+    definition of a silence (``stats`` and ``audit``); a day is a day across
+    a change to or from summer time."""
+    return max(0, (local(after_ms, tz).date() - local(before_ms, tz).date()).days - 1)
+

@@ -21,7 +21,8 @@ def busy(start: int, n: int, sender: str = "Ana") -> list[dict]:
 
 def make_download(root: Path) -> Path:
     inbox = root / "messages" / "inbox"
-    # 12 busy messages, 100 days of silence, 12 busy messages; one without a time.
+    # 12 busy messages, 100.5 days without one (99 whole calendar days in
+    # UTC, 19 September to 28 December), 12 busy messages; one without a time.
     messages = busy(T0, 12) + busy(T0 + 106 * DAY, 12)
     messages.append({"sender_name": "Ana", "content": "no time"})
     write_thread(inbox / "ana_1", list(reversed(messages)), title="Ana")
@@ -43,7 +44,7 @@ def test_the_audit_reports_what_the_import_left_out(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     assert run(archive, "import", str(download))[0] == 1  # one file rejected
     shutil.rmtree(download)  # the audit needs only the archive
-    data = run_json(archive, "audit")
+    data = run_json(archive, "audit", "--tz", "UTC")
     [d] = data["downloads"]
     assert (d["name"], d["recorded"], d["held"], d["skipped"], d["in_archive"], d["missing"],
             d["rejected"]) == ("facebook-jordan-2024", True, 27, 1, 26, 0, 1)
@@ -62,7 +63,7 @@ def test_the_audit_reports_what_the_import_left_out(tmp_path: Path) -> None:
     assert cutover["title"] == "Sam"
     [silence] = data["silences"]
     assert (silence["title"], silence["days"], silence["messages_before"],
-            silence["messages_after"]) == ("Ana", 100, 12, 12)
+            silence["messages_after"]) == ("Ana", 99, 12, 12)
 
     code, out, err = run(archive, "audit")
     assert (code, err) == (0, "")
@@ -107,3 +108,19 @@ def test_no_archive(tmp_path: Path) -> None:
     assert (code, out) == (2, "")
     assert err.startswith("chatkeep: No archive at")
     assert not (tmp_path / "none").exists()
+
+
+def test_a_silence_is_as_long_in_audit_as_in_stats(tmp_path: Path) -> None:
+    """One definition of a silence: calendar days without a message, in the
+    chosen zone. 165 days and 23 hours pass between 00:30 on 1 January and
+    23:30 on 15 June; the days between hold none of them: 164 in UTC."""
+    last_before = 1_672_533_000_000  # 2023-01-01 00:30 UTC
+    first_after = 1_686_871_800_000  # 2023-06-15 23:30 UTC
+    messages = busy(last_before - 11 * DAY // 2, 12) + busy(first_after, 12)
+    write_thread(tmp_path / "dl" / "messages" / "inbox" / "ana_1", messages[::-1], title="Ana")
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(tmp_path / "dl"))[0] == 0
+    for zone, days in (("UTC", 164), ("America/New_York", 165)):
+        stats = run_json(archive, "stats", "ana", "--tz", zone)
+        [silence] = run_json(archive, "audit", "--tz", zone)["silences"]
+        assert stats["longest_silence_days"] == silence["days"] == days, zone

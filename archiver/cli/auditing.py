@@ -22,11 +22,12 @@ def audit_cmd(ctx: click.Context, as_json: bool) -> None:
     what each import recorded: the downloads need not be at hand."""
     from ..read.audit import audit_archive
 
-    report = audit_archive(archive_dir(ctx))
+    zone = zone_option(None)
+    report = audit_archive(archive_dir(ctx), zone)
     if as_json:
         print_json(report.as_json())
         return
-    _print(report, zone_option(None))
+    _print(report, zone)
 
 
 def _date(iso: str | None, zone: tzinfo) -> str:

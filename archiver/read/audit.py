@@ -14,9 +14,10 @@ It reports:
 - Facebook threads moved to end-to-end encryption (``e2ee_cutover``) whose
   encrypted-chat continuation was never imported;
 - long silences inside a busy conversation, which suggest a missing part
-  file or download: at least :data:`SILENCE_DAYS` without a message, with at
-  least :data:`BUSY_MESSAGES` messages in the :data:`BUSY_DAYS` days on each
-  side.
+  file or download: at least :data:`SILENCE_DAYS` calendar days without a
+  message (counted as ``stats`` counts its longest silence, in the chosen
+  zone: :func:`archiver.timefmt.silence_days`), with at least
+  :data:`BUSY_MESSAGES` messages in the :data:`BUSY_DAYS` days on each side.
 
 Nothing is written; the archive is opened read-only.
 """
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
 from ..store.schema import open_archive
+from ..timefmt import silence_days
 from .views import iso
 
 DAY_MS = 86_400_000
@@ -77,8 +80,9 @@ class AuditReport:
         }
 
 
-def audit_archive(archive_dir: Path) -> AuditReport:
-    """Audit the archive in ``archive_dir`` (see the module docstring)."""
+def audit_archive(archive_dir: Path, tz: tzinfo = UTC) -> AuditReport:
+    """Audit the archive in ``archive_dir`` (see the module docstring); days
+    of silence are counted in ``tz``."""
     archive_dir = Path(archive_dir)
     db = open_archive(archive_dir, readonly=True)
     conn = db.conn
@@ -87,7 +91,7 @@ def audit_archive(archive_dir: Path) -> AuditReport:
         _downloads(conn, report)
         _media(conn, archive_dir, report)
         _cutovers(conn, report)
-        _silences(conn, report)
+        _silences(conn, report, tz)
         return report
     finally:
         conn.close()
@@ -217,7 +221,7 @@ def _cutovers(conn: Any, report: AuditReport) -> None:
         )
 
 
-def _silences(conn: Any, report: AuditReport) -> None:
+def _silences(conn: Any, report: AuditReport, tz: tzinfo) -> None:
     """Long gaps between two busy stretches of one conversation."""
     titles = {cid: title for cid, title in conn.execute("SELECT id, title FROM conversations")}
     current: int | None = None
@@ -227,15 +231,18 @@ def _silences(conn: Any, report: AuditReport) -> None:
         if cid is None or len(times) < 2 * BUSY_MESSAGES:
             return
         for i in range(1, len(times)):
-            gap = times[i] - times[i - 1]
-            if gap < SILENCE_DAYS * DAY_MS:
+            # Elapsed time first: most gaps are far shorter than a silence.
+            if times[i] - times[i - 1] < (SILENCE_DAYS - 1) * DAY_MS:
+                continue
+            days = silence_days(times[i - 1], times[i], tz)
+            if days < SILENCE_DAYS:
                 continue
             before = i - bisect.bisect_left(times, times[i - 1] - BUSY_DAYS * DAY_MS, 0, i)
             after = bisect.bisect_right(times, times[i] + BUSY_DAYS * DAY_MS, i) - i
             if before >= BUSY_MESSAGES and after >= BUSY_MESSAGES:
                 report.silences.append({
                     "conversation": cid, "title": titles.get(cid),
-                    "from": iso(times[i - 1]), "to": iso(times[i]), "days": gap // DAY_MS,
+                    "from": iso(times[i - 1]), "to": iso(times[i]), "days": days,
                     "messages_before": before, "messages_after": after,
                 })
 
