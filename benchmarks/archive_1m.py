@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from generate import generate_facebook
-
 from archiver.ingest.importer import import_downloads
+from tests.support.generate import generate_facebook
 
 
 def build_archive(archive: Path, download: Path, messages: int) -> None:

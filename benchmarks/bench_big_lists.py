@@ -9,7 +9,7 @@ how long each way of looking at it takes:
 * the reader, headless: first paint (the list), typing a filter, opening
   each conversation, one page down.
 
-    python benchmarks/bench_big_lists.py [--size 1000000] [--work /tmp/bench_big_lists]
+    python -m benchmarks.bench_big_lists [--size 1000000] [--work /tmp/bench_big_lists]
 """
 
 from __future__ import annotations
@@ -20,42 +20,31 @@ import json
 import os
 import resource
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.downloads import write_thread
+
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 T = 1_700_000_000_000
 
 
 def write_big_lists(root: Path, size: int) -> Path:
     """A Facebook download with a thread of ``size`` participants and a thread
-    whose first message has ``size`` reactions (ASCII, so no mojibake step)."""
+    whose first message has ``size`` reactions."""
     inbox = root / "your_facebook_activity" / "messages" / "inbox"
-    crowd = inbox / "crowd_1"
-    crowd.mkdir(parents=True, exist_ok=True)
-    people = ",".join(f'{{"name": "Person {i}"}}' for i in range(size))
-    messages = ",".join(
-        f'{{"sender_name": "Person {i}", "timestamp_ms": {T + i * 1000}, "content": "hi {i}"}}'
+    write_thread(inbox / "crowd_1", [
+        {"sender_name": f"Person {i}", "timestamp_ms": T + i * 1000, "content": f"hi {i}"}
         for i in (2, 1, 0)
-    )
-    (crowd / "message_1.json").write_text(
-        f'{{"participants": [{people}, {{"name": "Jordan Lee"}}], "title": "Crowd", '
-        f'"messages": [{messages}]}}', encoding="ascii")
-    popular = inbox / "popular_2"
-    popular.mkdir(parents=True, exist_ok=True)
-    reactions = ",".join(f'{{"reaction": "\\u00e2\\u009d\\u00a4", "actor": "Fan {i}"}}'
-                         for i in range(size))
-    (popular / "message_1.json").write_text(
-        '{"participants": [{"name": "Star"}, {"name": "Jordan Lee"}], "title": "Popular", '
-        '"messages": ['
-        f'{{"sender_name": "Jordan Lee", "timestamp_ms": {T + 60_000}, "content": "wow"}},'
-        f'{{"sender_name": "Star", "timestamp_ms": {T}, "content": "look at this", '
-        f'"reactions": [{reactions}]}}]}}', encoding="ascii")
+    ], title="Crowd", participants=[*(f"Person {i}" for i in range(size)), "Jordan Lee"])
+    write_thread(inbox / "popular_2", [
+        {"sender_name": "Jordan Lee", "timestamp_ms": T + 60_000, "content": "wow"},
+        {"sender_name": "Star", "timestamp_ms": T, "content": "look at this",
+         "reactions": [{"reaction": "❤", "actor": f"Fan {i}"} for i in range(size)]},
+    ], title="Popular", participants=("Star", "Jordan Lee"))
     return root
 
 

@@ -14,7 +14,7 @@ Linux ``ru_maxrss`` survives ``exec``, so a child started by a process that
 once held a big import would report the parent's peak. Elsewhere it is
 ``ru_maxrss``.
 
-    python benchmarks/bench_export.py [--messages 100000] [--big] [--formats md,html,json,txt]
+    python -m benchmarks.bench_export [--messages 100000] [--big] [--formats md,html,json,txt]
                                       [--keep DIR]
 
 ``--big`` also runs 1,000,000 messages (building and importing it takes a while).
@@ -35,8 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from archiver.ingest.text import mojibake
+from tests.support.downloads import write_thread
 
+REPO = Path(__file__).resolve().parent.parent
 PART = 10_000
 T0_MS = 1_451_606_400_000  # 2016-01-01T00:00:00Z
 PEOPLE = ("Ana María González", "Jordan Lee")
@@ -84,14 +85,8 @@ def write_download(root: Path, messages: int, seed: int = 0) -> Path:
     for k in range(parts, 0, -1):
         first, last = max(messages - k * PART, 0), messages - (k - 1) * PART
         batch = [message(i, rng) for i in range(first, last)]
-        data = {
-            "participants": [{"name": p} for p in PEOPLE],
-            "messages": list(reversed(batch)),
-            "title": PEOPLE[0],
-            "is_still_participant": True,
-            "thread_path": "inbox/ana_1",
-        }
-        (thread / f"message_{k}.json").write_text(json.dumps(mojibake(data)), encoding="ascii")
+        write_thread(thread, list(reversed(batch)), title=PEOPLE[0], participants=PEOPLE,
+                     part=k, thread_path="inbox/ana_1")
     return download
 
 
@@ -196,8 +191,8 @@ def bench(messages: int, work: Path, runs: int, formats: list[str]) -> list[dict
     results = []
     for fmt in formats:
         child = subprocess.run(
-            [sys.executable, __file__, "--child", str(archive), str(out_dir), str(runs), fmt],
-            check=True, capture_output=True, text=True,
+            [sys.executable, "-m", "benchmarks.bench_export", "--child", str(archive), str(out_dir), str(runs), fmt],
+            check=True, capture_output=True, text=True, cwd=REPO,
         )
         figures = json.loads(child.stdout)
         figures.update(written=written, imported=imported, format=fmt)
@@ -224,8 +219,8 @@ def main() -> int:
         print(baseline_rss())
         return 0
 
-    base = int(subprocess.run([sys.executable, __file__, "--baseline"], check=True,
-                              capture_output=True, text=True).stdout)
+    base = int(subprocess.run([sys.executable, "-m", "benchmarks.bench_export", "--baseline"],
+                              check=True, capture_output=True, text=True, cwd=REPO).stdout)
     print(f"baseline process (Python + chatkeep imported): {base / 1024:.0f} MB peak")
     sizes = [args.messages] + ([1_000_000] if args.big and args.messages != 1_000_000 else [])
     work = args.keep or Path(tempfile.mkdtemp(prefix="chatkeep-bench-export-"))

@@ -1,8 +1,8 @@
 """Import benchmark: chatkeep against the naive importer and the floor.
 
-    python benchmarks/bench_import.py [--messages 1000000] [--repeat 3] [--download DIR]
+    python -m benchmarks.bench_import [--messages 1000000] [--repeat 3] [--download DIR]
 
-Generates a Facebook download (benchmarks/generate.py) unless one is given
+Generates a Facebook download (tests/support/generate.py) unless one is given
 with --download. Each round, on that same download: the floor (one ijson C
 pass over every part file), the naive importer (benchmarks/naive.py, in a
 child process), chatkeep's import into a fresh archive (a child process: wall
@@ -24,9 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor import measure_floor
-from generate import generate_facebook, generate_instagram_legacy
+from benchmarks.floor import measure_floor
+from tests.support.generate import generate_facebook, generate_instagram_legacy
 
 CHATKEEP = [sys.executable, "-m", "archiver"]
 NAIVE = [sys.executable, str(Path(__file__).resolve().parent / "naive.py")]

@@ -14,7 +14,7 @@ the largest conversation and for the whole archive:
 
 Goal: <= 1 s each.
 
-    python benchmarks/bench_insights.py [--archive /tmp/bench_archive_1m]
+    python -m benchmarks.bench_insights [--archive /tmp/bench_archive_1m]
         [--download /tmp/bench_fb_1m] [--messages 1000000] [--repeat 5] [--tz Europe/Lisbon]
 """
 
@@ -35,15 +35,12 @@ from typing import Any
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from archive_1m import build_archive
 
 from archiver.read import insights as engine
 from archiver.store import crossapp
 from archiver.store.schema import DB_NAME, open_archive
 from archiver.timefmt import resolve_tz
+from benchmarks.archive_1m import build_archive
 
 GOAL_MS = 1000
 

@@ -35,9 +35,9 @@ down <= 50 ms p95, memory <= 250 MB.
 The reader starts as ``chatkeep browse`` starts it (``own_process``: the
 objects made while starting are frozen out of the garbage collector).
 
-    python benchmarks/bench_reader.py [--archive /tmp/bench_archive_1m]
+    python -m benchmarks.bench_reader [--archive /tmp/bench_archive_1m]
         [--download /tmp/bench_fb_1m] [--messages 1000000] [--pages 200] [--size 120x40]
-    python benchmarks/bench_reader.py --photos [--archive /tmp/bench_archive_photos]
+    python -m benchmarks.bench_reader --photos [--archive /tmp/bench_archive_photos]
         [--download /tmp/bench_fb_photos] [--messages 400000] [--pages 2000]
 """
 
@@ -57,15 +57,13 @@ from pathlib import Path
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
 
 IMPORT_STARTED = time.perf_counter()
-from archive_1m import build_archive
-from generate import OWNER, _write_pretty_meta, meta_json_string
-
 from archiver.ingest.importer import import_downloads
 from archiver.store.schema import DB_NAME
+from benchmarks.archive_1m import build_archive
+from tests.support.downloads import meta_json_string, thread_envelope, write_meta_json, write_part
+from tests.support.generate import OWNER
 from tui import conversation_layout
 from tui.app import ChatkeepReader
 
@@ -224,23 +222,16 @@ def generate_photo_download(root: Path, messages: int, seed: int = 0) -> dict[st
     rng = random.Random(seed)
     folder_name = "photobench_1000000000000001"
     folder = root / "your_facebook_activity" / "messages" / "inbox" / folder_name
-    _write_pretty_meta(
+    write_meta_json(
         root / "profile_information" / "profile_information.json",
-        {"profile_v2": {"name": {"full_name": OWNER}}},
+        {"profile_v2": {"name": {"full_name": OWNER}}}, indent=2,
     )
     names = make_photos(folder / "photos", PHOTO_FILES, seed)
     made = time.perf_counter() - started
     friend = "Sam Photo"
     members = [OWNER, friend]
-    header = (
-        '{\n  "participants": [\n'
-        + ",\n".join(f'    {{"name": {meta_json_string(m)}}}' for m in members)
-        + '\n  ],\n  "messages": [\n'
-    )
-    footer = (
-        f'\n  ],\n  "title": {meta_json_string(friend)},\n  "is_still_participant": true,'
-        f'\n  "thread_path": "inbox/{folder_name}",\n  "magic_words": []\n}}'
-    )
+    envelope = thread_envelope(members, title=friend, thread_path=f"inbox/{folder_name}",
+                               extra={"magic_words": []})
     uri_base = f"your_facebook_activity/messages/inbox/{folder_name}/photos/"
     senders = [meta_json_string(m) for m in members]
     words = ["look", "at", "this", "one", "from", "the", "trip", "beach", "again", "lol",
@@ -263,8 +254,7 @@ def generate_photo_download(root: Path, messages: int, seed: int = 0) -> dict[st
                 text = " ".join(rng.choice(words) for _ in range(rng.randrange(2, 14)))
                 out += f', "content": "{text}"'
             buf.append(out + "}")
-        (folder / f"message_{part}.json").write_text(
-            header + ",\n".join(buf) + footer, encoding="ascii")
+        write_part(folder, envelope, part=part, encoded=buf, indent=2)
         written += count
         part += 1
     print(f"generated {messages:,} messages ({photos:,} photos of {PHOTO_FILES} pictures, "

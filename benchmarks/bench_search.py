@@ -7,7 +7,7 @@ times a fixed set of queries in-process (median of ``--runs``) and the whole
 
 Targets: newest-first top 50 with p95 <= 50 ms in-process; no query above 250 ms.
 
-    python benchmarks/bench_search.py [--archive /tmp/bench_archive_1m]
+    python -m benchmarks.bench_search [--archive /tmp/bench_archive_1m]
         [--download /tmp/bench_fb_1m] [--messages 1000000] [--runs 5] [--cli-runs 3]
 """
 
@@ -23,10 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from archive_1m import build_archive
-
 from archiver.read.search import plan_search, search
 from archiver.store.schema import DB_NAME, open_archive
+from benchmarks.archive_1m import build_archive
 
 P95_TARGET_MS = 50.0
 MAX_TARGET_MS = 250.0
@@ -39,7 +38,7 @@ INDEXES = {
     "idx_attachments_kind_message_id": "attachments (kind, message_id)",
 }
 
-# (what it exercises, query). Words come from benchmarks/generate.py's vocabulary.
+# (what it exercises, query). Words come from tests/support/generate.py's vocabulary.
 QUERIES: list[tuple[str, str]] = [
     ("common word (15% of messages)", "you"),
     ("common word", "haha"),

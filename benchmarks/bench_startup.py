@@ -5,7 +5,7 @@ is ``chatkeep search WORD --json`` in at most 0.25 s. Prints, for each
 command, the median wall time of ``--repeat`` runs (each a fresh process, as a
 user runs it), and what importing the engine and the reader costs alone.
 
-    python benchmarks/bench_startup.py [--repeat 15]
+    python -m benchmarks.bench_startup [--repeat 15]
 """
 
 from __future__ import annotations

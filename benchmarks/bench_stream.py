@@ -15,26 +15,21 @@ file (mojibake text, photos whose file names hold 19-digit runs):
   walked token by token);
 - ``iter_object`` reading the file whole with msgspec, for comparison.
 
-    python benchmarks/bench_stream.py [--messages 120000] [--repeat 5]
+    python -m benchmarks.bench_stream [--messages 120000] [--repeat 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import ijson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from archiver.ingest import jsonstream
-from archiver.ingest.text import mojibake
+from tests.support.downloads import meta_json
 
 
 def thread_file(messages: int, odd_every: int = 0) -> bytes:
@@ -56,7 +51,7 @@ def thread_file(messages: int, odd_every: int = 0) -> bytes:
         items.append(m)
     data = {"participants": [{"name": "Ana María"}, {"name": "Jordan Lee"}],
             "messages": items, "title": "Ana María"}
-    return json.dumps(mojibake(data)).replace('"@ODD@"', "NaN").encode()
+    return meta_json(data).replace('"@ODD@"', "NaN").encode()
 
 
 def drain(f: object) -> None:

@@ -1,7 +1,7 @@
 """Rebuilding the search index with folded letters, as the schema upgrade does
 on an older archive's first read-write open. Prints messages per second.
 
-    python benchmarks/bench_upgrade.py [MESSAGES] [ROUNDS]
+    python -m benchmarks.bench_upgrade [MESSAGES] [ROUNDS]
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from archive_1m import build_archive
-
 from archiver.store import schema
+from benchmarks.archive_1m import build_archive
 
 
 def main() -> None:

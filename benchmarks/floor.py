@@ -5,7 +5,7 @@ folder, touching each message (counting it) and storing nothing. No importer can
 read the same files faster with ijson, so its time is the floor an import's time
 is compared with.
 
-    python benchmarks/floor.py /tmp/bench_fb_1m [--repeat 3]
+    python -m benchmarks.floor /tmp/bench_fb_1m [--repeat 3]
 """
 
 from __future__ import annotations

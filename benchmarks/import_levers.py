@@ -1,6 +1,6 @@
 """CPU seconds of an import with each speed lever switched off in turn.
 
-    python benchmarks/import_levers.py DOWNLOAD [--rounds 2]
+    python -m benchmarks.import_levers DOWNLOAD [--rounds 2]
 
 Each configuration imports DOWNLOAD into a fresh archive in a process of its
 own, reading in that process (no helper), and reports the CPU time of the

@@ -1,6 +1,6 @@
 """Where a large import's time goes: its phases, and each side of the pipeline.
 
-    python benchmarks/import_profile.py DOWNLOAD [--statements]
+    python -m benchmarks.import_profile DOWNLOAD [--statements]
 
 Imports DOWNLOAD into a fresh archive in this process (the reading process
 forked as usual) and prints: the time to the first message, the time the
@@ -16,13 +16,10 @@ import argparse
 import collections
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archiver.ingest import importer, pipeline
 from archiver.store import crossapp, schema

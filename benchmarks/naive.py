@@ -7,7 +7,7 @@ indexes, no joining: it is what chatkeep's import is compared with. (Inserting
 each message's every key instead, with ``alter=True``, is about 3x slower
 still: sqlite-utils then turns every absent key into a NULL column value.)
 
-    python benchmarks/naive.py DOWNLOAD_FOLDER OUT.db
+    python -m benchmarks.naive DOWNLOAD_FOLDER OUT.db
 """
 
 from __future__ import annotations

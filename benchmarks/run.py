@@ -1,6 +1,6 @@
 """Every benchmark in one command.
 
-    python benchmarks/run.py [--messages 1000000] [--quick]
+    python -m benchmarks.run [--messages 1000000] [--quick]
 
 Runs, each in its own process so that memory figures are its own:
 the import benchmark (floor, import, ratio to the floor measured in the same
@@ -36,12 +36,12 @@ def main() -> None:
     runs = "1" if opts.quick else "3"
     archive = f"/tmp/chatkeep-bench-archive-{messages}"
     download = f"/tmp/chatkeep-bench-download-{messages}"
-    section("Import", [str(HERE / "bench_import.py"), "--messages", str(messages),
+    section("Import", ["-m", "benchmarks.bench_import", "--messages", str(messages),
                        "--repeat", runs])
-    section("Search", [str(HERE / "bench_search.py"), "--archive", archive,
+    section("Search", ["-m", "benchmarks.bench_search", "--archive", archive,
                        "--download", download, "--messages", str(messages), "--runs", runs])
-    section("Export", [str(HERE / "bench_export.py"), "--runs", runs])
-    section("Reader", [str(HERE / "bench_reader.py"), "--archive", archive,
+    section("Export", ["-m", "benchmarks.bench_export", "--runs", runs])
+    section("Reader", ["-m", "benchmarks.bench_reader", "--archive", archive,
                        "--download", download, "--messages", str(messages)])
 
 

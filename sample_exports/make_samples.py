@@ -1,6 +1,6 @@
 """Write the hand-crafted demo downloads in this folder, deterministically.
 
-    /work/venv/bin/python sample_exports/make_samples.py
+    python -m sample_exports.make_samples      (from the repository's root)
 
 Three downloads of one person, "Jordan Lee" (Instagram display name "Jordan L."):
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from archiver.ingest.text import mojibake
+from tests.support.downloads import write_meta_json, write_thread
 
 HERE = Path(__file__).resolve().parent
 FB_ROOT = HERE / "facebook-jordanlee-2025"
@@ -961,7 +961,7 @@ SECURE_ZOE = timeline([
 
 
 def repair(value):
-    """The FORMATS.md rule, for checking: undo mojibake, keep the string when it fails."""
+    """The import's rule, for checking: undo mojibake, keep the string when it fails."""
     if isinstance(value, str):
         try:
             return value.encode("latin-1").decode("utf-8")
@@ -980,8 +980,7 @@ MEDIA: list[tuple[str, Path, bool]] = []   # (download, path, expected to exist)
 
 
 def write_dyi_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(json.dumps(mojibake(obj), indent=2, ensure_ascii=True).encode("ascii"))
+    write_meta_json(path, obj, indent=2)
     WRITTEN_DYI[path] = obj
 
 
@@ -1062,16 +1061,15 @@ def write_dyi_thread(*, platform: str, activity_dir: Path, uri_root: str, downlo
     size = part_size or len(rendered)
     parts = [rendered[i:i + size] for i in range(0, len(rendered), size)]
     for number, part in enumerate(parts, start=1):      # message_1.json is the newest
-        thread = {
-            "participants": [{"name": name(p, platform)} for p in participants],
-            "messages": part,
-            "title": title,
-            "is_still_participant": True,
-            "thread_path": f"{section}/{folder}",
-            "magic_words": [],
+        participant_names = [name(p, platform) for p in participants]
+        path = write_thread(disk_dir, part, title=title, participants=participant_names,
+                            part=number, thread_path=f"{section}/{folder}", indent=2,
+                            extra={"magic_words": [], **(extra or {})})
+        WRITTEN_DYI[path] = {
+            "participants": [{"name": n} for n in participant_names], "messages": part,
+            "title": title, "is_still_participant": True, "thread_path": f"{section}/{folder}",
+            "magic_words": [], **(extra or {}),
         }
-        thread.update(extra or {})
-        write_dyi_json(disk_dir / f"message_{number}.json", thread)
 
 
 def secure_message(msg: Msg) -> dict:
@@ -1334,8 +1332,8 @@ def write_readme() -> None:
         "Small, hand-written demo downloads of one fictional person, used by the README demo and",
         "by tests. Every file here is written by `make_samples.py` (fixed data, no randomness;",
         "running it again gives the same bytes). Do not edit the files by hand: change the script",
-        "and run `/work/venv/bin/python sample_exports/make_samples.py`. Every number below is",
-        "counted from the written files by that script.",
+        "and run `python -m sample_exports.make_samples` from the repository's root. Every number",
+        "below is counted from the written files by that script.",
         "",
         "## Owner",
         "",

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from archiver.store.schema import DB_NAME, SCHEMA_VERSION
-from tests.conftest import SAMPLES, run, run_json
+from tests.support.cli import run, run_json
+from tests.support.paths import SAMPLES
 
 DOWNLOADS = sorted(str(p) for p in SAMPLES.glob("*-20*"))
 READING = [
@@ -342,7 +343,7 @@ def test_check_names_a_damaged_database_as_its_problem(demo: Path, tmp_path: Pat
 def test_an_archive_of_an_older_chatkeep_on_a_read_only_mount(
     tmp_path: Path, read_only
 ) -> None:
-    from tests.conftest import FIXTURES
+    from tests.support.paths import FIXTURES
 
     ro = read_only(copy_of(FIXTURES / "archive_v1", tmp_path / "old"))
     for args in (("threads",), ("search", "the"), ("audit",)):

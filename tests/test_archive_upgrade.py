@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from archiver.store.schema import SCHEMA_VERSION, open_archive
-from tests.conftest import FIXTURES, db_rows, run, run_json, without
+from tests.support.cli import db_rows, run, run_json, without
+from tests.support.paths import FIXTURES
 
 # The demo downloads the first-release archive was made from (fixtures/archive_v1).
 SAMPLES_V1 = FIXTURES / "samples_v1"

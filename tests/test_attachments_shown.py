@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
 
 T0 = 1_600_000_000_000
 THREAD = "your_facebook_activity/messages/inbox/ana_1"

@@ -8,7 +8,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
 
 DAY = 86_400_000
 T0 = 1_600_000_000_000
@@ -92,7 +93,7 @@ def test_messages_lost_after_the_import_are_counted_missing(tmp_path: Path) -> N
 
 
 def test_an_archive_imported_before_the_audit_existed(tmp_path: Path) -> None:
-    from tests.conftest import FIXTURES
+    from tests.support.paths import FIXTURES
 
     archive = tmp_path / "old"
     shutil.copytree(FIXTURES / "archive_v1", archive)

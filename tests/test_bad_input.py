@@ -33,7 +33,8 @@ import pytest
 
 from archiver.ingest.dialects import ODD_NUMBER
 from archiver.read.check import check_archive
-from tests.conftest import FIXTURES, run
+from tests.support.cli import run
+from tests.support.paths import FIXTURES
 
 BAD = FIXTURES / "bad"
 GOOD_MESSAGES = 3

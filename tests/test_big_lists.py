@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 
 from archiver.read import views
 from archiver.store.schema import open_archive
-from tests.conftest import run, run_json
-from tests.tui.conftest import drive
+from tests.support.cli import run, run_json
+from tests.support.reader import drive
 from tui.app import ChatkeepReader
 from tui.components.conversation_list import LISTED_NAMES
 from tui.message_lines import REACTIONS_SHOWN

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from archiver.read.check import check_archive
-from tests.conftest import run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
 
 PHOTO = b"\xff\xd8\xff\xe0 not much of a photo \xff\xd9"
 
@@ -214,7 +215,7 @@ def test_every_problem_has_its_fix_and_the_fixes_work(archive: Path) -> None:
 
 def test_check_and_stats_count_the_same_messages(tmp_path: Path) -> None:
     """Another app's copy of a message is counted apart, as stats shows it once."""
-    from tests.conftest import SAMPLES
+    from tests.support.paths import SAMPLES
 
     archive = tmp_path / "archive"
     run_json(archive, "import", *(str(p) for p in sorted(SAMPLES.glob("*-20*"))))

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
+from tests.support.paths import SAMPLES
 
 DOWNLOADS = sorted(str(p) for p in SAMPLES.glob("*-20*"))
 
@@ -205,7 +207,7 @@ def test_an_import_with_nothing_new_says_so(demo: Path, tmp_path: Path) -> None:
 def test_every_flag_in_help_is_in_the_readme() -> None:
     import click
 
-    from tests.conftest import REPO
+    from tests.support.paths import REPO
     from tui.cli import main
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")

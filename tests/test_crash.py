@@ -9,7 +9,6 @@ same archive as one clean import.
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import json
 import os
 import signal
@@ -25,7 +24,9 @@ import pytest
 from archiver.ingest import importer
 from archiver.read.check import check_archive
 from archiver.store.schema import open_archive
-from tests.conftest import REPO, run, without
+from tests.support.cli import run, without
+from tests.support.generate import generate_facebook
+from tests.support.paths import REPO
 
 MESSAGES = 4000
 # A small batch, so that a kill lands between many commits (the real batch of
@@ -38,19 +39,10 @@ IMPORT = (
 WORDS = ("the", "ok", "haha", "you*", "caf*")
 
 
-def _generate_facebook(outdir: Path, messages: int, seed: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "benchmarks" / "generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_generate"] = module
-    spec.loader.exec_module(module)
-    module.generate_facebook(outdir, messages, seed, media=True)
-
-
 @pytest.fixture(scope="module")
 def download(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("crash") / "facebook-jordanlee-2025"
-    _generate_facebook(path, MESSAGES, seed=11)
+    generate_facebook(path, MESSAGES, 11, media=True)
     return path
 
 
@@ -282,7 +274,7 @@ def test_two_imports_at_once_and_readers_meanwhile(
 
 
 def test_a_reader_reads_while_a_write_transaction_is_open(tmp_path: Path) -> None:
-    from tests.conftest import write_thread
+    from tests.support.downloads import write_thread
 
     write_thread(tmp_path / "d" / "messages" / "inbox" / "ana_1",
                  [{"sender_name": "Ana", "timestamp_ms": 1600000000000, "content": "hello"}])

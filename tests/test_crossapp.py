@@ -14,7 +14,9 @@ import pytest
 from archiver.store import crossapp
 from archiver.store.conversations import refresh_conversations
 from archiver.store.schema import open_archive
-from tests.conftest import SAMPLES, db_rows, run, run_json, without, write_thread
+from tests.support.cli import db_rows, run, run_json, without
+from tests.support.downloads import write_thread
+from tests.support.paths import SAMPLES
 
 FB = "facebook-jordanlee-2025"
 IG = "instagram-jordan.lee-2024"

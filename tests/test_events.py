@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.conftest import db_rows, run, write_thread
+from tests.support.cli import db_rows, run
+from tests.support.downloads import write_thread
 
 OWNER, FRIEND = "Jordan Lee", "Sofia Rossi"
 
@@ -62,7 +63,7 @@ def test_markdown_export_folds_the_notice(archive: Path, tmp_path: Path) -> None
 
 
 def test_the_reader_folds_the_notice_and_names_actors(archive: Path) -> None:
-    from tests.tui.conftest import drive
+    from tests.support.reader import drive
     from tui.app import ChatkeepReader
 
     app = ChatkeepReader(archive, tz="UTC")

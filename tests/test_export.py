@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import struct
-import zlib
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,121 +15,30 @@ from archiver.export import (
     render_header,
     slugify,
 )
-from archiver.ingest.importer import import_downloads
 from archiver.read import views
 from archiver.store.schema import open_archive
-from tests.conftest import FIXTURES, run, write_thread
+from tests.support.cli import run
+from tests.support.downloads import write_thread
+from tests.support.exports import (
+    ANA,
+    FOLDER,
+    JORDAN,
+    LISBON,
+    PHOTO,
+    every_kind_files,
+    every_kind_messages,
+    import_thread,
+    ms,
+    only_conversation,
+)
+from tests.support.paths import FIXTURES
 
 GOLDEN = FIXTURES / "export" / "golden.md"
-LISBON = ZoneInfo("Europe/Lisbon")
-DOWNLOAD = "facebook-jordanlee-2025"
-INBOX = "your_facebook_activity/messages/inbox"
-
-
-def ms(stamp: str) -> int:
-    """Epoch milliseconds of an ISO time in UTC ("2016-01-01T14:03")."""
-    return int(datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp() * 1000)
-
-
-def tiny_png(grey: int) -> bytes:
-    """A valid 1×1 greyscale PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(bytes([0, grey]))) + chunk(b"IEND", b""))
-
-
-def import_thread(
-    tmp_path: Path, messages: list[dict], *, title: str, folder: str,
-    participants: tuple[str, ...] = ("Ana María González", "Jordan Lee"),
-    files: dict[str, bytes] | None = None, archive: Path | None = None,
-) -> Path:
-    """Write one Meta DYI thread (messages given oldest first) in a Facebook
-    download, import it, and return the archive folder."""
-    download = tmp_path / "downloads" / DOWNLOAD
-    thread_dir = download / INBOX / folder
-    for rel, data in (files or {}).items():
-        path = thread_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    write_thread(thread_dir, list(reversed(messages)), title=title, participants=participants)
-    archive = archive or tmp_path / "archive"
-    report = import_downloads(archive, [download])
-    assert not report.errors, report.errors
-    return archive
-
-
-def uri(folder: str, rel: str) -> str:
-    # As a 2025 download writes it: without the your_facebook_activity/ root.
-    return f"messages/inbox/{folder}/{rel}"
-
-
-ANA, JORDAN = "Ana María González", "Jordan Lee"
-FOLDER = "anamariagonzalez_10153"
-PHOTO = tiny_png(128)
-
-
-def every_kind_messages() -> list[dict]:
-    """A conversation holding every kind of message, oldest first."""
-    return [
-        {"sender_name": ANA, "timestamp_ms": ms("2016-01-01T14:03:10"), "content": "Hello there",
-         "reactions": [{"reaction": "❤", "actor": JORDAN}]},
-        {"sender_name": JORDAN, "timestamp_ms": ms("2016-01-01T14:05:00"),
-         "photos": [{"uri": uri(FOLDER, "photos/10001.png"), "creation_timestamp": 1451657100}]},
-        {"sender_name": ANA, "timestamp_ms": ms("2016-01-01T14:06:00"),
-         "photos": [{"uri": uri(FOLDER, "photos/gone.jpg"), "creation_timestamp": 1451657160}]},
-        {"sender_name": JORDAN, "timestamp_ms": ms("2016-01-01T14:07:00"),
-         "content": "First line\n# not a heading\n\n    four spaces in\n1. not a list *really*"},
-        {"sender_name": ANA, "timestamp_ms": ms("2016-01-01T23:59:00"),
-         "sticker": {"uri": uri(FOLDER, "stickers/sticker_1.png"), "ai_stickers": []}},
-        {"sender_name": JORDAN, "timestamp_ms": ms("2016-01-02T09:00:00"), "content": "Look:",
-         "share": {"link": "https://example.com/a page (1)?x=1&y=2",
-                   "share_text": "A [good] read"}},
-        {"sender_name": ANA, "timestamp_ms": ms("2016-01-02T09:10:00"),
-         "content": "Ana called you.", "call_duration": 754},
-        {"sender_name": ANA, "timestamp_ms": ms("2016-01-02T09:15:00"),
-         "content": "You missed a call from Ana.", "call_duration": 0, "missed": True},
-        # 23:30 UTC is 00:30 the next day in Lisbon's summer time.
-        {"sender_name": ANA, "timestamp_ms": ms("2016-07-01T23:30:00"), "is_unsent": True},
-        {"sender_name": JORDAN, "timestamp_ms": ms("2016-07-02T10:00:00"),
-         "content": "Jordan Lee named the group Trip <planning>."},
-        {"sender_name": ANA, "timestamp_ms": ms("2016-07-02T10:05:00"),
-         "content": "See you at 8 (edited)",
-         "reactions": [{"reaction": "😂", "actor": JORDAN}, {"reaction": "👍", "actor": ANA}]},
-        {"sender_name": JORDAN, "timestamp_ms": ms("2016-07-02T10:06:00"),
-         "videos": [{"uri": uri(FOLDER, "videos/clip one.mp4"), "creation_timestamp": 1}]},
-        # The same photo under another name: one copy in the export's media folder.
-        {"sender_name": ANA, "timestamp_ms": ms("2016-07-02T10:07:00"), "content": "again",
-         "photos": [{"uri": uri(FOLDER, "photos/10002.png"), "creation_timestamp": 1},
-                    {"uri": "https://scontent.example.com/v/remote_photo.jpg",
-                     "creation_timestamp": 1}]},
-    ]
-
-
-def every_kind_files() -> dict[str, bytes]:
-    return {
-        "photos/10001.png": PHOTO,
-        "photos/10002.png": PHOTO,
-        "stickers/sticker_1.png": tiny_png(7),
-        "videos/clip one.mp4": b"\x00\x00\x00\x18ftypmp42 not really a video",
-    }
-
-
 @pytest.fixture
 def every_kind(tmp_path: Path) -> Path:
     """An archive with one conversation of every message kind."""
     return import_thread(tmp_path, every_kind_messages(), title=ANA, folder=FOLDER,
                          files=every_kind_files())
-
-
-def only_conversation(archive: Path) -> int:
-    db = open_archive(archive, readonly=True)
-    convs = views.list_conversations(db, with_parts=False)
-    assert len(convs) == 1
-    return convs[0].id
 
 
 def export_once(archive: Path, out: Path) -> bytes:
@@ -297,7 +202,6 @@ def test_cli_exports_one_conversation_to_the_current_folder(
 
 
 def test_cli_counts_one_message_and_one_file_in_the_singular(tmp_path: Path) -> None:
-    from tests.conftest import write_thread
 
     folder = tmp_path / "d" / "your_facebook_activity" / "messages" / "inbox" / "solo_1"
     write_thread(folder, [{"sender_name": "Ana", "timestamp_ms": 1_600_000_000_000,

@@ -21,16 +21,19 @@ import pytest
 from archiver.export import export_all, export_html
 from archiver.read import views
 from archiver.store.schema import open_archive
-from tests.test_export import (
+from tests.support.exports import (
     ANA,
     FOLDER,
+    HOSTILE_SENDER,
+    HOSTILE_TITLE,
     LISBON,
+    OTHER,
     every_kind_files,
     every_kind_messages,
+    hostile_messages,
     import_thread,
     only_conversation,
 )
-from tests.test_export_hostile import HOSTILE_SENDER, HOSTILE_TITLE, OTHER, hostile_messages
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -24,8 +24,8 @@ from archiver.export import (
 from archiver.export import html as html_export
 from archiver.read import views
 from archiver.store.schema import open_archive
-from tests.conftest import run
-from tests.test_export import (
+from tests.support.cli import run
+from tests.support.exports import (
     ANA,
     FOLDER,
     JORDAN,

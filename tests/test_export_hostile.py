@@ -20,60 +20,21 @@ from markdown_it.token import Token
 from archiver.export import escape_inline, escape_lines, export_markdown, join_hard, split_lines
 from archiver.read import views
 from archiver.store.schema import open_archive
-from tests.test_export import import_thread, ms
+from tests.support.exports import (
+    HOSTILE_SENDER,
+    HOSTILE_TITLE,
+    OTHER,
+    hostile_messages,
+    import_thread,
+    ms,
+)
 
-HOSTILE_TEXTS = [
-    "# heading", "## two", "###### six", "#hashtag", "#", "> quote", ">> nested", ">",
-    "- item", "+ item", "* item", "*", "-", "+", "1. one", "1) one", "2020. A year", "1.",
-    "10000000000. big", "- [ ] task", "| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n--- | ---",
-    "    four spaces", "\tone tab", "  \t mixed", "```python\nprint(1)\n```", "~~~\nfence\n~~~",
-    "``", "`code`", "``double ` tick``", "Title\n===", "Title\n---", "Title\n= =", "---", "***",
-    "___", "* * *", "- - -", "====", "+++", "**bold** and *em* and _em_ and __strong__",
-    "snake_case_name and 2*3*4", "[link](http://example.com)", "![img](x.png)",
-    "[ref]: http://example.com", "[ref]", "[^1]: footnote", "<script>alert(1)</script>",
-    "<div>\nblock\n</div>", "<!-- comment -->", "<?php echo 1; ?>", "<![CDATA[x]]>",
-    "<!DOCTYPE html>", "<br>", "x <b>bold</b> y", "<http://autolink.example>",
-    "<foo@example.com>", "http://example.com/bare_url_with_under_scores?a=1&b=2",
-    "you & me, AT&T, &&, &x", "__init__ and _private and trailing_",
-    "&amp; &lt; &#35; &#x41; &copy; & &; &#;", "back\\slash \\* \\", "\\", "\\\\", "ends with\\",
-    "a\\\nb", "trailing two spaces  ", "line one  \nline two", "trailing tab\t",
-    "a\n\nb", "a\n\n\nb", "\n\nleading blank lines", "trailing newline\n", "   ",
-    "\u00a0nbsp lead and trail\u00a0", "~~strike~~", "~single~", "$math$ $$x$$",
-    "::: container", "Term\n: definition", "| pipe", "emoji 🎉 <b>", "\r\nwindows\r\nlines",
-    "cr\ronly", "line\u2028separator", "form\x0cfeed", "*(unsent a message)*",
-    "**Jordan Lee** 12:00", "## 2020-01-01, Wednesday", "> ❤ Jordan Lee",
-    "- Platforms: Facebook Messenger", "*emphasis across\nlines*", "_under\nscores_",
-    "    \n    indented code after blank", "<details><summary>x</summary>",
-    "javascript:alert(1)", "[x](javascript:alert(1))", "1. a\n2. b\n3. c",
-    "text\n# heading after text\n> quote after text\n- list after text",
-]
-# Texts Meta's files hold as events are written in italics; still verbatim.
-HOSTILE_EVENTS = ["<b>Eve</b> left the group.", "*Eve* named the group # | `x`."]
-HOSTILE_SENDER = "*Eve* <img src=x> [x](y) # | `"
-OTHER = "Jordan Lee"
-HOSTILE_TITLE = "# <Evil> | *title* `x` #"
 LISBON = ZoneInfo("Europe/Lisbon")
 COMMONMARK = MarkdownIt("commonmark")
 GFM = MarkdownIt("gfm-like")
 DAY_HEADING = re.compile(r"\d{4}-\d{2}-\d{2}, (Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day")
 PLAIN_INLINE = {"text", "softbreak", "hardbreak", "strong_open", "strong_close", "em_open",
                 "em_close"}
-
-
-def hostile_messages() -> list[dict]:
-    """The texts above, oldest first, a minute apart, some with reactions."""
-    messages = []
-    for i, text in enumerate(HOSTILE_TEXTS + HOSTILE_EVENTS):
-        msg: dict = {
-            "sender_name": HOSTILE_SENDER if i % 2 else OTHER,
-            "timestamp_ms": ms("2021-03-04T10:00") + i * 60_000,
-            "content": text,
-        }
-        if i % 7 == 0:
-            msg["reactions"] = [{"reaction": "<b>", "actor": HOSTILE_SENDER},
-                                {"reaction": "❤", "actor": "# " + OTHER}]
-        messages.append(msg)
-    return messages
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@ import pytest
 from archiver.export import export_html
 from archiver.read import views
 from archiver.store.schema import open_archive
-from tests.test_export import import_thread
-from tests.test_export_hostile import (
+from tests.support.exports import (
     HOSTILE_SENDER,
     HOSTILE_TITLE,
     LISBON,
     OTHER,
     hostile_messages,
+    import_thread,
 )
 
 # Every element and attribute the templates write; anything else came from a message.

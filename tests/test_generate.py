@@ -1,37 +1,20 @@
-"""Tests for the synthetic download generator (benchmarks/generate.py) and floor.py."""
+"""Tests for the synthetic download generator (tests/support/generate.py) and the
+import floor (benchmarks/floor.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-
-
-def _load(name: str) -> ModuleType:
-    module_name = f"chatkeep_bench_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load("generate")
-floor = _load("floor")
+from benchmarks import floor
+from tests.support import generate as gen
 
 N = 3000
 THREAD_KEYS = [

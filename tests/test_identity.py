@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.ingest.text import mojibake
-from tests.conftest import db_rows, run, run_json, write_thread
+from tests.support.cli import db_rows, run, run_json
+from tests.support.downloads import write_meta_json, write_thread
 
 KEY = "anagomez_4815162342"
 
@@ -112,7 +112,7 @@ def test_a_facebook_shaped_messages_json_is_a_thread(tmp_path: Path, archive: Pa
     data = {"participants": [{"name": "Zed"}, {"name": "Jordan Lee"}],
             "messages": [msg(2000, "later", "Zed"), msg(1000, "first", "Zed")],
             "title": "Zed", "thread_path": "inbox/zed_99"}
-    (folder / "messages.json").write_text(json.dumps(mojibake(data)), encoding="ascii")
+    write_meta_json(folder / "messages.json", data)
     for target in (folder / "messages.json", tmp_path / "saved"):
         code, out, err = run(archive, "import", "--json", str(target))
         assert code == 0, err
@@ -212,7 +212,7 @@ def downloads(archive: Path) -> list[tuple[str, str, str | None]]:
 
 
 def test_a_folder_of_three_downloads_records_three(tmp_path: Path, archive: Path) -> None:
-    from tests.conftest import SAMPLES
+    from tests.support.paths import SAMPLES
 
     parent = tmp_path / "all my downloads"
     for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from archiver.ingest.importer import import_downloads
-from tests.conftest import FIXTURES, db_rows, run, run_json, without, write_thread
+from tests.support.cli import db_rows, run, run_json, without
+from tests.support.downloads import write_thread
+from tests.support.paths import FIXTURES
 
 MSGVAULT_JSON = (
     "json_simple", "json_multifile", "json_group", "json_nontext", "json_with_media",

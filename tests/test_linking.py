@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import db_rows, run, run_json, write_thread
+from tests.support.cli import db_rows, run, run_json
+from tests.support.downloads import write_thread
 
 DAY = 86_400_000
 T = 1_690_000_000_000  # 2023-07-22

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import main
-from tests.conftest import (
+from tests.support.markup import (
     MARKUP_FILE,
     MARKUP_MISSING,
     MARKUP_NAMES,

@@ -10,7 +10,8 @@ import pytest
 
 from archiver.folding import fold, fold_letters, unfold_marks
 from archiver.read.search import mark_matches
-from tests.conftest import run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
 
 FOLDED_WORDS = {
     "jadlem": "Wczoraj jadłem pierogi",

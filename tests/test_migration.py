@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from archiver.store.schema import SCHEMA_VERSION, open_archive
-from tests.conftest import FIXTURES, db_rows, run, run_json, without
+from tests.support.cli import db_rows, run, run_json, without
+from tests.support.paths import FIXTURES
 
 QUERIES = ("sofa", "cafe", "in:maya", "from:zoe", "has:photo", "is:system", "weekend OR crew",
            "bartlomiej", "in:\"ana maria\" -hello")
@@ -90,7 +91,7 @@ def test_new_archives_take_large_pages_and_old_ones_keep_theirs(
     shutil.copytree(FIXTURES / "archive_v1", archive)
     before = db_rows(archive, "SELECT COUNT(*) FROM messages")[0][0]
     download = tmp_path / "facebook-jordanlee-2026" / "your_facebook_activity" / "messages"
-    from tests.conftest import write_thread
+    from tests.support.downloads import write_thread
 
     write_thread(download / "inbox" / "nadia_10009",
                  [{"sender_name": "Nadia", "timestamp_ms": 1_700_000_000_000 + i,

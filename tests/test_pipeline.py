@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.ingest import pipeline
-from tests.conftest import run, run_json, without
+from tests.support.cli import run, run_json, without
 
 FOLDERS = ("json_simple", "json_multifile", "json_nontext", "json_with_media_alt", "corrupt")
 
@@ -84,10 +84,10 @@ def test_several_reading_processes_give_the_same_archive(
     """Machines with more than two cores read with several processes; the
     threads come back in their order, so the archive is the one a single
     reader makes (ids included)."""
-    from tests.test_crash import _generate_facebook
+    from tests.support.generate import generate_facebook
 
     download = tmp_path / "facebook-jordanlee-2025"
-    _generate_facebook(download, 3000, seed=3)
+    generate_facebook(download, 3000, 3, media=True)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
     results = []
     for readers in (1, 3):

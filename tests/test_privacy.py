@@ -19,7 +19,8 @@ import pytest
 
 from archiver.read import search
 from archiver.store.schema import ArchiveError, open_archive
-from tests.conftest import run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
 from tui.app import ChatkeepReader
 from tui.components.reading_pane import ReadingPane
 

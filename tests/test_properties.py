@@ -41,7 +41,8 @@ from archiver.ingest.importer import import_downloads
 from archiver.ingest.jsonstream import DepthGuard, TooDeep, iter_object
 from archiver.ingest.text import OddNumbers, repair, repair_any
 from archiver.records import Attachment, Message
-from tests.conftest import REPO, write_thread
+from tests.support.downloads import write_thread
+from tests.support.paths import REPO
 
 
 def meta(text: str) -> str:

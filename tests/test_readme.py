@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 from tui.cli import main
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

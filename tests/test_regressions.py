@@ -1,7 +1,7 @@
 """Bugs the rest of the suite once let through, each seen from the outside:
 what `show`, `threads`, the exports and the archive's rows say.
 
-Each test names the slip it guards against; `benchmarks/mutation.py` plants
+Each test names the slip it guards against; `tests/support/mutation.py` plants
 each of them and checks that a test here fails.
 """
 
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import db_rows, run, run_json, write_thread
+from tests.support.cli import db_rows, run, run_json
+from tests.support.downloads import write_thread
 
 OWNER = "Jordan Lee"
 DAY_MS = 86_400_000

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from archiver.read.search import SearchHit, parse_query, search
 from archiver.store.schema import open_archive
-from tests.test_search import build_archive
+from tests.support.searching import build_archive
 
 # Pieces that FTS5, the filter parser or SQL LIKE would choke on if passed raw.
 HOSTILE = [

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run, write_thread
+from tests.support.cli import run
+from tests.support.downloads import write_thread
+from tests.support.paths import REPO
 
 MESSAGES = 3000
 STOPS_WITHIN = 4.0  # seconds from the signal to the end of the import, load included

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import SAMPLES, run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
+from tests.support.paths import SAMPLES
 
 DOWNLOADS = sorted(str(p) for p in SAMPLES.glob("*-20*"))
 

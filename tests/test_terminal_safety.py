@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from archiver.cli import main
 from archiver.cli.base import json_text, terminal_text
-from tests.conftest import run_json, write_thread
+from tests.support.cli import run_json
+from tests.support.downloads import write_thread
 
 T = 1_700_000_000_000
 # Retitle the terminal, clear the screen, ring the bell, an 8-bit CSI, a

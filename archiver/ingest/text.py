@@ -56,19 +56,6 @@ def repair_any(value: Any) -> Any:
     return value
 
 
-def mojibake(value: Any) -> Any:
-    """Encode every string inside a JSON value as Meta's DYI files do (each
-    UTF-8 byte its own character): the inverse of :func:`repair_any`, used to
-    write test files and generated downloads."""
-    if isinstance(value, str):
-        return value.encode("utf-8").decode("latin-1")
-    if isinstance(value, list):
-        return [mojibake(v) for v in value]
-    if isinstance(value, dict):
-        return {k: mojibake(v) for k, v in value.items()}
-    return value
-
-
 def has_surrogates(s: str) -> bool:
     """True when ``s`` holds a lone surrogate: a file name's byte that is not
     UTF-8 (Python reads it as U+DC80–U+DCFF), or a ``\\udfff`` escape."""

@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 from textual.widgets import Label
 
 from archiver.ingest.importer import import_downloads
-from tests.conftest import write_thread
-from tests.tui.conftest import OWNER, drive, ms
+from tests.support.downloads import write_thread
+from tests.support.reader import OWNER, drive, ms
 from tui.app import ChatkeepReader
 from tui.cli import main
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.conftest import ANA, DAYS, PER_DAY, drive
-from tests.tui.test_reader import open_ana, reader, screen_text
+from tests.support.reader import ANA, DAYS, PER_DAY, drive, open_ana, reader, screen_text
 from tui.components import insights_screen
 from tui.components.insights_screen import COMPUTING, InsightsScreen
 

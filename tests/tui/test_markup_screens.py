@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from archiver.ingest.importer import import_downloads
-from tests.conftest import (
+from tests.support.markup import (
     MARKUP_FILE,
     MARKUP_MISSING,
     MARKUP_NAMES,
@@ -20,8 +20,7 @@ from tests.conftest import (
     MARKUP_TITLE,
     markup_download,
 )
-from tests.tui.conftest import drive, pictures_ready
-from tests.tui.test_reader import notes, reader, screen_lines
+from tests.support.reader import drive, notes, pictures_ready, reader, screen_lines
 from tui import desktop
 from tui.components.insights_screen import InsightsScreen
 from tui.components.media_gallery import MediaGallery

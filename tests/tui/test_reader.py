@@ -3,10 +3,8 @@ by what ends up on the screen (or on disk)."""
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from tests.tui.conftest import (
+from tests.support.reader import (
     ANA,
     DAYS,
     LONG_TEXT,
@@ -25,7 +23,13 @@ from tests.tui.conftest import (
     THIRTEENTH_FIRST,
     build_archive,
     drive,
+    notes,
+    open_ana,
     pictures_ready,
+    reader,
+    screen_lines,
+    screen_text,
+    shown,
 )
 from tui import desktop
 from tui.app import ChatkeepReader
@@ -40,39 +44,11 @@ from tui.messages import ConversationChosen
 LAST = PER_DAY * DAYS - 1
 
 
-def reader(archive: Path, **kwargs: Any) -> ChatkeepReader:
-    return ChatkeepReader(archive, tz="UTC", **kwargs)
-
-
-def notes(app: ChatkeepReader) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-def screen_text(app: ChatkeepReader) -> str:
-    """The words on the screen (from a screenshot, markup stripped)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
-
-
-def screen_lines(app: ChatkeepReader) -> list[str]:
-    """The screen's rows as plain text, as the terminal would show them."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
-
-
-def shown(pane: ReadingPane) -> str:
-    return "\n".join(pane.visible_text())
-
-
 async def press_o(pilot: Pilot) -> None:
     """``o``, then the opener's answer (it is awaited off the UI thread)."""
     await pilot.press("o")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-
-
-async def open_ana(pilot: Pilot) -> ReadingPane:
-    await pilot.press("f", *"ana", "enter")
-    await pilot.pause()
-    return pilot.app.pane
 
 
 # -- the conversation list -----------------------------------------------------
@@ -96,7 +72,7 @@ def test_list_most_recent_first_with_badges_dates_counts(reader_archive: Path) -
 def test_the_count_under_the_list_agrees_in_number(tmp_path: Path) -> None:
     """Three conversations are "3 conversations"; one is "1 conversation"."""
     from archiver.ingest.importer import import_downloads
-    from tests.conftest import write_thread
+    from tests.support.downloads import write_thread
 
     download = tmp_path / "facebook-jordanlee-2026" / "your_facebook_activity" / "messages"
     write_thread(download / "inbox" / "nadia_10009",
@@ -832,8 +808,8 @@ def test_paging_up_from_the_end_through_estimated_pages(reader_archive: Path) ->
 def test_r_reloads_after_an_import(tmp_path: Path) -> None:
     """The reader stays open while an import adds to the archive; r shows it."""
     from archiver.ingest.importer import import_downloads
-    from tests.conftest import write_thread
-    from tests.tui.conftest import build_archive
+    from tests.support.downloads import write_thread
+    from tests.support.reader import build_archive
 
     archive = build_archive(tmp_path)
     app = reader(archive)
@@ -941,7 +917,8 @@ def test_a_picture_that_cannot_be_decoded_says_why(
 
 
 def test_filter_ignores_accents_and_letters_as_search_does(tmp_path: Path) -> None:
-    from tests.conftest import run, write_thread
+    from tests.support.cli import run
+    from tests.support.downloads import write_thread
 
     inbox = tmp_path / "dl" / "messages" / "inbox"
     for key, name in (("michal_1", "Michał Kowalski"), ("agnes_2", "Ágnes Pataki"),

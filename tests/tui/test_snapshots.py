@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import pictures_ready
+from tests.support.reader import pictures_ready
 from tui.app import ChatkeepReader
 
 SMALL = (80, 24)

@@ -1,6 +1,6 @@
 """Generate realistic synthetic Meta message downloads of any size.
 
-Three dialects (see shared/FORMATS.md):
+Three download formats:
 
 * ``facebook``: a 2025-layout Facebook "Download your information" JSON download,
   ``your_facebook_activity/messages/<section>/<folder>/message_<k>.json``, strings
@@ -12,12 +12,14 @@ Three dialects (see shared/FORMATS.md):
 
 Output is deterministic for a given seed and written in a streaming way (one part
 file, or one bounded chunk, at a time), so a million messages take seconds and
-little memory. Usable as a library (``generate_facebook`` and friends return a
-summary dict) and as a CLI::
+little memory. Facebook part files are written by ``tests.support.downloads``,
+the writer every fake download goes through. Usable as a library
+(``generate_facebook`` and friends return a summary dict) and, from the
+repository's root, as a command::
 
-    python benchmarks/generate.py facebook OUTDIR --messages 1000000 [--seed 0] [--media]
-    python benchmarks/generate.py instagram-legacy OUT/messages.json --messages 100000
-    python benchmarks/generate.py messenger-e2ee OUTDIR --messages 50000
+    python -m tests.support.generate facebook OUTDIR --messages 1000000 [--seed 0] [--media]
+    python -m tests.support.generate instagram-legacy OUT/messages.json --messages 100000
+    python -m tests.support.generate messenger-e2ee OUTDIR --messages 50000
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
+
+from tests.support.downloads import meta_json_string, thread_envelope, write_meta_json, write_part
 
 OWNER = "Jordan Lee"
 OWNER_USERNAME = "jordanlee"
@@ -162,16 +166,6 @@ _PHOTO = "photos"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def mojibake(text: str) -> str:
-    """Return ``text`` as Meta stores it: each UTF-8 byte as one code point."""
-    return text.encode("utf-8").decode("latin-1")
-
-
-def meta_json_string(text: str) -> str:
-    """JSON string literal (with quotes) exactly as Meta writes ``text``."""
-    return json.dumps(mojibake(text))
 
 
 def _meta_inner(text: str) -> str:
@@ -459,16 +453,9 @@ class _FacebookWriter:
     def write_thread(self, th: _Thread) -> None:
         folder = self.root / "your_facebook_activity" / "messages" / th.section / th.folder
         folder.mkdir(parents=True)
-        header = (
-            '{\n  "participants": [\n'
-            + ",\n".join(f'    {{\n      "name": {self.q(m)}\n    }}' for m in th.members)
-            + '\n  ],\n  "messages": [\n'
-        )
-        footer = (
-            f'\n  ],\n  "title": {self.q(th.title)},'
-            f'\n  "is_still_participant": {"true" if th.still_participant else "false"},'
-            f'\n  "thread_path": "{th.section}/{th.folder}",'
-            '\n  "magic_words": []\n}'
+        envelope = thread_envelope(
+            th.members, title=th.title, thread_path=f"{th.section}/{th.folder}",
+            still_participant=th.still_participant, extra={"magic_words": []},
         )
         uri_base = f"messages/{th.section}/{th.folder}/"
         clock = _Clock(self.rng, th, descending=True)
@@ -485,12 +472,9 @@ class _FacebookWriter:
                 if rnd() > 0.4:
                     sender = bag[int(rnd() * nbag)]
                 buf.append(self._message(th, sender, clock.tick(), uri_base, folder))
-            body = header + ",\n".join(buf) + footer
-            path = folder / f"message_{part}.json"
-            with open(path, "w", encoding="ascii", newline="\n") as fh:
-                fh.write(body)
+            path = write_part(folder, envelope, part=part, encoded=buf, indent=2)
             self.files += 1
-            self.bytes += len(body)
+            self.bytes += path.stat().st_size
             remaining -= count
             part += 1
 
@@ -647,22 +631,6 @@ def _check_empty(path: Path) -> None:
         raise FileExistsError(f"{path} exists and is not an empty folder")
 
 
-def _write_pretty_meta(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_mojibake_tree(obj), indent=2)
-    path.write_text(text, encoding="ascii")
-
-
-def _mojibake_tree(obj: Any) -> Any:
-    if isinstance(obj, str):
-        return mojibake(obj)
-    if isinstance(obj, list):
-        return [_mojibake_tree(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _mojibake_tree(v) for k, v in obj.items()}
-    return obj
-
-
 def generate_facebook(
     outdir: str | Path,
     messages: int,
@@ -690,7 +658,7 @@ def generate_facebook(
         [("inbox", 0.78), ("archived_threads", 0.12), ("e2ee_cutover", 0.10)],
     )
     root.mkdir(parents=True, exist_ok=True)
-    _write_pretty_meta(
+    write_meta_json(
         root / "profile_information" / "profile_information.json",
         {
             "profile_v2": {
@@ -705,10 +673,12 @@ def generate_facebook(
                 "current_city": {"value": "Kraków, Poland", "timestamp": 1_600_000_000},
             }
         },
+        indent=2,
     )
-    _write_pretty_meta(
+    write_meta_json(
         root / "your_facebook_activity" / "messages" / "autofill_information.json",
         {"autofill_information_v2": {"FULL_NAME": [OWNER], "EMAIL": ["jordan.lee@example.com"]}},
+        indent=2,
     )
     writer = _FacebookWriter(root, rng, media=media, media_limit=media_limit, part_size=part_size)
     sections: dict[str, int] = {}

@@ -12,9 +12,9 @@ It is a script to run before a release, not part of CI (it runs the tests
 about 30 times: 10-20 minutes on two cores). Its last result is in
 benchmarks/README.md.
 
-    python benchmarks/mutation.py               # every bug
-    python benchmarks/mutation.py --list        # the bugs, without running anything
-    python benchmarks/mutation.py --only parts_sorted_as_text,cutover_no_limit
+    python -m tests.support.mutation            # every bug
+    python -m tests.support.mutation --list     # the bugs, without running anything
+    python -m tests.support.mutation --only parts_sorted_as_text,cutover_no_limit
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-COPIED = ("archiver", "tui", "tests", "sample_exports", "pyproject.toml")
+REPO = Path(__file__).resolve().parents[2]
+COPIED = ("archiver", "tui", "tests", "benchmarks", "sample_exports", "pyproject.toml")
 
 
 @dataclass(frozen=True)
