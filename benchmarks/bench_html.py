@@ -1,6 +1,6 @@
 """HTML downloads against JSON: the same messages imported both ways.
 
-Writes a Facebook download of ``--messages`` messages with ``generate.py``
+Writes a Facebook download of ``--messages`` messages with ``tests/support/generate.py``
 (JSON, parts of 10,000), then the same threads as FB-3 HTML pages (one page
 per JSON part, times to the second in UTC+00:00), and imports each into a
 fresh archive with ``chatkeep import --no-media``, each in its own process:
@@ -8,8 +8,8 @@ wall time, CPU time and the peak memory of the largest process. Then, with
 ``--parsers``, the parsers that were weighed for reading pages, on one page of
 10,000 messages, each in a fresh process.
 
-    python benchmarks/bench_html.py                  # 200,000 messages
-    python benchmarks/bench_html.py --messages 20000 --parsers
+    python -m benchmarks.bench_html                  # 200,000 messages
+    python -m benchmarks.bench_html --messages 20000 --parsers
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tests.support.generate import generate_facebook
+from tests.support.html_pages import thread_pages
 
-from generate import generate_facebook
-from html_pages import thread_pages
+HERE = Path(__file__).resolve().parent
 
 
 def _repair(value: object) -> object:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, db_rows, run, run_json, without
+from tests.support.cli import db_rows, run, run_json, without
+from tests.support.paths import FIXTURES
 
 HTML = FIXTURES / "html"
 FB1 = HTML / "facebook-anacosta-2019-07-13-html"
@@ -323,7 +324,7 @@ def test_an_instagram_html_thread_joins_its_facebook_json_copy_across_apps(
 ) -> None:
     """The same chat in a Facebook JSON download (milliseconds) and an
     Instagram HTML one (minutes): joined by content, each message once."""
-    from tests.conftest import write_thread
+    from tests.support.downloads import write_thread
 
     base = 1639713420000  # 2021-12-17T03:57:00Z, the first message's minute
     fb = tmp_path / "facebook-anacosta-2022-01-20"

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from archiver.ingest import jsonstream
 from archiver.ingest.importer import import_downloads
 from archiver.ingest.jsonstream import SurrogateStream, replace_lone_surrogates
-from tests.conftest import db_rows, run, run_json, write_thread
+from tests.support.cli import db_rows, run, run_json
+from tests.support.downloads import write_thread
 
 T = 1_700_000_000_000
 FFFD = "\ufffd"

@@ -11,7 +11,8 @@ import pytest
 
 from archiver.read.search import mark_matches
 from archiver.store.schema import DB_NAME, FTS_TOKENIZE_SQL, open_archive
-from tests.conftest import db_rows, run, run_json, write_thread
+from tests.support.cli import db_rows, run, run_json
+from tests.support.downloads import write_thread
 
 FB = "your_facebook_activity/messages/inbox"
 T0 = 1_650_000_000_000

@@ -1,6 +1,7 @@
-"""Writing Meta HTML thread pages (FORMATS.md §7) from Meta-JSON-shaped messages.
+"""Writing Meta HTML thread pages from Meta-JSON-shaped messages: the HTML side
+of the fake-download writer (``downloads`` writes the JSON side).
 
-Used by ``bench_html.py`` (the same messages as a JSON download, as HTML) and
+Used by ``benchmarks/bench_html.py`` (the same messages as a JSON download, as HTML) and
 to write the hand-made fixtures in ``tests/fixtures/html``. Six layout
 generations (FB-1, IG-1, IG-2, IG-3, FB-2, FB-3) and the time formats of
 several languages; every text is escaped.
