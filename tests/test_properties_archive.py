@@ -31,7 +31,8 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import db_rows, run, run_json, without, write_thread
+from tests.support.cli import db_rows, run, run_json, without
+from tests.support.downloads import write_thread
 
 OWNER = "Jordan Lee"
 DOWNLOAD = "facebook-jordanlee-2024-01-01"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from archiver.store.schema import DB_NAME, open_archive
-from tests.conftest import db_rows, run, run_json, write_thread
+from tests.support.cli import db_rows, run, run_json
+from tests.support.downloads import write_thread
 
 T0 = 1_650_000_000_000
 ANA, BO, ME = "Ana Silva", "Bo Chen", "Jordan Lee"
