@@ -28,6 +28,7 @@ from .common import (
     ProgressFn,
     Selection,
     conversation_slug,
+    one_snapshot,
     select,
     slugify,
 )
@@ -73,6 +74,7 @@ def export_conversation(
     return FORMATS[fmt](db, archive_dir, conversation_id, Path(out_path), tz=tz, span=span)
 
 
+@one_snapshot
 def export_all(
     db: sqlite_utils.Database,
     archive_dir: Path,

@@ -5,6 +5,7 @@ whole or not at all."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any, TypeVar, cast
 
 import sqlite_utils
 
@@ -55,6 +56,21 @@ SLUG_FALLBACK = "conversation"
 EXTENSIONS = {"md": ".md", "html": ".html", "json": ".json", "txt": ".txt"}
 
 ProgressFn = Callable[[], None]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def one_snapshot(export: _F) -> _F:
+    """Run an export (whose first argument is the archive) on one snapshot of
+    the archive: an import adding to the same conversation meanwhile changes
+    nothing it writes, where reading page by page would show messages twice
+    and miss others as their positions move."""
+
+    @functools.wraps(export)
+    def run(db: Any, *args: Any, **kwargs: Any) -> Any:
+        with views.snapshot(db):
+            return export(db, *args, **kwargs)
+
+    return cast(_F, run)
 
 
 @dataclass

@@ -57,6 +57,7 @@ from .common import (
     attachment_suffix,
     is_image,
     media_dir_for,
+    one_snapshot,
     select,
 )
 from .svg import insights_svg
@@ -362,6 +363,7 @@ def _remove_stale_pages(out_path: Path, count: int) -> None:
 # --------------------------------------------------------------------------- export
 
 
+@one_snapshot
 def export_html(
     db: sqlite_utils.Database,
     archive_dir: Path,
@@ -442,6 +444,7 @@ class IndexRow:
     dates: str
 
 
+@one_snapshot
 def write_index(
     db: sqlite_utils.Database,
     out_dir: Path,

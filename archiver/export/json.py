@@ -38,6 +38,7 @@ from .common import (
     MediaCopier,
     atomic_text,
     media_dir_for,
+    one_snapshot,
     select,
 )
 
@@ -74,6 +75,7 @@ def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> 
     return data
 
 
+@one_snapshot
 def export_json(
     db: sqlite_utils.Database,
     archive_dir: Path,

@@ -53,6 +53,7 @@ from .common import (
     atomic_text,
     is_image,
     media_dir_for,
+    one_snapshot,
     select,
 )
 
@@ -321,6 +322,7 @@ def render_message(msg: MessageView, when: datetime, media: _MarkdownMedia) -> s
 # --------------------------------------------------------------------------- export
 
 
+@one_snapshot
 def export_markdown(
     db: sqlite_utils.Database,
     archive_dir: Path,

@@ -17,7 +17,16 @@ from ..controls import terminal_text
 from ..read import views
 from ..read.render import message_lines
 from ..timefmt import local
-from .common import WEEKDAYS, DateRange, ExportResult, Selection, atomic_text, media_dir_for, select
+from .common import (
+    WEEKDAYS,
+    DateRange,
+    ExportResult,
+    Selection,
+    atomic_text,
+    media_dir_for,
+    one_snapshot,
+    select,
+)
 
 
 def title_line(chosen: Selection) -> str:
@@ -45,6 +54,7 @@ def conversation_lines(
         yield from message_lines(msg, when, owners)
 
 
+@one_snapshot
 def export_text(
     db: sqlite_utils.Database,
     archive_dir: Path,

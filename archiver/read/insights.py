@@ -185,9 +185,11 @@ def _in_background(
 ) -> Callable[[], _T]:
     """Start ``work`` on its own read-only connection to the same file in a
     thread; returns a function that waits for its result (or raises its
-    error). An archive that is not a file runs it in place."""
+    error). An archive that is not a file runs it in place, and so does a
+    connection reading one snapshot (an export): another connection would
+    see the archive as it is now."""
     path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if not path:
+    if not path or conn.in_transaction:
         return lambda: work(conn)
 
     def run() -> _T:

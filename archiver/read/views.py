@@ -6,6 +6,7 @@ so that a conversation looks the same everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -32,6 +33,23 @@ def _owner_aliases(db: Any) -> dict[str, str]:
 
 class ThreadNotFound(Exception):
     pass
+
+
+@contextlib.contextmanager
+def snapshot(db: Any) -> Iterator[None]:
+    """Read the archive as one snapshot: every query inside sees it as it was
+    at the first, whatever an import commits meanwhile (SQLite's read
+    transaction; WAL lets the import go on). Nested uses are one snapshot."""
+    conn = getattr(db, "conn", db)
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # nothing was written: ending the read is all
 
 
 class AmbiguousThread(Exception):
