@@ -22,11 +22,14 @@ from archiver.read import views
 from archiver.store.schema import open_archive
 from tests.support.exports import (
     HOSTILE_SENDER,
+    HOSTILE_SHARES,
     HOSTILE_TITLE,
     OTHER,
+    SAFE_LINK,
     hostile_messages,
     import_thread,
     ms,
+    share_messages,
 )
 
 LISBON = ZoneInfo("Europe/Lisbon")
@@ -194,3 +197,21 @@ def test_a_url_before_a_tag_never_lets_the_tag_through(tmp_path: Path, text: str
     html = LINKIFY_HTML.render(written)
     assert "<img" not in html and "<script" not in html
     assert 'src="https://evil.example' not in html
+
+
+def test_only_http_share_links_become_links_in_markdown(tmp_path: Path) -> None:
+    archive = import_thread(tmp_path, share_messages(), title="Shares", folder="shares_1")
+    db = open_archive(archive, readonly=True)
+    [conv] = views.list_conversations(db, with_parts=False)
+    out = tmp_path / "shares.md"
+    export_markdown(db, archive, conv.id, out, tz=LISBON)
+    text = out.read_text(encoding="utf-8")
+    for parser in (COMMONMARK, GFM):
+        tokens = [c for t in parser.parse(text) if t.type == "inline" for c in t.children or ()]
+        # (GitHub's viewer also links what looks like a URL in any text.)
+        hrefs = [t.attrGet("href") for t in tokens
+                 if t.type == "link_open" and t.markup != "linkify"]
+        assert hrefs == [SAFE_LINK]
+        words = "".join(t.content for t in tokens if t.type == "text")
+        for link, _label in HOSTILE_SHARES[:-1]:
+            assert link.strip() in words  # shown, as text

@@ -14,11 +14,14 @@ from archiver.read import views
 from archiver.store.schema import open_archive
 from tests.support.exports import (
     HOSTILE_SENDER,
+    HOSTILE_SHARES,
     HOSTILE_TITLE,
     LISBON,
     OTHER,
+    SAFE_LINK,
     hostile_messages,
     import_thread,
+    share_messages,
 )
 
 # Every element and attribute the templates write; anything else came from a message.
@@ -55,7 +58,7 @@ class Reader(HTMLParser):
             self.hrefs.append(a.get("href") or "")
         if tag in ("meta", "img"):
             return  # void elements
-        wanted = {"text", "who", "h1", "banner"} & set((a.get("class") or "").split())
+        wanted = {"text", "who", "h1", "banner", "share"} & set((a.get("class") or "").split())
         field = next(iter(wanted), None)
         if tag == "h1":
             field = "h1"
@@ -123,3 +126,21 @@ def test_names_reactions_and_title_read_back(page: Reader) -> None:
     assert reactions[:2] == [f"<b> {HOSTILE_SENDER}", f"❤ # {OTHER}"]
     assert len(reactions) == 2 * sum(1 for m in messages if "reactions" in m)
     assert page.texts("h1") == [HOSTILE_TITLE]
+
+
+def test_only_http_share_links_become_links(tmp_path) -> None:
+    """A ``javascript:``, ``data:`` or scheme-less share is its text, never a
+    link; an http(s) one is a link."""
+    archive = import_thread(tmp_path, share_messages(), title="Shares", folder="shares_1")
+    db = open_archive(archive, readonly=True)
+    [conv] = views.list_conversations(db, with_parts=False)
+    out = tmp_path / "shares.html"
+    export_html(db, archive, conv.id, out, tz=LISBON)
+    page = Reader()
+    page.feed(out.read_text(encoding="utf-8"))
+    page.close()
+    assert page.hrefs == [SAFE_LINK]
+    shares = page.texts("share")
+    assert len(shares) == len(HOSTILE_SHARES)
+    for shown, (link, _label) in zip(shares[:-1], HOSTILE_SHARES, strict=False):
+        assert " ".join(link.split()) in " ".join(shown.split())

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.folding import fold, fold_letters, unfold_marks
 from archiver.read.search import mark_matches
@@ -123,6 +125,55 @@ def test_unfold_marks_keeps_cut_snippets() -> None:
     assert folded == "aaa l bbb Strasse ccc"
     marked = "…bbb <Strasse> ccc"
     assert unfold_marks(text, marked, "<", ">") == "…bbb <Straße> ccc"
+
+
+# Letters folding spells out (ł, ß, æ…), one it decomposes (é), and plain ones.
+_letters = st.sampled_from(list("abelsøßæÆŁłéþı"))
+_words = st.lists(st.text(_letters, min_size=1, max_size=5), min_size=1, max_size=9)
+
+
+@settings(max_examples=300)
+@given(_words, st.data())
+def test_unfold_marks_puts_marks_on_the_letters_as_written(
+    words: list[str], data: st.DataObject
+) -> None:
+    """FTS5 marks words in the folded text, in a snippet that may be cut at
+    either end ("…"): the marks land on the same words as written, at the
+    start, the middle and the very end of a text."""
+    words = [f"{w}{k}" for k, w in enumerate(words)]  # each window found once
+    n = len(words)
+    first = data.draw(st.integers(0, n - 1), label="first")
+    end = data.draw(st.integers(first + 1, n), label="end")
+    marked = data.draw(st.sets(st.integers(first, end - 1)), label="marked")
+
+    def snippet(shown: list[str]) -> str:
+        body = " ".join(f"<{w}>" if k in marked else w
+                        for k, w in enumerate(shown) if first <= k < end)
+        return ("…" if first > 0 else "") + body + ("…" if end < n else "")
+
+    folded = snippet([fold_letters(w) for w in words])
+    assert unfold_marks(" ".join(words), folded, "<", ">") == snippet(words)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_words, st.lists(st.sampled_from([" ", ", ", ". ", " - ", "\n"]), min_size=8,
+                        max_size=8), st.data())
+def test_the_reader_marks_every_match_as_written(
+    words: list[str], separators: list[str], data: st.DataObject
+) -> None:
+    """The marks the reader draws on a hit cover exactly the words that fold
+    to the searched word, and the text around them is the message's own."""
+    text = words[0] + "".join(s + w for s, w in zip(separators, words[1:], strict=False))
+    word = data.draw(st.sampled_from(words), label="word")
+    query = data.draw(st.sampled_from([word, fold(word), word.upper()]), label="query")
+    pieces = mark_matches(query, text)
+    assert "".join(piece for piece, _ in pieces) == text
+    assert [piece for piece, hit in pieces if hit] == [w for w in words if fold(w) == fold(word)]
+
+
+def test_a_folded_word_that_ends_the_text_is_marked(archive: Path) -> None:
+    [hit] = run_json(archive, "search", "strasse")
+    assert hit["snippet"] == "Wir treffen uns in der [Straße]"
 
 
 def test_json_of_search_is_exact(archive: Path) -> None:

@@ -166,3 +166,22 @@ def hostile_messages() -> list[dict]:
                                 {"reaction": "❤", "actor": "# " + OTHER}]
         messages.append(msg)
     return messages
+
+
+# Share links a message may carry: only http(s) ones may become links.
+HOSTILE_SHARES = [
+    ("javascript:alert(1)", "click me"), ("JavaScript:alert(2)", None),
+    (" javascript:alert(3)", "spaced"), ("java\tscript:alert(4)", "tab"),
+    ("data:text/html,<script>alert(5)</script>", "data"), ("vbscript:msgbox(6)", "vb"),
+    ("//evil.example/x", "no scheme"), ("file:///etc/passwd", "a file"),
+    ("https://example.com/fine?a=1&b=2", "fine"),
+]
+SAFE_LINK = "https://example.com/fine?a=1&b=2"
+
+
+def share_messages() -> list[dict]:
+    """A message sharing each link above, oldest first, a minute apart."""
+    return [{"sender_name": OTHER, "timestamp_ms": ms("2021-03-04T10:00") + i * 60_000,
+             "content": f"share {i}", "share": {"link": link, **({"share_text": text} if text
+                                                                  else {})}}
+            for i, (link, text) in enumerate(HOSTILE_SHARES)]
