@@ -4,16 +4,21 @@ blocks; damaged and missing files give a reason instead of an error."""
 from __future__ import annotations
 
 import gc
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.support.pictures import png_bomb
+from tui import thumbnails
 from tui.thumbnails import (
     CACHE_SIZE,
     DRAWN,
     CannotShow,
+    Picture,
     ThumbnailCache,
     UnknownRenderer,
     choose_renderer,
@@ -122,7 +127,7 @@ def test_cache_decodes_in_the_background_and_keeps_the_newest(tmp_path: Path) ->
     assert cache.get(paths[0], 8, 4) is None  # queued, not waited for
     assert ready.wait(10)
     main_thread = threading.current_thread()
-    assert cache._thread is not None and cache._thread is not main_thread
+    assert cache._threads and main_thread not in cache._threads
     first = cache.get(paths[0], 8, 4)
     assert first is not None and first.rows
     cache.picture(paths[1], 8, 4)
@@ -192,3 +197,117 @@ def test_cached_pictures_are_few_objects_for_the_garbage_collector(tmp_path: Pat
     gc.collect()
     assert len(cache._done) == 3 * DRAWN
     assert (len(gc.get_objects()) - before) / (2 * DRAWN) < 20  # drawn, each is ~1,200
+
+
+# -- hostile pictures ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size, alpha", [((13000, 13000), False), ((9400, 9400), True)])
+def test_a_picture_bomb_is_refused_from_its_header(tmp_path: Path, size: tuple[int, int],
+                                                   alpha: bool) -> None:
+    """A PNG of half a megabyte claiming 169 million pixels would cost 2 GB
+    and half a minute to decode: it is refused before a row is decoded."""
+    path = png_bomb(tmp_path / "bomb.png", *size, alpha=alpha)
+    started = time.perf_counter()
+    picture = make_picture(str(path), 32, 6, "blocks")
+    assert time.perf_counter() - started < 1
+    assert picture.image is None
+    assert picture.error == f"too large to show here ({size[0]:,} × {size[1]:,} pixels)"
+
+
+def test_a_large_jpeg_is_shown_from_its_reduced_scale(tmp_path: Path) -> None:
+    """A JPEG decodes at an eighth of its size: 8000 × 8000 is 1000 × 1000 to
+    decode, far under the limit, and shows."""
+    path = tmp_path / "huge.jpg"
+    Image.new("RGB", (8000, 8000), RED).save(path, "JPEG", quality=50)
+    picture = make_picture(str(path), 16, 6, "blocks")
+    assert picture.error is None and picture.image is not None
+    assert picture.image.size == (12, 12)
+
+
+def test_a_text_file_named_jpg_is_refused_at_once(tmp_path: Path) -> None:
+    """50 MB of PostScript-looking text named .jpg: Pillow's EPS reader would
+    read it line by line for 20 s; only the formats a download's pictures
+    come in are tried."""
+    path = tmp_path / "notes.jpg"
+    line = b"%% just some text in a file named like a photo\n"
+    path.write_bytes(b"%!PS-Adobe-3.0\n" + line * (50 * 1024 * 1024 // len(line)))
+    started = time.perf_counter()
+    picture = make_picture(str(path), 16, 6, "blocks")
+    assert time.perf_counter() - started < 1
+    assert picture.error == "not a picture this reader can decode"
+
+
+def test_a_fifo_named_as_a_photo_never_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    os.mkfifo(path)
+    result: list[Picture] = []
+    worker = threading.Thread(target=lambda: result.append(make_picture(str(path), 8, 4,
+                                                                        "blocks")),
+                              daemon=True)
+    worker.start()
+    worker.join(5)
+    if worker.is_alive():  # unblock it, so the run goes on
+        with open(path, "wb"):
+            pass
+    assert result and result[0].error == "not a regular file"
+
+
+def test_each_file_is_decoded_once_for_every_size(tmp_path: Path) -> None:
+    """The pane's thumbnail, the gallery's cell and the viewer show one photo
+    from one decode."""
+    path = tmp_path / "photo.png"
+    two_colours((300, 200)).save(path)
+    ready = threading.Event()
+    cache = ThumbnailCache(on_ready=ready.set)
+    sizes = [(32, 6), (20, 6), (118, 36)]
+    for columns, rows in sizes:
+        cache.get(str(path), columns, rows)
+    deadline = time.monotonic() + 10
+    while cache.pending and time.monotonic() < deadline:
+        ready.wait(0.1)
+    pictures = [cache.get(str(path), *size) for size in sizes]
+    assert all(p is not None and p.error is None for p in pictures)
+    assert [p.image.size for p in pictures] == [(18, 12), (18, 12), (108, 72)]  # type: ignore
+    assert cache.loaded == 1
+
+
+def test_a_slow_picture_never_holds_back_the_others(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big picture waits for its own thread: pictures asked for after it
+    are shown while it is still being decoded."""
+    big = tmp_path / "big.png"
+    png_bomb(big, 3000, 2000)  # six million pixels: big, but under the limit
+    small = []
+    for n in range(3):
+        path = tmp_path / f"{n}.png"
+        two_colours((40 + n, 30)).save(path)
+        small.append(str(path))
+    release = threading.Event()
+    real = thumbnails.load_source
+
+    def slow(path: str, box: tuple[int, int], *, small_only: bool = False) -> Image.Image:
+        picture = real(path, box, small_only=small_only)
+        if path == str(big):
+            release.wait(20)  # a decode that takes its time
+        return picture
+
+    monkeypatch.setattr(thumbnails, "load_source", slow)
+    cache = ThumbnailCache()
+    assert cache.get(str(big), 32, 6) is None
+    time.sleep(0.2)  # the big one is being decoded
+    for path in small:
+        cache.get(path, 32, 6)
+    try:
+        deadline = time.monotonic() + 10
+        while any(cache.get(p, 32, 6) is None for p in small) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(cache.get(p, 32, 6) is not None for p in small)
+        assert cache.get(str(big), 32, 6) is None  # still decoding
+    finally:
+        release.set()
+    deadline = time.monotonic() + 10
+    while cache.get(str(big), 32, 6) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    shown = cache.get(str(big), 32, 6)
+    assert shown is not None and shown.error is None

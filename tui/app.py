@@ -186,6 +186,8 @@ class ChatkeepReader(App[None]):
         gc.freeze()
 
     def on_resize(self, event: Resize) -> None:
+        if self.thumbnails is not None:  # pictures are decoded to fit the screen
+            self.thumbnails.screen = (event.size.width, event.size.height)
         self._fit(event.size.width)
 
     def _fit(self, width: int) -> None:

@@ -34,14 +34,17 @@ and half blocks inside tmux, without a terminal, or otherwise.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
+import stat
 import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from rich.color import Color
@@ -103,29 +106,103 @@ def choose_renderer(choice: str | None = None) -> str:
 
 # -- decoding ------------------------------------------------------------------
 
+# The picture formats a download's pictures come in: Pillow is never asked to
+# guess among its forty others, some of which read any file for a long time.
+FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "HEIF", "AVIF")
+# The most pixels decoded for one picture (after a JPEG's reduced scale): 100
+# MB as RGBA. A picture bomb (a small PNG claiming 13,000 × 13,000 pixels)
+# is refused from its header, before a byte of it is decoded.
+MAX_PIXELS = 25_000_000
+# It replaces Pillow's own check, which only warns up to 179 million pixels
+# (on standard error, under the reader's screen) and fails with an error that
+# names no size past that.
+Image.MAX_IMAGE_PIXELS = None
+# A picture decoded at more pixels than this, or held in a file larger than
+# BIG_FILE, waits for the thread that decodes big pictures, one at a time;
+# the other pictures go on meanwhile.
+BIG_PIXELS = 4_000_000
+BIG_FILE = 8 * 1024 * 1024
+# A file is decoded once (its *source*), to fit the largest picture the
+# screen can show (the viewer's, screen-wide), at most this many pixels
+# across; every size drawn (the pane's thumbnail, the gallery's cell, the
+# viewer) is made from it. A JPEG is decoded at a reduced scale that fits.
+SOURCE_MAX = {"blocks": 640, "kitty": 2048, "sixel": 2048}
+SOURCE_BYTES = 64 * 1024 * 1024  # sources kept, as RGBA bytes
+SCREEN = (160, 50)  # the screen's cells until the reader says
+
 
 class CannotShow(Exception):
     """The file is not a picture that can be shown; the message says why."""
 
 
-def decode(path: str | Path, box: tuple[int, int]) -> Image.Image:
-    """The picture at ``path`` (a GIF's first frame), shrunk to fit ``box``
-    pixels, in RGBA. Raises :class:`CannotShow` with a short reason."""
+class _Big(Exception):
+    """A picture for the thread that decodes big pictures."""
+
+
+@functools.cache
+def _formats() -> tuple[str, ...]:
+    """FORMATS this Pillow reads (HEIF only with pillow-heif)."""
+    Image.init()
+    return tuple(f for f in FORMATS if f in Image.OPEN)
+
+
+def _open_picture(path: str | Path) -> IO[bytes]:
+    """The regular file at ``path``, opened without blocking on a FIFO or a device."""
     try:
-        with Image.open(path) as im:
-            im.draft("RGB", box)  # JPEG: decode at 1/2, 1/4 or 1/8 scale
-            im.seek(0)
-            im.load()
-            picture = ImageOps.exif_transpose(im) or im
-            picture = picture.convert("RGBA")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise CannotShow("the file is not there") from None
+    except OSError as exc:
+        raise CannotShow(f"it cannot be read ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise CannotShow("not a regular file")
+        if os.get_blocking(fd) is False:
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def load_source(path: str | Path, box: tuple[int, int], *, small_only: bool = False
+                ) -> Image.Image:
+    """The picture at ``path`` (a GIF's first frame) in RGBA, shrunk to fit
+    ``box`` and turned as its EXIF says. Raises :class:`CannotShow` with a
+    short reason; with ``small_only``, raises :class:`_Big` for a picture
+    that is big to decode."""
+    try:
+        with _open_picture(path) as f, Image.open(f, formats=_formats()) as im:
+            if small_only and os.fstat(f.fileno()).st_size > BIG_FILE:
+                raise _Big
+            im.draft("RGB", box)  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise CannotShow(f"too large to show here ({width:,} × {height:,} pixels)")
+            if small_only and width * height > BIG_PIXELS:
+                raise _Big
+            im.seek(0)
+            im.load()
+            if im.mode not in ("RGB", "RGBA", "L"):
+                picture = im.convert("RGBA")  # a palette scales well only as colours
+            else:
+                picture = im
+            picture.thumbnail(box, Image.Resampling.BILINEAR, reducing_gap=2.0)
+            picture = ImageOps.exif_transpose(picture) or picture
+            if picture is im:
+                picture = im.copy()  # kept after the file is closed
+            return picture.convert("RGBA") if picture.mode != "RGBA" else picture
     except UnidentifiedImageError:
         raise CannotShow("not a picture this reader can decode") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         raise CannotShow(f"damaged picture ({str(exc).strip() or type(exc).__name__})") from None
-    picture.thumbnail(box, Image.Resampling.BILINEAR)
-    return picture
+
+
+def decode(path: str | Path, box: tuple[int, int]) -> Image.Image:
+    """The picture at ``path`` shrunk to fit ``box`` pixels, in RGBA. Raises
+    :class:`CannotShow` with a short reason."""
+    return load_source(path, box)
 
 
 def fit(size: tuple[int, int], columns: int, rows: int) -> tuple[int, int]:
@@ -212,12 +289,77 @@ def _drawn_rows(picture: Picture) -> list[Strip]:
 Key = tuple[str, int, int, str]  # path, columns, rows, renderer
 
 
+@dataclass(eq=False)
+class Source:
+    """A file decoded once (fitted to SOURCE_BOX), or why it cannot be shown:
+    every size drawn is made from it."""
+
+    image: Image.Image | None
+    error: str | None = None
+
+    @property
+    def bytes(self) -> int:
+        return self.image.width * self.image.height * 4 if self.image is not None else 0
+
+
+def cell_box(columns: int, rows: int, renderer: str) -> tuple[int, int]:
+    """The pixels of a picture ``columns`` × ``rows`` cells large."""
+    if renderer in ("kitty", "sixel"):  # the graphics protocols draw at about 12 × 24 a cell
+        return columns * 12, rows * 24
+    return columns, rows * 2  # half blocks: two pixels a cell
+
+
+def source_box(renderer: str, screen: tuple[int, int]) -> tuple[int, int]:
+    """The box a file is decoded to fit: the whole screen's, within SOURCE_MAX."""
+    width, height = cell_box(*screen, renderer)
+    most = SOURCE_MAX.get(renderer, SOURCE_MAX["blocks"])
+    return min(width, most), min(height, most)
+
+
+def load(path: str, box: tuple[int, int], *, small_only: bool = False) -> Source:
+    """The source of ``path`` fitted to ``box`` (see :func:`load_source`)."""
+    try:
+        return Source(load_source(path, box, small_only=small_only))
+    except CannotShow as exc:
+        return Source(None, str(exc))
+
+
+def drawn_from(source: Source, columns: int, rows: int, renderer: str) -> Picture:
+    """A ``columns`` × ``rows`` cell picture made from ``source``. Half blocks
+    are drawn here too; Kitty placeholders are drawn by the pane (they talk
+    to the terminal, which only the UI thread may do)."""
+    if source.image is None:
+        return Picture(None, source.error)
+    box = cell_box(columns, rows, "kitty" if renderer == "kitty" else "blocks")
+    image = source.image.copy()
+    image.thumbnail(box, Image.Resampling.BILINEAR)
+    if renderer == "kitty":
+        return Picture(image)
+    picture = Picture(image, blocks=True)
+    _drawn_rows(picture)  # drawn here, off the UI thread, for its first paint
+    return picture
+
+
+def make_picture(path: str, columns: int, rows: int, renderer: str) -> Picture:
+    """Decode ``path`` for a ``columns`` × ``rows`` cell box."""
+    box = cell_box(columns, rows, "kitty" if renderer == "kitty" else "blocks")
+    return drawn_from(load(path, box), columns, rows, renderer)
+
+
 class ThumbnailCache:
-    """Decodes pictures in one background thread; keeps the last ``size``.
+    """Decodes pictures in background threads; keeps the last ``size``.
 
     :meth:`get` never waits: it returns the picture when it is ready, else
-    queues it and returns None; ``on_ready`` is called (in the decoding thread)
+    queues it and returns None; ``on_ready`` is called (in a decoding thread)
     each time one is ready, so the owner can repaint.
+
+    Each file is decoded once into a :class:`Source` (the last few are kept,
+    up to SOURCE_BYTES), and each size asked for is made from it, so the
+    pane, the gallery and the viewer showing one photo cost one decode. Two
+    threads decode: one takes every picture as asked (newest first) and
+    hands a big one (many pixels, or a large file) to the other, which
+    decodes them one at a time: a slow picture never holds back the rest,
+    and at most one big picture is in memory while it is decoded.
     """
 
     def __init__(self, renderer: str = "blocks", *, size: int = CACHE_SIZE,
@@ -225,12 +367,20 @@ class ThumbnailCache:
         self.renderer = renderer
         self.size = size
         self.on_ready = on_ready
+        self.screen = SCREEN  # the reader's size in cells: sources fit it
         self._done: OrderedDict[Key, Picture] = OrderedDict()
         self._queued: set[Key] = set()
         self._lock = threading.Lock()
-        self._jobs: queue.LifoQueue[Key] = queue.LifoQueue()  # newest request first
-        self._thread: threading.Thread | None = None
-        self.decoded = 0
+        # Newest request first; the second queue holds big pictures.
+        self._jobs: tuple[queue.LifoQueue[Key], queue.LifoQueue[Key]] = (
+            queue.LifoQueue(), queue.LifoQueue())
+        self._threads: list[threading.Thread] = []
+        self._sources: OrderedDict[str, Source] = OrderedDict()
+        self._source_bytes = 0
+        self._decoding: dict[str, list[Key]] = {}  # a file being decoded: the sizes waiting
+        self._big: set[str] = set()  # files handed to the big pictures' thread
+        self.decoded = 0  # pictures made
+        self.loaded = 0  # files decoded
 
     @property
     def pending(self) -> int:
@@ -246,12 +396,24 @@ class ThumbnailCache:
                 return done
             if key not in self._queued:
                 self._queued.add(key)
-                self._jobs.put(key)
-                if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._work, name="thumbnails", daemon=True
-                    )
-                    self._thread.start()
+                self._jobs[path in self._big].put(key)
+                if not self._threads:
+                    for big in (False, True):
+                        thread = threading.Thread(target=self._work, args=(big,),
+                                                  name="thumbnails", daemon=True)
+                        self._threads.append(thread)
+                        thread.start()
+        return None
+
+    def source(self, path: str) -> Source | None:
+        """The decoded file (for a widget that scales it itself), or None
+        while it is decoded in the background."""
+        with self._lock:
+            found = self._sources.get(path)
+            if found is not None:
+                self._sources.move_to_end(path)
+                return found
+        self.get(path, 0, 0)  # a size of nothing: only the source is made
         return None
 
     def picture(self, path: str, columns: int, rows: int) -> Picture:
@@ -259,20 +421,64 @@ class ThumbnailCache:
         key = (path, columns, rows, self.renderer)
         with self._lock:
             done = self._done.get(key)
+            source = self._sources.get(path)
         if done is None:
-            done = make_picture(path, columns, rows, self.renderer)
+            if source is None:
+                source = load(path, source_box(self.renderer, self.screen))
+                self._keep(path, source)
+            done = drawn_from(source, columns, rows, self.renderer)
             self._store(key, done)
         return done
 
-    def _work(self) -> None:
+    def _work(self, big: bool) -> None:
+        jobs = self._jobs[big]
         while True:
-            key = self._jobs.get()
-            path, columns, rows, renderer = key
-            self._store(key, make_picture(path, columns, rows, renderer))
+            key = jobs.get()
+            path = key[0]
             with self._lock:
-                self._queued.discard(key)
+                source = self._sources.get(path)
+                if source is None:
+                    if path in self._decoding:  # another thread is at it: it makes this too
+                        self._decoding[path].append(key)
+                        continue
+                    if not big and path in self._big:
+                        self._jobs[True].put(key)
+                        continue
+                    self._decoding[path] = []
+            keys = [key]
+            if source is None:
+                try:
+                    source = load(path, source_box(self.renderer, self.screen),
+                                  small_only=not big)
+                except _Big:
+                    with self._lock:
+                        self._big.add(path)
+                        for waiting in [key, *self._decoding.pop(path)]:
+                            self._jobs[True].put(waiting)
+                    continue
+                self._keep(path, source)
+                with self._lock:
+                    keys += self._decoding.pop(path)
+            for one in keys:
+                _path, columns, rows, renderer = one
+                if columns and rows:
+                    self._store(one, drawn_from(source, columns, rows, renderer))
+                with self._lock:
+                    self._queued.discard(one)
             if self.on_ready is not None:
                 self.on_ready()
+
+    def _keep(self, path: str, source: Source) -> None:
+        with self._lock:
+            self.loaded += 1
+            old = self._sources.pop(path, None)
+            if old is not None:
+                self._source_bytes -= old.bytes
+            self._sources[path] = source
+            self._source_bytes += source.bytes
+            while self._source_bytes > SOURCE_BYTES and len(self._sources) > 1:
+                _path, dropped = self._sources.popitem(last=False)
+                self._source_bytes -= dropped.bytes
 
     def _store(self, key: Key, picture: Picture) -> None:
         with self._lock:
@@ -281,22 +487,6 @@ class ThumbnailCache:
             self.decoded += 1
             while len(self._done) > self.size:
                 self._done.popitem(last=False)
-
-
-def make_picture(path: str, columns: int, rows: int, renderer: str) -> Picture:
-    """Decode ``path`` for a ``columns`` × ``rows`` cell box. Half blocks are
-    drawn here too; Kitty placeholders are drawn by the pane (they talk to
-    the terminal, which only the UI thread may do)."""
-    try:
-        if renderer == "kitty":
-            image = decode(path, (columns * 12, rows * 24))
-            return Picture(image)
-        image = decode(path, (columns, rows * 2))
-    except CannotShow as exc:
-        return Picture(None, str(exc))
-    picture = Picture(image, blocks=True)
-    _drawn_rows(picture)  # drawn here, off the UI thread, for its first paint
-    return picture
 
 
 def kitty_rows(picture: Picture, columns: int, rows: int) -> list[Strip]:

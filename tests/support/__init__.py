@@ -7,7 +7,7 @@
   (``python -m tests.support.generate``).
 - ``cli``: run the chatkeep command on an archive, read its rows.
 - ``markup``, ``exports``, ``searching``, ``reader``: the small archives and
-  helpers several test files build on.
+  helpers several test files build on; ``pictures``: picture bombs.
 - ``mutation``: plant known bugs and see whether the tests notice
   (``python -m tests.support.mutation``).
 
