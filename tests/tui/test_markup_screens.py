@@ -131,14 +131,17 @@ def test_gallery_viewer_and_notifications_show_markup_as_written(
         await pilot.press("left")
         assert f"1 of 3 · file · {MARKUP_FILE}" in shown(app)
         await pilot.press("o")  # a toast over the viewer
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        assert opened and f"Opened {MARKUP_FILE}." in shown(app)
+        assert opened and f"Opened {MARKUP_FILE}: " in shown(app)
         no_links_or_actions(app)
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("o")  # the status line under the pane
-        assert notes(app)[-1] == f"Opened {MARKUP_FILE}."
-        assert f"Opened {MARKUP_FILE}." in shown(app)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert notes(app)[-1] == f"Opened {MARKUP_FILE}: {opened[-1]}"
+        assert f"Opened {MARKUP_FILE}: " in shown(app)
         await pilot.press("e", "enter")
         await pilot.pause()
         await app.workers.wait_for_complete()
