@@ -11,7 +11,8 @@ import pytest
 from archiver.export import common
 from archiver.ingest.importer import import_downloads
 from archiver.read import views
-from tests.conftest import run, run_json, write_thread
+from tests.support.cli import run, run_json
+from tests.support.downloads import write_thread
 
 T0 = 1_650_000_000_000
 FOLDER = "your_facebook_activity/messages/inbox/ana_1"

@@ -66,6 +66,9 @@ def test_fb1_a_two_part_thread_read_field_by_field(archive: Path) -> None:
         ("Jordan Lee", "2019-07-13T08:23Z", "text", "ok"),
     ]
     assert {(m["format"], m["time_precision"]) for m in msgs} == {("html", "minute")}
+    # The conversation's first and last times too.
+    [listed] = [c for c in run_json(archive, "threads") if c["title"] == "Jordan Lee"]
+    assert (listed["first"], listed["last"]) == ("2019-07-13T08:10Z", "2019-07-13T08:23Z")
     assert msgs[1]["reactions"] == [{"actor": "Jordan Lee", "reaction": "😂"}]
     assert msgs[2]["reactions"] == [{"actor": "Ana Costa", "reaction": "❤"}]
     kinds = [[(a["kind"], a["name"], a["missing"]) for a in m["attachments"]] for m in msgs[2:7]]

@@ -125,12 +125,17 @@ class Conversation:
     cross_app: bool
     frozen: bool
     parts: list[Part] = field(default_factory=list)
+    # The precision of the first and last messages' times (see iso()), where
+    # the archive holds messages read from HTML pages.
+    first_precision: int | None = None
+    last_precision: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "title": self.title, "platforms": self.platforms,
             "participants": self.participants, "messages": self.messages,
-            "first": iso(self.first_ms), "last": iso(self.last_ms),
+            "first": iso(self.first_ms, self.first_precision),
+            "last": iso(self.last_ms, self.last_precision),
             "cross_app": self.cross_app, "frozen": self.frozen,
             "parts": [p.as_json() for p in self.parts],
         }
@@ -259,6 +264,7 @@ def list_conversations(
     ).fetchall()
     convs = [_conversation(row) for row in rows]
     if with_parts and convs:
+        _edge_precisions(db, convs)
         by_id = {c.id: c for c in convs}
         if names != 0:
             _add_participants(db, by_id, names)
@@ -315,9 +321,26 @@ def get_conversation(
     if row is None:
         raise ThreadNotFound(f"no conversation with id {cid}")
     conv = _conversation(row)
+    _edge_precisions(db, [conv])
     _add_participants(db, {cid: conv}, names, only=cid)
     conv.parts = [part for _, part in _parts(db, cid)]
     return conv
+
+
+def _edge_precisions(db: sqlite_utils.Database, convs: list[Conversation]) -> None:
+    """The precision of each conversation's first and last times, so that
+    they show no seconds a page did not give (two index look-ups each, and
+    none at all in an archive without HTML downloads)."""
+    if not db.execute(
+        "SELECT EXISTS (SELECT 1 FROM downloads WHERE time_offset IS NOT NULL)"
+    ).fetchone()[0]:
+        return
+    for conv in convs:
+        conv.first_precision, conv.last_precision = db.execute(
+            "SELECT (SELECT time_precision FROM messages WHERE conversation_id = ?1 "
+            "AND position = 0), (SELECT time_precision FROM messages WHERE "
+            "conversation_id = ?1 AND position = ?2)", (conv.id, conv.messages - 1),
+        ).fetchone()
 
 
 def _conversation(row: tuple[Any, ...]) -> Conversation:
