@@ -50,3 +50,49 @@ def test_an_old_archive_gains_the_html_columns_with_every_message_json_and_exact
     rows = db_rows(old, "SELECT COUNT(*), COUNT(time_precision), COUNT(format) FROM messages")
     assert rows[0][0] > 0 and rows[0][1:] == (0, 0)
     assert db_rows(old, "SELECT COUNT(time_offset), COUNT(time_basis) FROM downloads") == [(0, 0)]
+
+
+# Each upgrade step, slowed down and written to a log as it runs, in a
+# process that opens the archive as a reading command does.
+UPGRADING = r'''
+import os, sys, time
+from pathlib import Path
+from archiver.store import schema
+
+log = Path(sys.argv[2])
+
+def logged(target, step):
+    def run(conn):
+        with open(log, "a") as f:
+            f.write(f"{target} {os.getpid()}\n")
+        time.sleep(0.2)  # a long step: the other commands open the archive meanwhile
+        step(conn)
+    return run
+
+schema._STEPS = tuple((target, logged(target, step)) for target, step in schema._STEPS)
+db = schema.open_archive(Path(sys.argv[1]), readonly=True)
+print(db.execute("PRAGMA user_version").fetchone()[0])
+'''
+
+
+def test_commands_opening_an_old_archive_at_once_upgrade_it_once(tmp_path: Path) -> None:
+    """Three commands open the first-release archive together: one upgrades
+    it, under the archive's lock; the others wait, read the version again,
+    and find nothing left to do. No step runs twice."""
+    import subprocess
+    import sys
+
+    from tests.support.paths import REPO
+
+    old = _v1_copy(tmp_path)
+    log = tmp_path / "steps.log"
+    commands = [subprocess.Popen([sys.executable, "-c", UPGRADING, str(old), str(log)],
+                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(3)]
+    results = [c.communicate(timeout=120) for c in commands]
+    assert [c.returncode for c in commands] == [0, 0, 0], [err for _out, err in results]
+    assert [out.strip() for out, _err in results] == [str(SCHEMA_VERSION)] * 3
+    steps = [line.split()[0] for line in log.read_text().splitlines()]
+    assert steps == [str(v) for v in range(2, SCHEMA_VERSION + 1)]  # each once, in order
+    assert len({line.split()[1] for line in log.read_text().splitlines()}) == 1
+    assert run(old, "check")[0] == 0

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import schema
+
+# The locks held here, by archive folder and thread: an import that holds its
+# archive's lock opens the archive, and an upgrade then runs under that lock.
+_held: dict[tuple[Path, int], int] = {}
+UPGRADE_WAIT = 60.0  # seconds another command's upgrade (or import) is waited for
 
 
 class ImportBusy(Exception):
@@ -29,9 +38,42 @@ def take_lock(archive_dir: Path) -> int:
         raise ImportBusy(
             f"another chatkeep import is writing to {archive_dir}; wait for it to finish"
         ) from None
+    _held[Path(archive_dir).resolve(), threading.get_ident()] = fd
     return fd
 
 
 def release_lock(fd: int) -> None:
+    for key, held in list(_held.items()):
+        if held == fd:
+            del _held[key]
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
+
+
+@contextlib.contextmanager
+def upgrade_lock(archive_dir: Path, done: Callable[[], bool]) -> Iterator[bool]:
+    """The writer lock for a schema upgrade: already held by this process (an
+    import), or taken. While another command holds it, ``done()`` is asked
+    again and again; yields False as soon as it says that command finished
+    the upgrade (nothing is left to do), True once the lock is held."""
+    if (Path(archive_dir).resolve(), threading.get_ident()) in _held:
+        yield True
+        return
+    deadline = time.monotonic() + UPGRADE_WAIT
+    while True:
+        try:
+            fd = take_lock(archive_dir)
+            break
+        except ImportBusy:
+            if done():
+                yield False
+                return
+            if time.monotonic() > deadline:
+                raise schema.ArchiveUnavailable(
+                    f"{archive_dir} is being upgraded or written by another chatkeep; "
+                    "try again when it has finished") from None
+            time.sleep(0.05)
+    try:
+        yield True
+    finally:
+        release_lock(fd)

@@ -434,8 +434,29 @@ def describe_error(exc: BaseException, directory: Path) -> str:
             "wrong, and restore the file from a backup if it cannot be read.")
 
 
-def migrate(db: sqlite_utils.Database, db_path: Path | str = "") -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
+def _user_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, db_path: Path | str) -> None:
+    """Bring the archive at ``db_path`` to SCHEMA_VERSION. Two commands may
+    open an old archive at once: the upgrade runs under the archive's writer
+    lock and reads the version again once it holds it, so no step runs twice
+    (the other command waits until the upgrade is done)."""
+    from .lock import upgrade_lock
+
+    version = _user_version(db)
+    if version > SCHEMA_VERSION:
+        raise ArchiveError(f"{db_path}: made by a newer chatkeep (schema {version})")
+    if version == SCHEMA_VERSION:
+        return
+    with upgrade_lock(Path(db_path).parent, lambda: _user_version(db) >= SCHEMA_VERSION) as held:
+        if held:
+            _upgrade(db, db_path)
+
+
+def _upgrade(db: sqlite_utils.Database, db_path: Path | str) -> None:
+    version = _user_version(db)
     if version > SCHEMA_VERSION:
         raise ArchiveError(f"{db_path}: made by a newer chatkeep (schema {version})")
     if version < 1:
