@@ -125,3 +125,55 @@ def test_a_silence_is_as_long_in_audit_as_in_stats(tmp_path: Path) -> None:
         stats = run_json(archive, "stats", "ana", "--tz", zone)
         [silence] = run_json(archive, "audit", "--tz", zone)["silences"]
         assert stats["longest_silence_days"] == silence["days"] == days, zone
+
+
+def test_a_silence_of_exactly_sixty_days_is_reported_and_fifty_nine_is_not(
+    tmp_path: Path,
+) -> None:
+    """60 calendar days without a message between two busy stretches is a
+    silence, 59 is not, and stats counts the same days. In New York, across
+    the start of summer time: the 60-day silence lasts 2 minutes less than 60
+    times 24 hours (one of its days has 23)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+
+    def at(month: int, day: int, hour: int, minute: int) -> int:
+        return int(datetime(2023, month, day, hour, minute, tzinfo=zone).timestamp() * 1000)
+
+    last_before = at(1, 20, 23, 59)
+    for days, first_after in ((60, at(3, 22, 0, 1)), (59, at(3, 21, 0, 1))):
+        messages = busy(last_before - 11 * DAY // 2, 12) + busy(first_after, 12)
+        write_thread(tmp_path / "dl" / "messages" / "inbox" / f"gap_{days}", messages[::-1],
+                     title=f"Gap of {days}")
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(tmp_path / "dl"))[0] == 0
+    silences = run_json(archive, "audit", "--tz", zone.key)["silences"]
+    assert [(s["title"], s["days"]) for s in silences] == [("Gap of 60", 60)]
+    for days in (60, 59):
+        stats = run_json(archive, "stats", f"Gap of {days}", "--tz", zone.key)
+        assert stats["longest_silence_days"] == days
+        assert stats["longest_silence"]["from"] == "2023-01-21"
+
+
+def test_ten_messages_on_each_side_make_a_busy_stretch_and_nine_do_not(tmp_path: Path) -> None:
+    """Busy: 10 messages within the 30 days before a silence and 10 within the
+    30 days after (the one that ends it included)."""
+    for n in (10, 9):
+        start = T0 + n * 1000 * DAY
+        before = [{"sender_name": "Ana", "timestamp_ms": start - i * 3 * DAY, "content": f"b{i}"}
+                  for i in range(n)]  # the earliest exactly 27 days before the last
+        after = [{"sender_name": "Ana", "timestamp_ms": start + 100 * DAY + i * 3 * DAY,
+                  "content": f"a{i}"} for i in range(n)]
+        # Old messages well before, so that the thread holds enough to be looked at.
+        old = [{"sender_name": "Ana", "timestamp_ms": start - 400 * DAY + i, "content": f"o{i}"}
+               for i in range(20)]
+        write_thread(tmp_path / "dl" / "messages" / "inbox" / f"busy_{n}",
+                     sorted(before + after + old, key=lambda m: -m["timestamp_ms"]),
+                     title=f"Busy {n}")
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(tmp_path / "dl"))[0] == 0
+    silences = run_json(archive, "audit", "--tz", "UTC")["silences"]
+    assert [(s["title"], s["messages_before"], s["messages_after"]) for s in silences
+            if s["days"] < 300] == [("Busy 10", 10, 10)]

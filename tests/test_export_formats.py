@@ -376,3 +376,46 @@ def test_export_all_html_writes_an_index(demo_archive: Path, tmp_path: Path) -> 
     assert unquote(rows[0]).startswith("Ana-María-González-")  # most recent first
     for path in paths:
         assert "index.html" in parse_page(path).links
+
+
+# --------------------------------------------------------------------------- the edges of a range
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Messages on both sides of each edge of April 2023 (UTC): the last
+    millisecond of March 31, the first of April 1, the last of April 30 and
+    the first of May 1."""
+    times = ["2023-03-31T23:59:59.999", "2023-04-01T00:00:00.000", "2023-04-15T12:00:00.000",
+             "2023-04-30T23:59:59.999", "2023-05-01T00:00:00.000"]
+    messages = [{"sender_name": ANA, "timestamp_ms": ms(t), "content": f"at {t}"} for t in times]
+    return import_thread(tmp_path_factory.mktemp("edges"), messages, title="Edges",
+                         folder="edges_1")
+
+
+@pytest.mark.parametrize("fmt", ["json", "md", "txt", "html"])
+def test_a_range_keeps_its_first_and_last_day_whole(
+    edges: Path, tmp_path: Path, fmt: str
+) -> None:
+    """``--after 2023-03-31 --before 2023-05-01`` is April: a message at its
+    first millisecond and one at its last are written, the ones a
+    millisecond outside are not."""
+    out = tmp_path / f"edges.{fmt}"
+    code, said, err = run(edges, "export", "Edges", "--format", fmt, "-o", str(out),
+                          "--after", "2023-03-31", "--before", "2023-05-01", "--tz", "UTC")
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    kept = ["2023-04-01T00:00:00.000", "2023-04-15T12:00:00.000", "2023-04-30T23:59:59.999"]
+    assert [t for t in re.findall(r"at (2023-[\d:T.-]+)", text)] == kept
+    assert "(3 messages" in said
+    if fmt == "json":
+        assert [m["time"] for m in json.loads(text)["messages"]] == [f"{t}Z" for t in kept]
+
+
+def test_a_range_of_one_day_holds_that_day_whole(edges: Path, tmp_path: Path) -> None:
+    out = tmp_path / "day.json"
+    code, _, err = run(edges, "export", "Edges", "--format", "json", "-o", str(out),
+                       "--after", "2023-03-31", "--before", "2023-04-02", "--tz", "UTC")
+    assert code == 0, err
+    assert [m["text"] for m in json.loads(out.read_text(encoding="utf-8"))["messages"]] == [
+        "at 2023-04-01T00:00:00.000"]

@@ -195,6 +195,52 @@ def test_an_upgrade_joins_a_thread_an_old_import_keyed_by_its_folder(
     assert code == 0, out + err
 
 
+def test_an_upgrade_joins_an_nfd_keyed_thread_and_keeps_where_each_message_came_from(
+    tmp_path: Path, archive: Path
+) -> None:
+    """The first release kept the NFD key of a download unzipped on macOS
+    (January) apart from the NFC key of a later zip of the same thread (June).
+    The upgrade joins them, each message once, and every message still knows
+    each download that held it: the JSON export and the audit say so."""
+    import sqlite3
+
+    from archiver.fingerprint import thread_prefix
+    from archiver.store.schema import open_archive
+
+    nfc, nfd = "café_42", unicodedata.normalize("NFD", "café_42")
+    january = tmp_path / "facebook-jordanlee-2024-01-01"
+    early = [msg(2000, "à bientôt", "Zoë"), msg(1000, "salut", "Zoë")]
+    write_thread(january / "messages" / "inbox" / nfd, early, title="Zoë",
+                 participants=("Zoë", "Jordan Lee"))
+    june = tmp_path / "facebook-jordanlee-2024-06-01"
+    write_thread(june / "messages" / "inbox" / nfc, [msg(3000, "coucou", "Zoë"), *early],
+                 title="Zoë", participants=("Zoë", "Jordan Lee"))
+    run(archive, "import", str(january))
+    # As the first release left it: the NFD key, and fingerprints made with it.
+    conn = sqlite3.connect(archive / "chatkeep.db")
+    conn.execute("UPDATE threads SET key = ?", (nfd,))
+    old = thread_prefix("facebook", nfd)
+    conn.executemany("UPDATE messages SET fingerprint = ? WHERE id = ?", [
+        (old + fp[4:], mid) for mid, fp in conn.execute("SELECT id, fingerprint FROM messages")])
+    conn.commit()
+    conn.close()
+    run(archive, "import", str(zipped(june, tmp_path / f"{june.name}.zip")))
+    assert sorted(threads(archive)) == sorted([("facebook", nfd, 2), ("facebook", nfc, 3)])
+    sql(archive, "PRAGMA user_version = 1")
+    open_archive(archive).conn.close()
+    assert threads(archive) == [("facebook", nfc, 3)]
+    out = tmp_path / "zoe.json"
+    assert run(archive, "export", "Zoë", "--format", "json", "-o", str(out))[0] == 0
+    held = {m["text"]: sorted(m["downloads"])
+            for m in json.loads(out.read_text(encoding="utf-8"))["messages"]}
+    assert held == {"salut": [january.name, june.name], "à bientôt": [january.name, june.name],
+                    "coucou": [june.name]}
+    audit = {d["name"]: d["in_archive"] for d in run_json(archive, "audit")["downloads"]}
+    assert audit == {january.name: 2, june.name: 3}
+    code, said, err = run(archive, "check")
+    assert code == 0, said + err
+
+
 def sql(archive: Path, statement: str) -> None:
     import sqlite3
 

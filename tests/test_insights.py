@@ -175,6 +175,34 @@ def test_after_and_before_exclude_the_whole_period_named(archive: Path) -> None:
     assert nothing["conversations"] == 2  # the archive's own figures stay whole
 
 
+def test_a_range_counts_its_first_and_last_day_whole(tmp_path: Path) -> None:
+    """A message at the first millisecond of the range and one at its last
+    count; the ones a millisecond outside it do not (in the zone asked for:
+    Lisbon is UTC+1 in April)."""
+    edges = [(3, 31, 23, 59, 59_999), (4, 1, 0, 0, 0), (4, 15, 12, 0, 0),
+             (4, 30, 23, 59, 59_999), (5, 1, 0, 0, 0)]
+    archive = tmp_path / "archive"
+    for zone in (UTC_ZONE, LISBON):
+        times = [ms(2023, mo, d, h, mi, zone) + extra for mo, d, h, mi, extra in edges]
+        folder = tmp_path / zone.key / "messages" / "inbox" / f"edges_{len(zone.key)}"
+        write_thread(folder, [msg(ANA, t, f"edge {n}") for n, t in enumerate(times)][::-1],
+                     title=f"Edges {zone.key}", participants=(ANA, OWNER))
+        assert run(archive, "import", str(tmp_path / zone.key))[0] == 0
+        data = stats(archive, f"Edges {zone.key}", "--after", "2023-03-31", "--before",
+                     "2023-05-01", "--tz", zone.key)
+        assert data["messages"] == 3, zone.key
+        assert (data["first"], data["last"]) == (
+            insights_iso(times[1]), insights_iso(times[3])), zone.key
+        assert data["by_month"] == {"2023-04": 3}
+        assert data["active_days"] == 3
+
+
+def insights_iso(when: int) -> str:
+    """A time as ``--json`` gives it."""
+    return datetime.fromtimestamp(when / 1000, UTC_ZONE).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{when % 1000:03d}Z"
+
+
 def test_the_terminal_report_draws_every_section(archive: Path) -> None:
     code, out, err = run(archive, "stats", ANA, "--tz", "America/New_York")
     assert code == 0, err
