@@ -910,3 +910,33 @@ def test_a_long_thread_that_fails_leaves_the_index_in_step(
     assert rows(archive, "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'lodz'") \
         == [(60,)]
     assert check_archive(archive).ok
+
+
+def test_a_zip_media_member_that_expands_too_much_is_named(tmp_path: Path) -> None:
+    """20 MB of zeros packed into 19 KB (a zip bomb's shape) is copied with a
+    warning giving both sizes; a photo that barely shrinks gets none."""
+    from PIL import Image
+
+    from tests.support.downloads import write_thread
+
+    src = tmp_path / "src"
+    base = "your_facebook_activity/messages/inbox/z_1"
+    write_thread(src / base, [
+        {"sender_name": "Ana", "timestamp_ms": 1_700_000_000_000 + i,
+         "photos": [{"uri": f"{base}/photos/{name}"}]}
+        for i, name in enumerate(["zeros.jpg", "noise.png"])])
+    noise = tmp_path / "noise.png"
+    Image.effect_noise((64, 64), 60).save(noise)
+    download = tmp_path / "facebook-jordanlee-2025.zip"
+    with zipfile.ZipFile(download, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(src / base / "message_1.json", f"{base}/message_1.json")
+        zf.writestr(f"{base}/photos/zeros.jpg", bytes(20_000_000))
+        zf.write(noise, f"{base}/photos/noise.png")
+        packed = zf.getinfo(f"{base}/photos/zeros.jpg").compress_size
+    code, out, err = run(tmp_path / "archive", "import", str(download))
+    assert code == 0, err
+    assert (f"warning: {download} (member {base}/photos/zeros.jpg): expands from "
+            f"{packed:,} bytes in the zip to 20,000,000 bytes, more than 100 times "
+            "(a zip bomb?); copied anyway") in out
+    assert "noise.png" not in out and "warnings:            1" in out
+    assert "media copied:        2" in out

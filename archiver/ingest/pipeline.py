@@ -56,6 +56,9 @@ PIPE_BYTES = 1 << 20
 # Below this many bytes to parse, a helper process costs more than it saves.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 MAX_READERS = 4
+# A zip media member that expands more than this many times is named in a
+# warning: photos and videos are compressed already and barely shrink.
+EXPANSION = 100
 
 # The rows of a message, as the writer binds them.
 PLAIN_ROW = ("number", "fingerprint", "sender", "timestamp_ms", "kind", "edited", "text")
@@ -141,6 +144,7 @@ class Preparer:
         self.ctx = ctx
         self.media = media
         self.index = MediaIndex(tree)
+        self.expanded: set[str] = set()  # zip members said to expand too much
 
     def events(self, sources: list[ThreadSource]) -> Iterator[Event]:
         for source in sources:
@@ -279,6 +283,13 @@ class Preparer:
                 stored = self.media.store(self.tree, found)
                 stats.media_copied += self.media.copied - before
                 sha, media_path, size = stored.sha256, stored.media_path, stored.size
+                if (found.packed is not None and size > EXPANSION * max(found.packed, 1)
+                        and found.label not in self.expanded):
+                    self.expanded.add(found.label)
+                    stats.warnings.append(
+                        f"{found.label}: expands from {found.packed:,} bytes in the zip to "
+                        f"{size:,} bytes, more than {EXPANSION} times (a zip bomb?); "
+                        "copied anyway")
             except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
                 stats.warnings.append(f"{found.label}: could not be copied ({describe(exc)})")
         return (a.kind, name, a.uri, found.label, 1, 0, sha, media_path, size)

@@ -36,6 +36,7 @@ class Member:
     # The path on disk when ``path`` differs from it: a name that is not UTF-8
     # is read with U+FFFD in place of its bad bytes.
     disk_path: str | None = None
+    packed: int | None = None  # its compressed size in the zip
 
     @property
     def label(self) -> str:
@@ -239,7 +240,8 @@ def _add_zip(tree: DownloadTree, path: Path) -> None:
             continue
         chosen[rel] = info
     for rel, info in chosen.items():
-        tree.add(Member(rel, info.file_size, path, info.filename, info.CRC))
+        tree.add(Member(rel, info.file_size, path, info.filename, info.CRC,
+                        packed=info.compress_size))
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
