@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -58,3 +58,8 @@ def silence_days(before_ms: int, after_ms: int, tz: tzinfo) -> int:
     a change to or from summer time."""
     return max(0, (local(after_ms, tz).date() - local(before_ms, tz).date()).days - 1)
 
+
+def now_iso() -> str:
+    """Now, in UTC, as the archive records when something happened
+    (``2024-05-01T12:00:00Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

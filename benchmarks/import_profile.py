@@ -23,6 +23,7 @@ from typing import Any
 
 from archiver.ingest import importer, pipeline
 from archiver.store import crossapp, schema
+from archiver.store.writer import ArchiveWriter
 
 SPENT: collections.Counter[str] = collections.Counter()
 CALLS: collections.Counter[str] = collections.Counter()
@@ -88,13 +89,13 @@ def main() -> None:
 
     pipeline._receive = receive_and_time
     if opts.statements:
-        setup = importer._Writer.__init__
+        setup = ArchiveWriter.__init__
 
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
             setup(self, *args, **kwargs)
             self.conn = TimedConnection(self.conn)
 
-        importer._Writer.__init__ = init  # type: ignore[method-assign]
+        ArchiveWriter.__init__ = init  # type: ignore[method-assign]
 
     work = Path(tempfile.mkdtemp(prefix="chatkeep-profile-"))
     try:

@@ -883,9 +883,9 @@ def test_a_long_thread_that_fails_leaves_the_index_in_step(
     """Full-text rows are held back and written in bulk; a long thread writes
     its own as it goes. A thread that fails after that, beside threads whose
     rows are still held, leaves the index exactly in step with the messages."""
-    from archiver.ingest import importer
+    from archiver.store import writer
 
-    monkeypatch.setattr(importer, "FTS_ROWS_HELD", 100)
+    monkeypatch.setattr(writer, "FTS_ROWS_HELD", 100)
     download = tmp_path / "download"
     write(download, "messages/inbox/a_1/message_1.json",
           thread_json([message(i, content=f"early łódź {i}") for i in reversed(range(60))]))

@@ -23,6 +23,7 @@ import pytest
 
 from archiver.ingest import importer
 from archiver.read.check import check_archive
+from archiver.store import writer
 from archiver.store.schema import open_archive
 from tests.support.cli import run, without
 from tests.support.generate import generate_facebook
@@ -33,7 +34,7 @@ MESSAGES = 4000
 # 50,000 messages would make this download a single transaction).
 SMALL_BATCH = 300
 IMPORT = (
-    "import sys; import archiver.ingest.importer as i; i.BATCH_MESSAGES = int(sys.argv.pop(1)); "
+    "import sys; import archiver.store.writer as w; w.BATCH_MESSAGES = int(sys.argv.pop(1)); "
     "from archiver.cli import main; main()"
 )
 WORDS = ("the", "ok", "haha", "you*", "caf*")
@@ -210,7 +211,7 @@ def test_a_full_disk_stops_cleanly_and_a_second_run_completes(
         return db
 
     monkeypatch.setattr(importer, "open_archive", full_disk_open)
-    monkeypatch.setattr(importer, "BATCH_MESSAGES", SMALL_BATCH)
+    monkeypatch.setattr(writer, "BATCH_MESSAGES", SMALL_BATCH)
     code, _out, err = run(archive, "import", str(download))
     assert code == 2
     assert err == (

@@ -14,7 +14,7 @@ Each message is a tuple whose first value is its number in the thread (0, 1,
 :data:`FULL_ROW`; a :data:`FOLDED_ROW` gives the search index's text of the
 few messages whose text folding changes (the index reads the others from the
 messages table). The writer binds these tuples as they come, with statements that turn
-the number into the message's id (see ``importer._Statements``), so it touches
+the number into the message's id (see :class:`archiver.store.writer.Statements`), so it touches
 no message in Python. The tuples hold as few values as they can, and no None
 where a plain message has its default: binding None or bytes costs SQLite's
 Python module three times what binding a number does. ``ordered`` says whether
@@ -45,6 +45,7 @@ from ..fingerprint import ThreadFingerprints, attachment_names
 from ..folding import fold_letters
 from ..records import Attachment, Message, Reaction, ThreadInfo
 from ..store.media import MediaStore
+from ..store.writer import ATTACHMENT_ROW, FOLDED_ROW, FULL_ROW, PLAIN_ROW, REACTION_ROW
 from . import dialects
 from .dialects import READ_ERRORS, PlainMessage, ReadContext, ReadError, ThreadSource
 from .media import OUTSIDE, MediaIndex
@@ -60,20 +61,21 @@ MAX_READERS = 4
 # warning: photos and videos are compressed already and barely shrink.
 EXPANSION = 100
 
-# The rows of a message, as the writer binds them.
-PLAIN_ROW = ("number", "fingerprint", "sender", "timestamp_ms", "kind", "edited", "text")
-FULL_ROW = (
-    "number", "fingerprint", "sender", "timestamp_ms", "kind", "extra_text", "unsent",
-    "edited", "share_link", "share_text", "call_seconds", "call_missed", "raw", "text",
-    "time_precision", "format",
-)
-# Text and extra text as the search index holds them (ł as l, see folding.py)
-# where that differs from the columns; None where it does not.
-FOLDED_ROW = ("number", "text", "extra_text")
-REACTION_ROW = ("number", "actor", "reaction", "timestamp_ms")
-ATTACHMENT_ROW = ("number", "kind", "name", "uri", "source_path", "present", "remote",
-                  "sha256", "media_path", "size")
-__all__ = ["READ_ERRORS", "Begin", "End", "Event", "Failed", "Preparer", "Rows", "ThreadStats"]
+__all__ = [
+    "ATTACHMENT_ROW",
+    "FOLDED_ROW",
+    "FULL_ROW",
+    "PLAIN_ROW",
+    "REACTION_ROW",
+    "READ_ERRORS",
+    "Begin",
+    "End",
+    "Event",
+    "Failed",
+    "Preparer",
+    "Rows",
+    "ThreadStats",
+]
 
 
 @dataclass

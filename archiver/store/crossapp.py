@@ -48,6 +48,7 @@ from typing import Any
 import sqlite_utils
 
 from ..folding import match_form
+from ..timefmt import now_iso
 from . import conversations
 
 MIN_MATCHED = 3
@@ -814,10 +815,6 @@ def _conversation_threads(conn: sqlite3.Connection, cid: int) -> list[tuple[int,
     return [(r[0], thread_ref(r[1], r[2])) for r in rows]
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def join_by_hand(db: sqlite_utils.Database, a: int | str, b: int | str) -> int:
     """Join two conversations (by id) or two threads (by ``platform:key``) for
     good; returns the joined conversation's id. The choice is kept in
@@ -848,7 +845,7 @@ def join_by_hand(db: sqlite_utils.Database, a: int | str, b: int | str) -> int:
         )
         conn.execute(
             "INSERT OR REPLACE INTO thread_links (a, b, decision, created) VALUES (?, ?, 'join', ?)",
-            (*_pair(ra, rb), _now()),
+            (*_pair(ra, rb), now_iso()),
         )
         _regroup(arc, {ta, tb})
     conversations.refresh_conversations(db)
@@ -873,7 +870,7 @@ def split_by_hand(db: sqlite_utils.Database, cid: int, only: str | None = None) 
             pairs = [_pair(x, y) for i, x in enumerate(refs) for y in refs[i + 1:]]
         else:
             pairs = [_pair(only, y) for y in refs if y != only]
-        now = _now()
+        now = now_iso()
         conn.executemany("DELETE FROM thread_links WHERE a = ? AND b = ?", pairs)
         conn.executemany(
             "INSERT INTO thread_links (a, b, decision, created) VALUES (?, ?, 'split', ?)",

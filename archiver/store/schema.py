@@ -314,7 +314,7 @@ def _connect_readonly(directory: Path, db_path: Path) -> sqlite3.Connection:
     # file: without SQLite's index of them they cannot be read safely.
     wal = Path(str(db_path) + "-wal")
     if wal.exists() and wal.stat().st_size:
-        if "IOERR" in (getattr(first, "sqlite_errorname", "") or "") or _disk_full(directory):
+        if "IOERR" in (getattr(first, "sqlite_errorname", "") or "") or _disk_nearly_full(directory):
             raise ArchiveError(_full_disk_sentence(directory)) from None
         raise ArchiveError(
             f"{directory} is read-only and the archive's last changes are still in "
@@ -394,7 +394,22 @@ def _busy(exc: BaseException) -> bool:
     return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
 
 
-def _disk_full(directory: Path) -> bool:
+def out_of_room(exc: BaseException | None) -> bool:
+    """Whether SQLite ran out of room (the disk, or its size limit), in this
+    error or in the error it interrupted (a ROLLBACK after SQLite already
+    rolled back on its own fails too)."""
+    while exc is not None:
+        if isinstance(exc, sqlite3.Error) and (
+            getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "database or disk is full" in str(exc)
+        ):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _disk_nearly_full(directory: Path) -> bool:
+    """Whether the disk holding ``directory`` has less than a megabyte free."""
     try:
         return shutil.disk_usage(directory).free < 1 << 20
     except OSError:
@@ -420,7 +435,7 @@ def describe_error(exc: BaseException, directory: Path) -> str:
         return (f"{db_path} is locked by another program (an open sqlite3 shell or "
                 "database browser?). Close it and try again.")
     if "FULL" in name or "disk is full" in str(exc) or (
-        "IOERR" in name and _disk_full(Path(directory))
+        "IOERR" in name and _disk_nearly_full(Path(directory))
     ):
         return _full_disk_sentence(Path(directory))
     if "READONLY" in name or "readonly" in str(exc):

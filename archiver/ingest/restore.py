@@ -1,0 +1,103 @@
+"""Putting back media copies: a copy in the archive's ``media/`` that is
+missing or damaged is copied again from a download that holds its file,
+wherever that download is now.
+
+A copy is damaged when its size is wrong, or when it changed after the last
+import and its SHA-256 is wrong: hashing only those keeps a re-import quick.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from ..paths import safe_relative
+from ..store.media import MediaStore, file_sha256
+from .dialects import READ_ERRORS
+from .pipeline import describe
+from .sources import DownloadTree, Member
+
+# meta key: when the last import ended, as epoch seconds.
+IMPORT_ENDED_KEY = "last_import_ended"
+_CHUNK = 500
+
+
+def last_import_ended(conn: sqlite3.Connection) -> float:
+    """When the last import ended (epoch seconds; infinity before any
+    recorded it: copies are then checked by their size alone)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (IMPORT_ENDED_KEY,)).fetchone()
+    return float(row[0]) if row else float("inf")
+
+
+def note_import_ended(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                 (IMPORT_ENDED_KEY, str(time.time())))
+
+
+class MembersByLabel:
+    """A download's files by the label an earlier import recorded for them
+    (``attachments.source_path``), even when the download has moved since:
+    then by the member's name inside its zip, or by the longest tail of the
+    recorded path that is a path inside the download."""
+
+    def __init__(self, tree: DownloadTree) -> None:
+        self.by_label = {m.label: m for m in tree}
+        self.by_path = {m.path: m for m in tree}
+        self.by_zip_name = {m.zip_name: m for m in tree if m.zip_name is not None}
+
+    def find(self, label: str) -> Member | None:
+        if label in self.by_label:
+            return self.by_label[label]
+        marker = " (member "
+        if label.endswith(")") and marker in label:
+            return self.by_zip_name.get(label[label.rindex(marker) + len(marker):-1])
+        parts = label.replace("\\", "/").split("/")
+        for i in range(1, len(parts)):
+            found = self.by_path.get("/".join(parts[i:]))
+            if found is not None:
+                return found
+        return None
+
+
+def restore_media(
+    conn: sqlite3.Connection, media: MediaStore, tree: DownloadTree, thread_ids: list[int],
+    imported_before: float, warnings: list[str],
+) -> int:
+    """Put back the copies the threads use that are missing or damaged, from
+    ``tree``; returns how many were put back (problems go to ``warnings``)."""
+    members: MembersByLabel | None = None
+    seen: set[str] = set()
+    restored = 0
+    for start in range(0, len(thread_ids), _CHUNK):
+        chunk = thread_ids[start:start + _CHUNK]
+        rows = conn.execute(
+            "SELECT DISTINCT a.media_path, a.sha256, a.size, a.source_path FROM attachments a "
+            "JOIN messages m ON m.id = a.message_id "
+            f"WHERE m.thread_id IN ({','.join('?' * len(chunk))}) "
+            "AND a.media_path IS NOT NULL AND a.source_path IS NOT NULL",
+            chunk,
+        ).fetchall()
+        for media_path, sha, size, source_path in rows:
+            if media_path in seen or safe_relative(media_path) != media_path:
+                continue
+            seen.add(media_path)
+            dest = media.root / media_path
+            try:
+                st = dest.stat()
+                if st.st_size == size and (
+                    st.st_mtime <= imported_before or file_sha256(dest) == sha
+                ):
+                    continue
+            except OSError:
+                pass
+            if members is None:
+                members = MembersByLabel(tree)
+            member = members.find(source_path)
+            if member is None:
+                continue
+            try:
+                if media.restore(tree, member, media_path, sha):
+                    restored += 1
+            except READ_ERRORS as exc:
+                warnings.append(f"{member.label}: could not be copied ({describe(exc)})")
+    return restored
