@@ -15,6 +15,11 @@ followed by ``THUMB_ROWS`` picture rows: blank here, with a
 :class:`PictureRow` saying which row of which picture the pane draws there
 (pictures are decoded in the background, so laying out never waits for one).
 A video, audio file or other file is a card: name, kind, size, duration.
+
+A message's text is laid out up to :data:`SHOWN_CHARS` characters (a few
+hundred rows), then one row says how much more there is: a message of 2 MB
+would be tens of thousands of rows, seconds to wrap and a page too heavy to
+keep. ``c`` copies the whole text, and ``chatkeep show`` prints it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from .thumbnails import PICTURE_KINDS, THUMB_COLUMNS, THUMB_ROWS
 GUTTER = 7  # "14:03  "
 # A message can carry a million reactions: past this many, the rest are counted.
 REACTIONS_SHOWN = 24
+# The most characters of one text laid out (about 250 rows at 80 columns).
+SHOWN_CHARS = 20_000
 # A pause longer than this between two messages of one sender repeats the name.
 SENDER_PAUSE_MS = 30 * 60 * 1000
 ATTACHMENT_ICONS = {
@@ -168,27 +175,34 @@ class MessageLayout:
     def _body(self, msg: MessageView, when: datetime) -> tuple[list[Strip], dict[int, PictureRow]]:
         s = self.styles
         parts: list[Text] = []
+        hidden = 0
         if msg.kind == "system":
             actor = event_actor(msg)
             who = f"{narrow(actor)}: " if actor else ""
-            parts.append(Text(f"· {who}{narrow(msg.text or '')}", style=s.event))
+            text, hidden = _shown(msg.text or "")
+            parts.append(Text(f"· {who}{narrow(text)}", style=s.event))
         elif msg.unsent:
             parts.append(Text("(unsent a message)", style=s.note))
         elif msg.kind == "call":
             parts.append(Text(f"☎ {describe_call(msg)}", style=s.note))
             if msg.text:
-                parts.append(self._text(msg.text))
+                text, hidden = _shown(msg.text)
+                parts.append(self._text(text))
         elif msg.body_text:
-            parts.append(self._text(msg.body_text))
+            text, hidden = _shown(msg.body_text)
+            parts.append(self._text(text))
+        if hidden:
+            parts.append(Text(f"… and {hidden:,} more characters, not shown here "
+                              "(c copies the whole message)", style=s.note))
         if msg.edited:
             parts.append(Text("(edited)", style=s.note))
         if msg.share_link or msg.share_text:
             share = Text("↗ ", style=s.share)
             if msg.share_caption:
-                share.append(narrow(msg.share_caption) + (" " if msg.share_link else ""),
-                             style=s.text)
+                share.append(narrow(_shown(msg.share_caption)[0])
+                             + (" " if msg.share_link else ""), style=s.text)
             if msg.share_link:
-                share.append(msg.share_link, style=s.share)
+                share.append(_shown(msg.share_link)[0], style=s.share)
             parts.append(share)
         rows: list[Strip] = []
         for part in parts:
@@ -299,6 +313,16 @@ class MessageLayout:
         rendered = Segment.apply_style(text.render(self.console), base)
         segments.extend(seg for seg in rendered if seg.text != "\n")
         return Strip(segments).adjust_cell_length(self.width)
+
+
+def _shown(text: str) -> tuple[str, int]:
+    """The part of ``text`` laid out (cut at a space near SHOWN_CHARS when
+    there is one), and how many characters are left out."""
+    if len(text) <= SHOWN_CHARS:
+        return text, 0
+    cut = text.rfind(" ", SHOWN_CHARS - 200, SHOWN_CHARS)
+    cut = cut if cut > 0 else SHOWN_CHARS
+    return text[:cut], len(text) - cut
 
 
 def shown_path(file: str) -> str:
