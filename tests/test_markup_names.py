@@ -92,3 +92,19 @@ def test_a_colour_terminal_is_what_the_tests_see(markup_archive: Path) -> None:
     _code, out = cli(markup_archive, "stats")
     assert "\x1b[" in out
     assert os.environ.get("FORCE_COLOR") is None  # set for the runner only
+
+
+def test_import_errors_and_export_paths_print_markup_as_written(markup_archive: Path,
+                                                               tmp_path: Path) -> None:
+    """An error line naming a folder of markup, and the file an export wrote."""
+    dl = tmp_path / "facebook-jordanlee-2026"
+    broken = dl / "your_facebook_activity" / "messages" / "inbox" / "[link=https:evil]x[b]_9"
+    broken.mkdir(parents=True)
+    (broken / "message_1.json").write_text('{"participants": [', encoding="utf-8")
+    code, out = cli(tmp_path / "archive", "import", str(dl))
+    assert code in (1, 2) and OSC8 not in out
+    assert f"{broken}/message_1.json" in plain(out)
+    target = tmp_path / "[b]notes[/b] [link=https:evil]x.md"
+    code, out = cli(markup_archive, "export", "1", "-o", str(target))
+    assert code == 0, out
+    assert OSC8 not in out and str(target) in plain(out) and target.is_file()
