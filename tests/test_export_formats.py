@@ -297,7 +297,7 @@ def test_html_page_shows_every_kind_of_message(ana: Path, tmp_path: Path) -> Non
     text = "".join(page.text)
     assert page.classes.count("section.day") == 3  # Jan 1, Jan 2, Jul 2 (Lisbon)
     assert "Friday, 2016-01-01" in text
-    assert "📞 Call, 12:34" in text and "Missed call" in text
+    assert "📞 Call, 12 min 34 s" in text and "Missed call" in text
     assert "unsent a message" in text and "edited" in text
     assert "❤ Jordan Lee" in text and "😂 Jordan Lee" in text
     assert "photo missing: gone.jpg" in text

@@ -9,8 +9,9 @@ after a pause, a day change or an event), then its *body*: the time in a gutter
 and the text wrapped to the width, followed by shares, calls, attachments
 and reactions (with who reacted).
 
-An attachment shows its original file name and size, then the absolute path
-of its copy in the archive (or why there is none). A photo, GIF or sticker is
+An attachment shows its original file name and size and what ``v`` and ``o``
+do with it (or why there is no file); its path, 60-odd characters that would
+wrap over two or three rows, is in the viewer (``v``). A photo, GIF or sticker is
 followed by ``THUMB_ROWS`` picture rows: blank here, with a
 :class:`PictureRow` saying which row of which picture the pane draws there
 (pictures are decoded in the background, so laying out never waits for one).
@@ -36,7 +37,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from archiver.read.render import describe_call, display_sender, human_size
+from archiver.read.render import describe_call, display_sender, human_size, spoken_length
 from archiver.read.views import Attachment, MessageView, event_actor
 from archiver.store.media import media_duration
 from archiver.timefmt import local
@@ -51,6 +52,8 @@ REACTIONS_SHOWN = 24
 SHOWN_CHARS = 20_000
 # A pause longer than this between two messages of one sender repeats the name.
 SENDER_PAUSE_MS = 30 * 60 * 1000
+# What the keys do with the selected message's attachment (the path is in the viewer).
+VIEW_HINT = "v views, o opens"
 ATTACHMENT_ICONS = {
     "photo": "▣", "video": "▶", "audio": "♪", "file": "▤", "gif": "▣", "sticker": "☺",
 }
@@ -224,8 +227,8 @@ class MessageLayout:
     def _attachment(
         self, a: Attachment, above: list[Strip], pictures: dict[int, PictureRow]
     ) -> list[Strip]:
-        """An attachment's rows: name, size and file (or why there is none),
-        then its thumbnail rows or, for video, audio and files, a card."""
+        """An attachment's rows: name, size and what v and o do (or why there
+        is no file), then its thumbnail rows or, for video, audio and files, a card."""
         s = self.styles
         icon = ATTACHMENT_ICONS.get(a.kind, "▤")
         if a.file is None:
@@ -242,8 +245,7 @@ class MessageLayout:
         head.append(narrow(a.label), style=s.attachment)
         if a.size is not None:
             head.append(f" · {human_size(a.size)}", style=s.time)
-        rows = self._wrap(head, indent=GUTTER)
-        rows.extend(self._fold(Text(shown_path(a.file), style=s.time), indent=GUTTER))
+        rows = self._hinted(head)
         if self.pictures:
             columns = max(1, min(THUMB_COLUMNS, self.width - GUTTER))
             start = len(above) + len(rows)
@@ -253,8 +255,18 @@ class MessageLayout:
                 rows.append(blank)
         return rows
 
+    def _hinted(self, head: Text) -> list[Strip]:
+        """``head`` and the keys' hint after it, or the hint on a row of its
+        own when both do not fit (never cut between a key and its word)."""
+        hint = Text(f" · {VIEW_HINT}", style=self.styles.time)
+        if head.cell_len + hint.cell_len <= self.width - GUTTER:
+            return self._wrap(head + hint, indent=GUTTER)
+        hint_row = self._row(Text(VIEW_HINT, style=self.styles.time), GUTTER)
+        return [*self._wrap(head, indent=GUTTER), hint_row]
+
     def _card(self, a: Attachment, icon: str) -> list[Strip]:
-        """A framed card for a file the terminal cannot show: ``o`` opens it."""
+        """A framed card for a file the terminal cannot show: name, kind, size,
+        length, and what v and o do."""
         s = self.styles
         inner = max(8, min(self.width - GUTTER - 4, 60))
         facts = [a.kind]
@@ -263,15 +275,17 @@ class MessageLayout:
         if a.kind in ("video", "audio"):
             seconds = media_duration(a.file) if a.file else None
             if seconds is not None:
-                facts.append(_clock(seconds))
-        facts.append("o opens it")
+                facts.append(spoken_length(seconds))
         lines: list[Text] = []
         name = Text(f"{icon} ", style=s.attachment)
         name.append(narrow(a.label), style=s.attachment + Style(bold=True))
         lines.extend(name.wrap(self.console, inner, overflow="fold"))
-        lines.extend(Text(" · ".join(facts), style=s.text).wrap(self.console, inner))
-        path = Text(shown_path(a.file or ""), style=s.time)
-        lines.extend(path.divide(_fold_offsets(path.plain, inner)))
+        said = " · ".join(facts)
+        if len(said) + 3 + len(VIEW_HINT) <= inner:
+            said += f" · {VIEW_HINT}"
+        lines.extend(Text(said, style=s.text).wrap(self.console, inner))
+        if VIEW_HINT not in said:  # on its own row rather than cut between a key and its word
+            lines.append(Text(VIEW_HINT, style=s.text))
         frame = s.time
         rows = [self._row(Text("╭" + "─" * (inner + 2) + "╮", style=frame), GUTTER)]
         for line in lines:
@@ -339,8 +353,3 @@ def _fold_offsets(plain: str, width: int) -> list[int]:
         offsets.append(at)
     return offsets
 
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

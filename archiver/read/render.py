@@ -7,13 +7,20 @@ from datetime import datetime
 from .views import Attachment, MessageView, event_actor
 
 
+def spoken_length(seconds: float) -> str:
+    """A length of time as words, never as a clock (``12:34`` beside a message
+    time of 16:20 reads as a time of day): ``45 s``, ``12 min 34 s``,
+    ``1 h 2 min 3 s``; zero parts are left out (``3 min``, ``2 h``)."""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{n} {unit}" for n, unit in ((hours, "h"), (minutes, "min"), (secs, "s")) if n]
+    return " ".join(parts) or "0 s"
+
+
 def describe_call(msg: MessageView) -> str:
     if msg.call_missed or not msg.call_seconds:
         return "Missed call"
-    minutes, seconds = divmod(msg.call_seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    length = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-    return f"Call, {length}"
+    return f"Call, {spoken_length(msg.call_seconds)}"
 
 
 def attachment_text(a: Attachment) -> str:

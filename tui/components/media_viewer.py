@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 from archiver.read.render import human_size
 from archiver.read.views import Attachment
 
+from .. import message_lines
 from ..thumbnails import PICTURE_KINDS, ThumbnailCache
 from .picture import Picture
 
@@ -54,7 +55,12 @@ class MediaViewer(Screen[int | None]):
         facts = [f"{self.index + 1} of {len(self.media)}", a.kind, a.label]
         if a.size is not None:
             facts.append(human_size(a.size))
-        self.query_one("#viewer-caption", Static).update(Text(" · ".join(facts)))
+        caption = Text(" · ".join(facts))
+        if a.file:  # the copy in the archive, for any other program (cut anywhere: no words)
+            caption.append("\n")
+            caption.append(message_lines.shown_path(a.file), style="dim")
+        caption.overflow = "fold"
+        self.query_one("#viewer-caption", Static).update(caption)
         canvas = self.query_one("#viewer-canvas")
         canvas.remove_children()
         if a.file and a.kind in PICTURE_KINDS:
