@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from tests.support.reader import (
     LONG_TEXT,
     PER_DAY,
     SEARCH_WORD,
-    SHOWN_ARCHIVE,
     THIRTEENTH_FIRST,
     build_archive,
     drive,
