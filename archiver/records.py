@@ -12,7 +12,7 @@ from typing import Any
 PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "messenger")
 # What Messenger's encrypted-chat download writes as the uri of a file it lost.
 FAILED_MEDIA = "Failed to download media"
-# A message's kind, as SPEC lists them.
+# A message's kind: what it is, whatever the download called it.
 KINDS: tuple[str, ...] = ("text", "media", "sticker", "share", "call", "system", "unsent")
 
 

@@ -1,8 +1,9 @@
-"""Time zones: times are stored as UTC milliseconds and shown in a chosen zone."""
+"""Times: stored as UTC milliseconds, shown in a chosen zone, written in ISO 8601."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+import functools
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -63,3 +64,27 @@ def now_iso() -> str:
     """Now, in UTC, as the archive records when something happened
     (``2024-05-01T12:00:00Z``)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso(ms: int | None, precision: int | None = None) -> str | None:
+    """``2016-01-01T14:03:10.123Z``; with the precision of a time a download
+    gave to the second or minute (HTML pages), ``…T14:03:10Z`` or
+    ``…T14:03Z``: never digits the download did not have. Whole-number
+    arithmetic and one cached date per day: exports call this for every
+    message."""
+    if ms is None:
+        return None
+    seconds, milli = divmod(int(ms), 1000)
+    day, second = divmod(seconds, 86_400)
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    if precision is not None:
+        if precision >= 60_000:
+            return f"{_iso_day(day)}T{hour:02d}:{minute:02d}Z"
+        return f"{_iso_day(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    return f"{_iso_day(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_day(day: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=day)).strftime("%Y-%m-%d")

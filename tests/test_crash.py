@@ -1,7 +1,7 @@
 """Interrupted imports: a kill at any moment, Ctrl-C, a full disk, two imports
 at once, and reading while an import writes.
 
-The promise (SPEC, "A bad file never stops an import"): an interrupted import
+The promise (a bad file never stops an import): an interrupted import
 leaves the archive consistent, and running it again completes it, giving the
 same archive as one clean import.
 """

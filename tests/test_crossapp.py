@@ -1,5 +1,5 @@
 """Cross-app conversations: the same chat from several downloads becomes one
-(FORMATS.md §6, SPEC.md "Cross-app conversations"), and the user can see why
+(Facebook and Instagram, a chat continued encrypted), and the user can see why
 and join or split by hand."""
 
 from __future__ import annotations

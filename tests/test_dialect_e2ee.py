@@ -1,4 +1,4 @@
-"""Messenger encrypted chats (FORMATS.md §4): finding the thread files and reading them."""
+"""Messenger encrypted chats: finding the thread files and reading them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Instagram before December 2020 (FORMATS.md §5): one messages.json, read as a stream."""
+"""Instagram before December 2020: one messages.json, read as a stream."""
 
 from __future__ import annotations
 

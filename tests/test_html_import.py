@@ -1,4 +1,4 @@
-"""HTML downloads (FORMATS.md §7): every layout generation, read field by
+"""HTML downloads: every layout generation, read field by
 field from the hand-made fixtures in tests/fixtures/html (made by make.py
 there), times in the right offset, and one message once across HTML and JSON."""
 

@@ -1,5 +1,4 @@
-"""Page times of HTML downloads, in every language FORMATS.md §7 lists and the
-other languages Meta offers: read exactly, or refused with the example."""
+"""Page times of HTML downloads, in every language Meta offers: read exactly, or refused with the example."""
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ def _wall(text: str) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize(("text", "wall", "precision"), [
-    # FORMATS.md §7, row by row.
+    # The languages Meta's pages are known in, one example each.
     ("Jul 13, 2019, 10:16 AM", "2019-07-13 10:16:00", MINUTE),
     ("12 Mar 2020, 15:31", "2020-03-12 15:31:00", MINUTE),
     ("2021年4月30日 下午8:11", "2021-04-30 20:11:00", MINUTE),

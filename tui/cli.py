@@ -16,7 +16,7 @@ from archiver.cli.base import IMAGE_CHOICES
 __all__ = ["main"]
 
 
-@main.command()
+@click.command()
 @click.argument("thread", required=False)
 @click.option("--tz", help="Time zone for times (IANA name; default: this machine's).")
 @click.option(
@@ -36,3 +36,6 @@ def browse(ctx: click.Context, thread: str | None = None, tz: str | None = None,
     if tz is None:  # chatkeep --tz ZONE (before the command name, or with none)
         tz = ctx.find_root().obj.get("tz")
     run_reader(archive, thread=thread, tz=tz, images=images or ctx.obj.get("images"))
+
+
+main.add_command(browse)

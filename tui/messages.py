@@ -32,13 +32,5 @@ class SearchResults(Message):
     notes: list[str] = field(default_factory=list)  # filters not understood, or naming nothing
 
 
-@dataclass
-class HitChosen(Message):
-    """The user opened one search result; ``hits`` is the whole list (for n/N)."""
-
-    hits: list[Any]
-    index: int
-
-
 class PicturesReady(Message):
     """The thumbnail thread decoded more pictures: repaint what shows them."""

@@ -13,10 +13,10 @@ from typing import Any
 import click
 
 from ..store.schema import ArchiveError
-from .base import archive_dir, fail, main, print_json, say
+from .base import archive_dir, fail, print_json, say
 
 
-@main.command("import")
+@click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--no-media", is_flag=True, help="Do not copy attachments into the archive.")
 @click.option(

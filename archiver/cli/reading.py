@@ -14,7 +14,6 @@ from .base import (
     conversation_id,
     fail,
     json_text,
-    main,
     open_ro,
     print_json,
     say,
@@ -23,7 +22,7 @@ from .base import (
 )
 
 
-@main.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.option("--tz", help="Time zone for dates (IANA name; default: this machine's).")
 @click.pass_context
@@ -49,7 +48,7 @@ def threads(ctx: click.Context, as_json: bool, tz: str | None) -> None:
         )
 
 
-@main.command()
+@click.command()
 @click.argument("thread")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.option("--tz", help="Time zone for times (IANA name; default: this machine's).")
@@ -76,7 +75,7 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
         say(line)
 
 
-@main.command()
+@click.command()
 @click.argument("thread", required=False)
 @click.option("--after", metavar="DATE", help="Only messages after DATE (as search's after:).")
 @click.option("--before", metavar="DATE", help="Only messages before DATE (as search's before:).")

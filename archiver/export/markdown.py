@@ -1,6 +1,6 @@
 """Writing conversations as Markdown.
 
-The layout (SPEC.md, "Markdown export")::
+The layout::
 
     # Title
 

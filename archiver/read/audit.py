@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store.schema import open_archive
-from ..timefmt import silence_days
-from .views import iso
+from ..timefmt import iso, silence_days
 
 DAY_MS = 86_400_000
 SILENCE_DAYS = 60

@@ -37,7 +37,7 @@ import sqlite_utils
 
 from ..store import crossapp
 from ..store.schema import reading_connection
-from ..timefmt import tz_name
+from ..timefmt import iso, tz_name
 from .search import DATE_FORMS, date_problem, parse_period
 
 HOUR_MS = 3_600_000
@@ -105,8 +105,8 @@ class Insights:
         return {
             "messages": self.messages,
             "tz": self.tz,
-            "first": _iso(self.first_ms),
-            "last": _iso(self.last_ms),
+            "first": iso(self.first_ms),
+            "last": iso(self.last_ms),
             "by_month": self.by_month,
             "by_year": self.by_year,
             "by_person": self.by_person,
@@ -124,13 +124,6 @@ class Insights:
             "reply_seconds_median": self.reply_seconds_median,
             "replies": self.replies,
         }
-
-
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    dt = datetime.fromtimestamp(ms / 1000, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def period_bounds(

@@ -7,12 +7,10 @@ so that a conversation looks the same everywhere.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import sqlite_utils
 from ..folding import at_word_start, fold, nfc
 from ..notices import names_actor, reaction_notice
 from ..records import FAILED_MEDIA
+from ..timefmt import iso
 
 
 def _owner_aliases(db: Any) -> dict[str, str]:
@@ -71,31 +70,7 @@ class AmbiguousThread(Exception):
         )
 
 
-def iso(ms: int | None, precision: int | None = None) -> str | None:
-    """``2016-01-01T14:03:10.123Z``; with the precision of a time a download
-    gave to the second or minute (HTML pages), ``…T14:03:10Z`` or
-    ``…T14:03Z``: never digits the download did not have. Whole-number
-    arithmetic and one cached date per day: exports call this for every
-    message."""
-    if ms is None:
-        return None
-    seconds, milli = divmod(int(ms), 1000)
-    day, second = divmod(seconds, 86_400)
-    hour, second = divmod(second, 3600)
-    minute, second = divmod(second, 60)
-    if precision is not None:
-        if precision >= 60_000:
-            return f"{_iso_day(day)}T{hour:02d}:{minute:02d}Z"
-        return f"{_iso_day(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
-    return f"{_iso_day(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
-
-
 PRECISION_NAMES = {None: "millisecond", 1000: "second", 60_000: "minute"}
-
-
-@functools.lru_cache(maxsize=4096)
-def _iso_day(day: int) -> str:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=day)).strftime("%Y-%m-%d")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Joining the same conversation found in several downloads (FORMATS.md §6).
+"""Joining the same conversation found in several downloads.
 
 Meta's downloads carry no user ids, so a chat that lived in two apps (Facebook
 and Instagram, 2020–2023) or that moved to end-to-end encryption (a Facebook

@@ -1,8 +1,8 @@
 """One message once, whatever format it came in: matching by content and time.
 
 A message's fingerprint (``fingerprint.py``) holds its exact time, so the same
-message read from an HTML page (its time cut to the minute or second, see
-FORMATS.md §7) and from JSON (to the millisecond) has two fingerprints. When
+message read from an HTML page (its time cut to the minute or second, as
+the page shows it) and from JSON (to the millisecond) has two fingerprints. When
 a thread comes from HTML, or holds messages that did, the messages of a chunk
 whose fingerprint is not in the archive are looked for once more, among the
 thread's messages of the same time span, and taken as the same message when

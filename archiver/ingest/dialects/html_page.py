@@ -1,4 +1,4 @@
-"""Reading one HTML thread page of a Meta download (FORMATS.md §7), streamed.
+"""Reading one HTML thread page of a Meta download, streamed.
 
 The page is fed to lxml's incremental HTML parser a block of bytes at a time;
 each message block is read when its closing tag arrives and then dropped from

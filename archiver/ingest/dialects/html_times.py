@@ -1,4 +1,4 @@
-"""Reading the times Meta writes on HTML pages (FORMATS.md §7), in every language.
+"""Reading the times Meta writes on HTML pages, in every language.
 
 A page time is a wall-clock time with no zone, in the account's language at
 download time: ``Mar 12, 2024 11:03:54pm``, ``12 Mar 2020, 15:31``,

@@ -1,4 +1,4 @@
-"""Instagram downloads from before December 2020 (FORMATS.md §5).
+"""Instagram downloads from before December 2020.
 
 One ``messages.json`` holds every conversation::
 

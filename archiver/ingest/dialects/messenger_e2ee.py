@@ -1,4 +1,4 @@
-"""Messenger encrypted chats: the "Download secure storage data" export (FORMATS.md §4).
+"""Messenger encrypted chats: the "Download secure storage data" export.
 
 The download is flat: one ``<Thread name>_<N>.json`` per thread beside a shared
 ``media/`` folder. A thread file looks like::

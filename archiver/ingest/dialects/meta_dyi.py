@@ -1,5 +1,5 @@
 """Meta "Download your information" JSON: Facebook and Instagram since 2020,
-and the 2018 Facebook ``message.json`` (FORMATS.md §3).
+and the 2018 Facebook ``message.json``.
 
 A thread is a folder ``<title>_<id>`` holding ``message_1.json`` (newest) …
 ``message_N.json`` (oldest), each with messages newest first. Every string is

@@ -1,4 +1,4 @@
-"""Meta "Download your information" in HTML, Facebook and Instagram (FORMATS.md §7).
+"""Meta "Download your information" in HTML, Facebook and Instagram.
 
 A thread is a folder ``<title>_<id>`` holding ``message_1.html`` (newest) …
 ``message_N.html``, under the same roots and sections as JSON, so a thread
@@ -25,7 +25,7 @@ from .html_times import format_offset, parse_offset
 from .meta import MetaDialect, download_root, platform_of, profile_owner, section_of
 
 NAME = "meta_html"
-INSTAGRAM_OFFSET = -8 * 60  # Instagram pages: fixed UTC-8 all year (FORMATS.md §7)
+INSTAGRAM_OFFSET = -8 * 60  # Instagram pages: fixed UTC-8 all year, summer or not
 _PAGE = re.compile(r"^message_(\d+)\.html?$", re.IGNORECASE)
 # A page's messages are held, to be given oldest first, up to this many; a
 # page with more (Meta writes 10,000) is given in pieces, each in order.

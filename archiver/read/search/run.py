@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ...timefmt import resolve_tz
-from ..views import iso
+from ...timefmt import iso, resolve_tz
 from .planner import FTS_PROBE_CAP, SearchPlan, bounded_count, plan_search
 from .query import Query, parse_query
 from .resolve import connection, resolve
@@ -33,7 +32,7 @@ class SearchHit:
     timestamp_ms: int
     text: str | None
     snippet: str  # matches between OPEN and CLOSE (or the marks asked for)
-    time_precision: int | None = None  # see views.iso
+    time_precision: int | None = None  # see timefmt.iso
 
     def as_json(self, open_mark: str = OPEN, close_mark: str = CLOSE) -> dict[str, Any]:
         """The ``search --json`` shape; matches in the snippet as ``[...]``."""
