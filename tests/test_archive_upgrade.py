@@ -1,10 +1,12 @@
-"""An archive made by the first release (schema 1) is upgraded and reads as if
-imported fresh."""
+"""Archives made by earlier releases (schema 1, schema 6) are upgraded and read
+as if their downloads had been imported fresh."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+import pytest
 
 from archiver.store.schema import SCHEMA_VERSION, open_archive
 from tests.support.cli import db_rows, run, run_json, without
@@ -96,3 +98,58 @@ def test_commands_opening_an_old_archive_at_once_upgrade_it_once(tmp_path: Path)
     assert steps == [str(v) for v in range(2, SCHEMA_VERSION + 1)]  # each once, in order
     assert len({line.split()[1] for line in log.read_text().splitlines()}) == 1
     assert run(old, "check")[0] == 0
+
+
+# -- an archive of schema 6: two people's downloads, emoji, doubled reactions -----------
+
+SAMPLES_V6 = FIXTURES / "samples_v6"
+
+
+@pytest.fixture(scope="module")
+def v6_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the schema 6 archive upgraded, a fresh import of its downloads)."""
+    root = tmp_path_factory.mktemp("v6")
+    old = root / "old"
+    shutil.copytree(FIXTURES / "archive_v6", old)
+    assert db_rows(old, "PRAGMA user_version") == [(6,)]
+    open_archive(old).conn.close()
+    fresh = root / "fresh"
+    code, _out, err = run(fresh, "import", *(str(p) for p in sorted(SAMPLES_V6.iterdir())
+                                           if p.is_dir()))
+    assert code == 0, err
+    return old, fresh
+
+
+@pytest.mark.parametrize("args", [
+    ("threads",), ("stats",), ("stats", "Carol"), ("stats", "Dan"), ("stats", "Bob"),
+    ("show", "Carol"), ("show", "Bob"), ("show", "Alice"), ("show", "Dan"), ("show", "Crew"),
+    ("search", "duoc"), ("search", "love"), ("search", "cake"), ("search", "board"),
+    ("search", "from:bob"), ("search", "from:alice"), ("search", "is:system"),
+    ("why", "Carol"), ("audit",),
+])
+def test_a_schema_6_archive_ends_as_if_imported_fresh(
+    v6_pair: tuple[Path, Path], args: tuple[str, ...]
+) -> None:
+    old, fresh = v6_pair
+    ignored = ("file", "imported", "first_imported", "last_imported", "created", "archive")
+    assert without(run_json(old, *args, "--tz", "UTC"), *ignored) == without(
+        run_json(fresh, *args, "--tz", "UTC"), *ignored)
+
+
+def test_the_schema_6_archive_upgraded_names_each_sender_as_the_files_do(
+    v6_pair: tuple[Path, Path],
+) -> None:
+    old, _fresh = v6_pair
+    # Two people, two names: the old archive showed Alice's messages as Bob's.
+    carol = run_json(old, "show", "Carol")["messages"]
+    assert {(m["sender"], m["you"]) for m in carol} == {
+        ("Carol Lim", False), ("Alice Doe", True)}
+    dan = run_json(old, "show", "Dan")["messages"]
+    assert {(m["sender"], m["you"]) for m in dan if m["kind"] != "system"} == {
+        ("Dan Park", False), ("Bob Roe", True)}
+    assert [h["text"] for h in run_json(old, "search", "duoc")] == ["yes! được🤗 see you there"]
+    assert run_json(old, "stats", "Bob")["reactions"] == {"👍": 1, "😂": 1, "🤜": 1}
+    code, out, _err = run(old, "show", "Bob")
+    assert "reacted 🤜" not in out and "· Bob Roe reacted 😮 to your message" in out
+    code, out, _err = run(old, "check")
+    assert code == 0 and out.startswith("archive OK")

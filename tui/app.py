@@ -110,7 +110,6 @@ class ChatkeepReader(App[None]):
         self.db: sqlite_utils.Database | None = None
         self.problem: str | None = None
         self.conversations: list[views.Conversation] = []
-        self.owners: set[str] = set()
         self.export_format = "md"  # the last format chosen with `e`, offered first next time
         self.hits: list[Any] = []
         self.hit_index = -1
@@ -120,7 +119,6 @@ class ChatkeepReader(App[None]):
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
             self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
-            self.owners = views.owners(self.db)
             remembered = preferences.load(self.archive_dir).get("export_format")
             if remembered in EXPORT_FORMATS:  # chosen in an earlier session
                 self.export_format = remembered
@@ -146,7 +144,7 @@ class ChatkeepReader(App[None]):
                     yield Label("", id="pane-title")
                     yield Label("", id="pane-marks")
                     yield Label("", id="pane-position")
-                yield ReadingPane(self.db, self.tz, self.owners, id="pane",
+                yield ReadingPane(self.db, self.tz, id="pane",
                                   thumbnails=self.thumbnails)
                 yield Static(EMPTY_ARCHIVE if not self.conversations else CHOOSE,
                              id="placeholder")
@@ -559,8 +557,6 @@ class ChatkeepReader(App[None]):
         if self.db is None:
             return
         self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
-        self.owners.clear()
-        self.owners.update(views.owners(self.db))
         conversations = self.query_one(ConversationList)
         conversations.conversations = self.conversations
         conversations.apply_filter(self.query_one("#conversation-filter", Input).value)

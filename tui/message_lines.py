@@ -126,10 +126,10 @@ class Block:
 
 
 class MessageLayout:
-    """Lays out messages at one width, in one zone, for one archive owner."""
+    """Lays out messages at one width, in one zone."""
 
     def __init__(
-        self, console: Console, width: int, tz: tzinfo, owners: set[str], styles: LineStyles,
+        self, console: Console, width: int, tz: tzinfo, styles: LineStyles,
         marker: Callable[[str], list[tuple[str, bool]]] | None = None,
         pictures: bool = True,
     ) -> None:
@@ -138,7 +138,6 @@ class MessageLayout:
         self.console = console
         self.width = max(width, GUTTER + 10)
         self.tz = tz
-        self.owners = owners
         self.styles = styles
 
     def block(self, msg: MessageView, prev: MessageView | None) -> Block:
@@ -158,10 +157,9 @@ class MessageLayout:
             or prev.sender != msg.sender
             or msg.timestamp_ms - prev.timestamp_ms > SENDER_PAUSE_MS
         ):
-            owner = msg.sender in self.owners
             name = Text(
-                narrow(display_sender(msg, self.owners)),
-                style=self.styles.owner if owner else self.styles.sender,
+                narrow(display_sender(msg)),
+                style=self.styles.owner if msg.mine else self.styles.sender,
             )
             rows.extend(self._wrap(name, indent=0))
         body_start = len(rows)

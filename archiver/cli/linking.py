@@ -107,6 +107,41 @@ def _print_explanation(data: dict[str, Any], title: str, zone: tzinfo = UTC) -> 
         a, b = split["threads"]
         say(f"Kept apart by hand: {a} / {b} "
             f"(chatkeep unlink on {_day(split['created'], zone)} {zname})")
+    _print_owners(data.get("owners", []), zone)
+
+
+def _print_owners(people: list[dict[str, Any]], zone: tzinfo) -> None:
+    """Who the owners of the conversation's downloads are: one person under
+    one name, or several people, and why."""
+    zname = tz_name(zone)
+
+    def owned(person: dict[str, Any], name: str) -> str:
+        return f"{name} ({', '.join(person['downloads'][name])})"
+
+    for person in people:
+        if len(person["names"]) > 1:
+            say(f"Owners shown as one person, {person['shown']}: "
+                + ", ".join(owned(person, n) for n in person["names"]))
+            for why in person["joined"]:
+                a, b = why["names"]
+                if why["rule"] == "manual":
+                    say(f"  {a} = {b}: joined with chatkeep link --person on "
+                        f"{_day(why['created'], zone)} {zname}")
+                else:
+                    n, cids = why["matched"], why["conversations"]
+                    say(f"  {a} = {b}: the same {n} message{'s' if n != 1 else ''}, each sent "
+                        "by the owner of the download it came from "
+                        f"(conversation{'s' if len(cids) != 1 else ''} "
+                        f"{', '.join(map(str, cids))})")
+        for split in person["kept_apart"]:
+            a, b = split["names"]
+            say(f"Owners kept apart by hand: {a} / {b} (chatkeep unlink --person on "
+                f"{_day(split['created'], zone)} {zname})")
+    if len(people) > 1:
+        say("Owners of different people's downloads, each under their own name: "
+            + ", ".join(p["shown"] for p in people)
+            + " (no message shows them to be one person; chatkeep link --person A B "
+            "joins two)")
 
 
 def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
@@ -121,20 +156,70 @@ def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
     _print_explanation(data, views.get_conversation(db, cid).title, zone_option(None))
 
 
+def _owner(db: Any, name: str) -> str:
+    """The download owner's name ``name`` means (case and accents ignored)."""
+    from ..store import crossapp
+
+    found = crossapp.owner_names(db.conn, name)
+    if len(found) == 1:
+        return found[0]
+    owners = sorted({d["owner"] for d in views.stats(db)["downloads"] if d["owner"]})
+    listed = ", ".join(f"'{o}'" for o in owners) or "none is known"
+    if found:
+        fail(f"'{name}' could be the owner {' or '.join(map(repr, found))}; give the name "
+             "exactly")
+    fail(f"'{name}' is not the owner of any download (owners: {listed})")
+
+
+def _people(ctx: click.Context, names: tuple[str, ...], join: bool, as_json: bool) -> None:
+    """``link --person A B`` and ``unlink --person A``."""
+    from ..store import crossapp
+
+    if len(names) != (2 if join else 1):
+        fail("link --person takes two owners' names" if join
+             else "unlink --person takes one owner's name")
+    db = _open_rw(ctx)
+    owners = [_owner(db, n) for n in names]
+    if join and owners[0] == owners[1]:
+        fail(f"'{owners[0]}' is one name already")
+    try:
+        aliases = (crossapp.join_people(db, owners[0], owners[1]) if join
+                   else crossapp.split_person(db, owners[0]))
+    except sqlite3.OperationalError as exc:
+        _busy(exc)
+    if as_json:
+        print_json({"aliases": aliases})
+        return
+    if join:
+        shown = aliases.get(owners[0], owners[0])
+        say(f"{owners[0]} and {owners[1]} are one person, shown as {shown}. "
+            f"Undo with: chatkeep unlink --person \"{owners[1]}\"")
+    else:
+        say(f"{owners[0]} is shown under their own name, apart from every other owner.")
+
+
 @click.command("link")
 @click.argument("threads", nargs=-1, required=True)
 @click.option("--explain", is_flag=True, help="Say why THREAD's parts were joined (as 'why').")
+@click.option("--person", is_flag=True,
+              help="Join two downloads' owners as one person: link --person NAME_A NAME_B.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.pass_context
-def link_cmd(ctx: click.Context, threads: tuple[str, ...], explain: bool, as_json: bool) -> None:
+def link_cmd(
+    ctx: click.Context, threads: tuple[str, ...], explain: bool, person: bool, as_json: bool
+) -> None:
     """Join two conversations into one: chatkeep link THREAD_A THREAD_B.
 
     THREAD is a conversation's id or title as 'threads' prints it, or one
-    thread as platform:key (see 'why'). The choice is kept across imports;
-    'unlink' undoes it.
+    thread as platform:key (see 'why'). With --person, the two are the names
+    of two downloads' owners, who are then shown as one person. The choice
+    is kept across imports; 'unlink' undoes it.
     """
     from ..store import crossapp
 
+    if person:
+        _people(ctx, threads, True, as_json)
+        return
     if explain:
         if len(threads) != 1:
             fail("link --explain takes one THREAD")
@@ -164,16 +249,22 @@ def link_cmd(ctx: click.Context, threads: tuple[str, ...], explain: bool, as_jso
 
 @click.command("unlink")
 @click.argument("thread")
+@click.option("--person", is_flag=True,
+              help="Show a download's owner under their own name: unlink --person NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.pass_context
-def unlink_cmd(ctx: click.Context, thread: str, as_json: bool) -> None:
+def unlink_cmd(ctx: click.Context, thread: str, person: bool, as_json: bool) -> None:
     """Split a conversation back into its threads, one conversation each.
 
     Given one thread as platform:key (see 'why'), take only that thread out.
-    The choice is kept across imports; 'link' undoes it.
+    With --person, THREAD is a download owner's name, then shown apart from
+    every other owner's. The choice is kept across imports; 'link' undoes it.
     """
     from ..store import crossapp
 
+    if person:
+        _people(ctx, (thread,), False, as_json)
+        return
     db = _open_rw(ctx)
     cid, only = _resolve(db, thread)
     try:

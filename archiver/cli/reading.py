@@ -71,7 +71,7 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
     from ..export.text import conversation_lines
 
     zone = zone_option(tz)
-    for line in conversation_lines(db, select(db, cid, zone), zone, views.owners(db)):
+    for line in conversation_lines(db, select(db, cid, zone), zone):
         say(line)
 
 

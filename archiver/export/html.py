@@ -39,7 +39,6 @@ from ..controls import terminal_text
 from ..read import views
 from ..read.render import describe_call
 from ..read.views import Attachment, Conversation, MessageView, event_actor
-from ..store import crossapp
 from ..timefmt import local, tz_name
 from .common import (
     AUDIO_EXTENSIONS,
@@ -213,22 +212,13 @@ def href(path: str) -> str:
     return quote(path, safe="/")
 
 
-def owner_names(db: sqlite_utils.Database) -> frozenset[str]:
-    """The names the owner's messages carry (raw, and as views show them)."""
-    raw = views.owners(db)
-    aliases = crossapp.owner_aliases(db)
-    return frozenset(raw | {aliases.get(name, name) for name in raw})
-
-
 class _Pages:
     """Turns messages into the days and bubbles of one page."""
 
     def __init__(
-        self, tz: tzinfo, owners: frozenset[str], media: MediaCopier,
-        messages: Iterator[MessageView],
+        self, tz: tzinfo, media: MediaCopier, messages: Iterator[MessageView],
     ) -> None:
         self.tz = tz
-        self.owners = owners
         self.copier = media
         self.media_prefix = href(media.media_dir.name) + "/"
         self.messages = messages
@@ -260,7 +250,7 @@ class _Pages:
                 time=f"{when.hour:02d}:{when.minute:02d}",
                 iso=when.isoformat(
                     timespec="minutes" if (msg.time_precision or 0) >= 60_000 else "seconds"),
-                side="me" if msg.sender in self.owners else "them",
+                side="me" if msg.mine else "them",
                 show_name=not event and msg.sender != previous,
                 event=event,
                 actor=event_actor(msg) if event else None,
@@ -391,7 +381,7 @@ def export_html(
     copier = MediaCopier(Path(archive_dir), result.media_dir, result)
     conv = chosen.conv
     pages = plan_pages(db, chosen, out_path, tz) if not chosen.empty else []
-    source = _Pages(tz, owner_names(db), copier, chosen.messages(db))
+    source = _Pages(tz, copier, chosen.messages(db))
     template = _ENV.get_template("conversation.html.j2")
     if insights is None and not chosen.empty:
         insights = insights_svg(db, conversation_id, tz=tz, span=span)

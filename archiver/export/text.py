@@ -14,7 +14,6 @@ from pathlib import Path
 import sqlite_utils
 
 from ..controls import terminal_text
-from ..read import views
 from ..read.render import message_lines
 from ..timefmt import local
 from .common import (
@@ -40,7 +39,7 @@ def day_line(day: date) -> str:
 
 
 def conversation_lines(
-    db: sqlite_utils.Database, chosen: Selection, tz: tzinfo, owners: set[str]
+    db: sqlite_utils.Database, chosen: Selection, tz: tzinfo
 ) -> Iterator[str]:
     """Every line ``show`` prints for the chosen messages, without line ends."""
     yield title_line(chosen)
@@ -51,7 +50,7 @@ def conversation_lines(
             day = when.date()
             yield ""
             yield day_line(day)
-        yield from message_lines(msg, when, owners)
+        yield from message_lines(msg, when)
 
 
 @one_snapshot
@@ -68,9 +67,8 @@ def export_text(
     out_path = Path(out_path)
     chosen = select(db, conversation_id, tz, span)
     result = ExportResult(path=out_path, media_dir=media_dir_for(out_path))
-    owners = views.owners(db)
     with atomic_text(out_path) as out:
-        for line in conversation_lines(db, chosen, tz, owners):
+        for line in conversation_lines(db, chosen, tz):
             # Shown as `show` shows them: `cat` of the file cannot drive the terminal.
             out.write(terminal_text(line) + "\n")
     result.messages = chosen.conv.messages

@@ -46,8 +46,10 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} GB"
 
 
-def display_sender(msg: MessageView, owners: set[str]) -> str:
-    return f"{msg.sender} (you)" if msg.sender in owners else msg.sender
+def display_sender(msg: MessageView) -> str:
+    """The sender's name, with "(you)" for the owner of the download the
+    message came from."""
+    return f"{msg.sender} (you)" if msg.mine else msg.sender
 
 
 def body_lines(msg: MessageView) -> list[str]:
@@ -73,8 +75,8 @@ def body_lines(msg: MessageView) -> list[str]:
     return lines
 
 
-def message_lines(msg: MessageView, when: datetime, owners: set[str]) -> list[str]:
-    head = f"{when.strftime('%H:%M')}  {display_sender(msg, owners)}"
+def message_lines(msg: MessageView, when: datetime) -> list[str]:
+    head = f"{when.strftime('%H:%M')}  {display_sender(msg)}"
     if msg.kind == "system":
         actor = event_actor(msg)
         who = f"{actor}: " if actor else ""

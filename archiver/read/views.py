@@ -172,6 +172,8 @@ class MessageView:
     # iso()), and the format it was read from (None: JSON).
     time_precision: int | None = None
     format: str | None = None
+    # Sent by the owner of the download it came from (shown as "(you)").
+    mine: bool = False
 
     @property
     def body_text(self) -> str | None:
@@ -215,7 +217,7 @@ class MessageView:
             "unsent": self.unsent, "edited": self.edited,
             "reactions": [{"actor": a, "reaction": r} for a, r in self.reactions],
             "attachments": [a.as_json() for a in self.attachments],
-            "share": share, "call": call, "actor": self.actor,
+            "share": share, "call": call, "actor": self.actor, "you": self.mine,
         }
 
 
@@ -435,7 +437,7 @@ def conversations_named(
 _MESSAGE_COLUMNS = (
     "m.id, m.position, m.sender, m.timestamp_ms, t.platform, m.kind, m.text, m.unsent, "
     "m.edited, m.share_link, m.share_text, m.call_seconds, m.call_missed, m.time_precision, "
-    "m.format"
+    "m.format, m.thread_id"
 )
 
 
@@ -464,6 +466,7 @@ def messages_between(
     by_id = {v.id: v for v in views}
     ids = list(by_id)
     marks = ",".join("?" * len(ids))
+    _mark_mine(db, cid, views, [r[15] for r in rows], ids, aliases)
     # Reactions of a message seen in two apps' downloads live on whichever copy
     # held them: its own first, then its duplicates' (each query by an index).
     own = db.execute(
@@ -497,6 +500,37 @@ def messages_between(
         )
     _fold_notices(db, cid, views)
     return views
+
+
+def _mark_mine(
+    db: sqlite_utils.Database, cid: int, views: list[MessageView], threads: list[int],
+    ids: list[int], aliases: dict[str, str],
+) -> None:
+    """Mark the messages sent by the owner of the download they came from:
+    a thread's downloads' owner, or where a thread came from several people's
+    downloads, the owners of those that held the message."""
+    owners: dict[int, set[str]] = {}
+    for tid, owner in db.execute(
+        "SELECT tp.thread_id, d.owner FROM thread_parts tp JOIN downloads d "
+        "ON d.id = tp.download_id JOIN threads t ON t.id = tp.thread_id "
+        "WHERE t.conversation_id = ? AND d.owner IS NOT NULL", (cid,),
+    ):
+        owners.setdefault(tid, set()).add(aliases.get(owner, owner))
+    shared = {tid for tid, names in owners.items() if len(names) > 1}
+    held: dict[int, set[str]] = {}
+    if shared and any(t in shared for t in threads):
+        marks = ",".join("?" * len(ids))
+        for mid, owner in db.execute(
+            "SELECT md.message_id, d.owner FROM message_downloads md JOIN messages m "
+            "ON m.id = md.message_id JOIN downloads d ON d.id = md.download_id "
+            f"WHERE md.message_id IN ({marks}) AND d.owner IS NOT NULL AND md.download_id IN "
+            "(SELECT tp.download_id FROM thread_parts tp WHERE tp.thread_id = m.thread_id)",
+            ids,
+        ):
+            held.setdefault(mid, set()).add(aliases.get(owner, owner))
+    for v, tid in zip(views, threads, strict=True):
+        names = held.get(v.id, set()) if tid in shared else owners.get(tid, ())
+        v.mine = v.sender in names
 
 
 NOTICE_LOOKBACK = 500  # messages before a notice where its target may be

@@ -41,8 +41,10 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
 ``thread_links``       the user's own join/split decisions, keyed by thread keys
                        ("platform:key") so they survive later imports; the
                        automatic reason for a join is JSON in ``threads.linked_by``.
-``meta``               small facts: ``owner_aliases`` (the owner's name in each
-                       app → the name shown), ``crossapp_checked_message_id``
+``meta``               small facts: ``owner_names`` (downloads' owners' names
+                       shown to be one person → the name shown; see
+                       ``crossapp.py``), ``owner_decisions`` (the user's
+                       ``link/unlink --person``), ``crossapp_checked_message_id``
                        (how far cross-app linking has looked), ``last_import_ended``
                        (epoch seconds; media copies changed since are re-checked).
 ``messages_fts``       FTS5 over message text and share text / attachment names,
@@ -69,7 +71,7 @@ import sqlite_utils
 
 from ..folding import index_separators
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DB_NAME = "chatkeep.db"
 MEDIA_DIR = "media"
 # Accents removed; letters and numbers make words, and every symbol (emoji
@@ -908,7 +910,18 @@ def _v8_reactions_once(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE messages SET kind = 'system' WHERE id = ?", likes)
 
 
+def _v9_owners_on_evidence(conn: sqlite3.Connection) -> None:
+    """Downloads' owners are one person only when the archive shows it: the
+    record that made every owner the first one's alias goes, and the names
+    shown are worked out again."""
+    from .crossapp import record_owner_aliases
+
+    conn.execute("DELETE FROM meta WHERE key = 'owner_aliases'")
+    record_owner_aliases(conn)
+
+
 _STEPS = (
     (2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index), (5, _v5_folded_index),
     (6, _v6_html_times), (7, _v7_symbols_split_words), (8, _v8_reactions_once),
+    (9, _v9_owners_on_evidence),
 )

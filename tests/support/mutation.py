@@ -154,8 +154,8 @@ BUGS: tuple[Bug, ...] = (
         "a title that retitles or clears the terminal is printed raw"),
     # Time zones.
     Bug("show_ignores_tz", "time zones", "archiver/cli/reading.py",
-        "select(db, cid, zone), zone, views.owners(db)",
-        "select(db, cid, zone), _utc, views.owners(db)",
+        "conversation_lines(db, select(db, cid, zone), zone)",
+        "conversation_lines(db, select(db, cid, zone), _utc)",
         ("tests/test_show.py",),
         "chatkeep show --tz prints UTC times"),
     Bug("reader_ignores_tz", "time zones", "tui/app.py",

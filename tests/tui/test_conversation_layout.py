@@ -26,7 +26,7 @@ def ana(db) -> views.Conversation:
 def make_layout(archive: Path, *, width: int = 60, page_size: int = 7):
     db = open_archive(archive, readonly=True)
     conv = ana(db)
-    lines = MessageLayout(Console(width=200), width, UTC, views.owners(db), PLAIN_STYLES)
+    lines = MessageLayout(Console(width=200), width, UTC, PLAIN_STYLES)
     return ConversationLayout(db, conv.id, conv.messages, lines.block, page_size=page_size)
 
 

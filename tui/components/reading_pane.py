@@ -61,7 +61,7 @@ class ReadingPane(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, repaint=False)
 
     def __init__(
-        self, db: sqlite_utils.Database, tz: tzinfo, owners: set[str], *,
+        self, db: sqlite_utils.Database, tz: tzinfo, *,
         page_size: int = PAGE_SIZE, id: str | None = None,
         thumbnails: ThumbnailCache | None = None,
     ) -> None:
@@ -70,7 +70,6 @@ class ReadingPane(ScrollView, can_focus=True):
         self.thumbnails = thumbnails
         self.db = db
         self.tz = tz
-        self.owners = owners
         self.page_size = page_size
         self.conversation: Conversation | None = None
         # The virtual layout of the open conversation ("layout" is Widget's own).
@@ -125,7 +124,7 @@ class ReadingPane(ScrollView, can_focus=True):
         query = self.marked_query
         marker = (lambda text: mark_matches(query, text)) if query else None
         lines = MessageLayout(
-            self.app.console, width, self.tz, self.owners, self._styles(), marker,
+            self.app.console, width, self.tz, self._styles(), marker,
             pictures=self.thumbnails is not None,
         )
         self.rows = ConversationLayout(

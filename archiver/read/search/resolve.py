@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+import sqlite_utils
+
 from ...folding import fold
 from ...records import PLATFORMS
 from ..views import conversations_named, title_index
@@ -170,9 +172,19 @@ def _remembered(conn: sqlite3.Connection, compute: Callable[[sqlite3.Connection]
     return value
 
 
+def owner_aliases(conn: sqlite3.Connection) -> dict[str, str]:
+    """The owners' names shown as another (see ``crossapp.owner_aliases``)."""
+    from ...store.crossapp import owner_aliases as aliases
+
+    return aliases(sqlite_utils.Database(conn))
+
+
 def _senders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Every sender name with its folded form (led by a space, so that a
-    match at the start of any word is ``" " + query in folded``)."""
+    """Every sender name with its folded form and that of the name views
+    show for it (an owner's other name is found by the name shown), each led
+    by a space, so that a match at the start of any word is ``" " + query in
+    folded``."""
+    aliases = owner_aliases(conn)
     if has_index(conn, SENDER_INDEX):
         # Skip through the index: one seek per distinct name, not a table scan.
         rows = conn.execute(
@@ -182,7 +194,8 @@ def _senders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         ).fetchall()
     else:
         rows = conn.execute("SELECT DISTINCT sender FROM messages").fetchall()
-    return [(r[0], " " + fold(r[0])) for r in rows if r[0]]
+    return [(r[0], " " + fold(r[0]) + (" \n " + fold(aliases[r[0]]) if r[0] in aliases else ""))
+            for r in rows if r[0]]
 
 
 def _titles(conn: sqlite3.Connection) -> list[tuple[int, str, str | None]]:

@@ -17,7 +17,7 @@ import sqlite_utils
 from ...timefmt import iso, resolve_tz
 from .planner import FTS_PROBE_CAP, SearchPlan, bounded_count, plan_search
 from .query import Query, parse_query
-from .resolve import connection, resolve
+from .resolve import connection, owner_aliases, resolve
 from .snippets import CLOSE, OPEN, mark_snippets, preview, render_brackets
 
 COUNT_CAP = 10_000  # "showing 50 of N" counts hits up to here ("of more than …" past it)
@@ -105,8 +105,10 @@ def _search(
             and _fts_count(conn, plan) >= plan.rank_window:
         rows = conn.execute(*plan.unwindowed).fetchall()
     snippets = mark_snippets(plan.match, rows, open_mark, close_mark)
+    aliases = owner_aliases(conn) if rows else {}  # senders named as views name them
     return [
-        SearchHit(id=r[0], conversation_id=r[1], thread=r[2], sender=r[3], timestamp_ms=r[4],
+        SearchHit(id=r[0], conversation_id=r[1], thread=r[2], sender=aliases.get(r[3], r[3]),
+                  timestamp_ms=r[4],
                   text=r[5], snippet=snippets.get(r[0]) or preview(r[5], r[6], r[7]),
                   time_precision=r[8])
         for r in rows
