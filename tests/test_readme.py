@@ -78,3 +78,17 @@ def test_first_command_sets_the_archive_the_usage_lines_read(
                 assert (target / "index.html").exists()
         ran += 1
     assert ran == len(_usage_lines()) - 1
+
+
+def test_the_development_map_names_every_module() -> None:
+    """A newcomer finds any module in the README's map of the code."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Development"):]
+    section = section[: section.index("\n## ", 4)] if "\n## " in section[4:] else section
+    words = set(re.findall(r"[\w.]+", section))
+    modules = [p for root in ("archiver", "tui") for p in (REPO / root).rglob("*.py")
+               if p.name != "__init__.py"]
+    assert len(modules) > 60
+    missing = sorted(str(p.relative_to(REPO)) for p in modules
+                     if p.name not in words and p.stem not in words)
+    assert missing == []
