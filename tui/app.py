@@ -116,10 +116,12 @@ class ChatkeepReader(App[None]):
         self.missing = False  # no archive at all (the reader then says how to make one)
         self._status_timer: Timer | None = None
         self.hit_label = ""
+        self.preferences_problem: str | None = None  # said once the screen is up
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
             self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
-            remembered = preferences.load(self.archive_dir).get("export_format")
+            remembered_choices, self.preferences_problem = preferences.read(self.archive_dir)
+            remembered = remembered_choices.get("export_format")
             if remembered in EXPORT_FORMATS:  # chosen in an earlier session
                 self.export_format = remembered
         except NoArchive as exc:
@@ -158,6 +160,8 @@ class ChatkeepReader(App[None]):
         self.pane.display = False
         self.query_one("#pane-header").display = False
         self._fit(self.size.width)
+        if self.preferences_problem is not None:
+            self.notify(self.preferences_problem, severity="warning", markup=False)
         if self.own_process:
             self.call_after_refresh(self._freeze_what_the_start_made)
         if not self.conversations:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import functools
 import os
 import queue
-import stat
 import sys
 import threading
 from collections import OrderedDict
@@ -51,6 +50,8 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
+
+from archiver.safefs import NotAFile, open_regular_file
 
 try:  # HEIC/HEIF photos (iPhones); without it they show as "cannot show".
     from pillow_heif import register_heif_opener
@@ -147,23 +148,16 @@ def _formats() -> tuple[str, ...]:
 
 
 def _open_picture(path: str | Path) -> IO[bytes]:
-    """The regular file at ``path``, opened without blocking on a FIFO or a device."""
+    """The regular file at ``path``, opened without blocking on a FIFO or a
+    device and without following a link (archiver.safefs)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        return open_regular_file(path)
     except FileNotFoundError:
         raise CannotShow("the file is not there") from None
+    except NotAFile as exc:
+        raise CannotShow(f"{exc.what}, not a file") from None
     except OSError as exc:
         raise CannotShow(f"it cannot be read ({exc.strerror or exc})") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise CannotShow("not a regular file")
-        if os.get_blocking(fd) is False:
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb")
 
 
 def load_source(path: str | Path, box: tuple[int, int], *, small_only: bool = False

@@ -8,11 +8,12 @@ import and its SHA-256 is wrong: hashing only those keeps a re-import quick.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
 from ..paths import safe_relative
-from ..store.media import MediaStore, file_sha256
+from ..store.media import MediaStore, OutsideArchive, file_sha256, open_media
 from .dialects import READ_ERRORS
 from .pipeline import describe
 from .sources import DownloadTree, Member
@@ -81,15 +82,20 @@ def restore_media(
             if media_path in seen or safe_relative(media_path) != media_path:
                 continue
             seen.add(media_path)
-            dest = media.root / media_path
             try:
-                st = dest.stat()
-                if st.st_size == size and (
-                    st.st_mtime <= imported_before or file_sha256(dest) == sha
-                ):
-                    continue
+                with open_media(media.root, media_path) as held:
+                    st = os.fstat(held.fileno())
+                    if st.st_size == size and (
+                        st.st_mtime <= imported_before or file_sha256(held) == sha
+                    ):
+                        continue
+            except OutsideArchive as exc:
+                # A handed-over archive whose media folder links elsewhere:
+                # restoring would write through the link.
+                warnings.append(f"{media.root / media_path}: {exc.strerror}; not restored")
+                continue
             except OSError:
-                pass
+                pass  # missing, or not a regular file: put back below
             if members is None:
                 members = MembersByLabel(tree)
             member = members.find(source_path)
@@ -98,6 +104,8 @@ def restore_media(
             try:
                 if media.restore(tree, member, media_path, sha):
                     restored += 1
+            except OutsideArchive as exc:
+                warnings.append(f"{media.root / media_path}: {exc.strerror}; not restored")
             except READ_ERRORS as exc:
                 warnings.append(f"{member.label}: could not be copied ({describe(exc)})")
     return restored

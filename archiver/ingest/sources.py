@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from ..paths import safe_relative
+from ..safefs import kind_of, open_regular_file
 from .text import clean_text, fs_bytes, has_surrogates
 
 
@@ -73,7 +74,10 @@ class DownloadTree:
 
     def open(self, member: Member) -> IO[bytes]:
         if member.zip_name is None:
-            return open(member.origin / (member.disk_path or member.path), "rb")
+            # A regular file only, never blocking: a FIFO or device swapped in
+            # after the folder was listed is refused, not read.
+            return open_regular_file(member.origin / (member.disk_path or member.path),
+                                     follow=True)
         zf = self._zips.get(member.origin)
         if zf is None:
             zf = self._zips[member.origin] = zipfile.ZipFile(member.origin)
@@ -111,8 +115,15 @@ def open_download(paths: list[Path]) -> DownloadTree:
     tree = DownloadTree(name=download_name(paths), origins=list(paths))
     damaged_parts = 0
     for path in paths:
-        if not path.exists():
-            raise SourceError(f"{path}: no such file or folder")
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise SourceError(f"{path}: no such file or folder") from None
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            # Looking inside would block (a FIFO) or never end (a device).
+            raise SourceError(f"{path}: is {kind_of(mode)}, neither a file nor a folder")
         if path.is_dir():
             _add_folder(tree, path)
         elif len(paths) > 1 and path.suffix.lower() == ".zip":

@@ -30,6 +30,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
+from ..store.media import locate_media
 from ..store.schema import open_archive
 from ..timefmt import iso, silence_days
 
@@ -202,10 +203,20 @@ def _media(conn: Any, archive_dir: Path, report: AuditReport) -> None:
         "JOIN messages m ON m.id = a.message_id WHERE a.media_path IS NOT NULL "
         "GROUP BY a.media_path ORDER BY a.media_path"
     ):
-        if not (root / media_path).is_file():
+        if not _held(root, media_path):
             report.media_missing_from_archive.append(
                 {"path": media_path, "attachments": uses, "conversation": cid}
             )
+
+
+def _held(root: Path, media_path: str) -> bool:
+    """Whether the archive holds the file: a regular file inside ``media/``
+    reached through no link (a link leads outside the archive: not held)."""
+    try:
+        locate_media(root, media_path)
+    except OSError:
+        return False
+    return True
 
 
 def _cutovers(conn: Any, report: AuditReport) -> None:

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import safe_relative
-from ..store.media import file_sha256
+from ..safefs import NotAFile
+from ..store.media import OutsideArchive, file_sha256, open_media
 from ..store.schema import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
 
 MAX_LISTED = 20  # ids listed in one problem line
@@ -253,20 +254,37 @@ def _media(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fix
             "JOIN message_downloads md ON md.download_id = d.id "
             "JOIN attachments a ON a.message_id = md.message_id WHERE a.media_path = ?"
         )
+        reimport = fixes.reimport(held_by, (media_path,))
+        # Opened inside media/ only, never through a link nor blocking: a
+        # link to /dev/zero or a FIFO is named, not read.
         try:
-            actual = file_sha256(path)
+            with open_media(root, rel) as held:
+                actual = file_sha256(held)
+        except OutsideArchive as exc:
+            if exc.link is None:
+                report.add(f"media: {media_path} points outside the archive's media folder",
+                           fixes.restore())
+                continue
+            # The fix removes the link itself, never what it points to.
+            report.add(f"media: {path} is outside the archive: {exc.link} is a symbolic link "
+                       f"({used_by})", f"rm {shlex.quote(str(exc.link))} && {reimport}")
+            continue
+        except NotAFile as exc:
+            remove = "rm -r" if exc.what == "a folder" else "rm"
+            report.add(f"media: {path} is {exc.what}, not a file ({used_by})",
+                       f"{remove} {shlex.quote(str(path))} && {reimport}")
+            continue
         except FileNotFoundError:
-            report.add(f"media: {path} is missing ({used_by})",
-                       fixes.reimport(held_by, (media_path,)))
+            report.add(f"media: {path} is missing ({used_by})", reimport)
             continue
         except OSError as exc:
             report.add(f"media: {path} cannot be read ({exc.strerror}; {used_by})",
-                       f"rm {shlex.quote(str(path))} && " + fixes.reimport(held_by, (media_path,)))
+                       f"rm {shlex.quote(str(path))} && {reimport}")
             continue
         if sha256 and actual != sha256:
             report.add(
                 f"media: {path} has changed: its SHA-256 is {actual}, not {sha256} ({used_by})",
-                f"rm {shlex.quote(str(path))} && " + fixes.reimport(held_by, (media_path,)),
+                f"rm {shlex.quote(str(path))} && {reimport}",
             )
 
 

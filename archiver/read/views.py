@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ import sqlite_utils
 from ..folding import at_word_start, fold, nfc
 from ..notices import names_actor, reaction_notice
 from ..records import FAILED_MEDIA
+from ..safefs import NotAFile
+from ..store.media import OUTSIDE_ARCHIVE, OutsideArchive, locate_media
 from ..timefmt import iso
 
 
@@ -584,10 +585,17 @@ def attachment(
         reason = NOT_IN_DOWNLOAD
     elif not media_path:
         reason = NOT_COPIED
-    elif folder is not None and os.path.exists(folder / media_path):
-        file = str(folder / media_path)
-    else:
+    elif folder is None:
         reason = GONE
+    else:
+        try:
+            file = str(locate_media(folder, media_path))
+        except OutsideArchive:
+            reason = OUTSIDE_ARCHIVE  # never followed: the archive may be someone else's
+        except NotAFile as exc:
+            reason = f"{exc.what} in the archive folder, not a file"
+        except OSError:
+            reason = GONE
     return Attachment(
         kind=kind, name=name, path=media_path or (uri if remote else None),
         missing=not present and not remote, uri=uri, remote=remote, size=size,

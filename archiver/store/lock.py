@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..safefs import NotAFile, open_regular
 from . import schema
 
 # The locks held here, by archive folder and thread: an import that holds its
 # archive's lock opens the archive, and an upgrade then runs under that lock.
 _held: dict[tuple[Path, int], int] = {}
 UPGRADE_WAIT = 60.0  # seconds another command's upgrade (or import) is waited for
+LOCK_NAME = ".import.lock"
 
 
 class ImportBusy(Exception):
@@ -25,8 +27,16 @@ class ImportBusy(Exception):
 
 def take_lock(archive_dir: Path) -> int:
     """The archive's writer lock (one import, link or repair at a time)."""
+    path = archive_dir / LOCK_NAME
     try:
-        fd = os.open(archive_dir / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        # Never through a link, never blocking on a FIFO: a handed-over
+        # archive may hold anything under this name.
+        fd = open_regular(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except NotAFile as exc:
+        raise schema.ArchiveError(
+            f"{path} is {exc.what}, not the archive's lock file; chatkeep does not open it. "
+            "Remove it and try again."
+        ) from None
     except OSError as exc:
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise schema.read_only_error(archive_dir) from None
