@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from archiver.store.media import file_sha256
-from tests.conftest import REPO, db_rows, run
-from tests.test_export import DOWNLOAD, import_thread, ms, tiny_png, uri
+from tests.support.cli import db_rows, run
+from tests.support.exports import DOWNLOAD, import_thread, ms, tiny_png, uri
+from tests.support.paths import REPO
 
 FOLDER = "mayachen_10"
 PHOTO = tiny_png(77)

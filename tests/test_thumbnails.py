@@ -250,7 +250,7 @@ def test_a_fifo_named_as_a_photo_never_blocks(tmp_path: Path) -> None:
     if worker.is_alive():  # unblock it, so the run goes on
         with open(path, "wb"):
             pass
-    assert result and result[0].error == "not a regular file"
+    assert result and result[0].error == "a FIFO, not a file"
 
 
 def test_each_file_is_decoded_once_for_every_size(tmp_path: Path) -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.test_export import import_thread, ms, tiny_png, uri
-from tests.tui.conftest import pictures_ready
-from tests.tui.test_reader import notes, reader, screen_lines
+from tests.support.exports import import_thread, ms, tiny_png, uri
+from tests.support.reader import notes, pictures_ready, reader, screen_lines
 from tui import desktop
 from tui.components.media_gallery import MediaGallery
 from tui.components.media_viewer import MediaViewer
