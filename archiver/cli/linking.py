@@ -1,5 +1,5 @@
 """``chatkeep link``, ``unlink`` and ``why``: joining and splitting
-conversations by hand, and saying why threads were joined (see crossapp.py)."""
+conversations by hand, and saying why threads were joined (see store/crossapp)."""
 
 from __future__ import annotations
 

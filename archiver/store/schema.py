@@ -43,7 +43,7 @@ Tables (all plain SQLite, readable by ``sqlite3`` and Datasette):
                        automatic reason for a join is JSON in ``threads.linked_by``.
 ``meta``               small facts: ``owner_names`` (downloads' owners' names
                        shown to be one person → the name shown; see
-                       ``crossapp.py``), ``owner_decisions`` (the user's
+                       ``crossapp/owners.py``), ``owner_decisions`` (the user's
                        ``link/unlink --person``), ``crossapp_checked_message_id``
                        (how far cross-app linking has looked), ``last_import_ended``
                        (epoch seconds; media copies changed since are re-checked).

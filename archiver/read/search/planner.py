@@ -243,12 +243,12 @@ def _estimate(
             "SELECT COALESCE(SUM(message_count), 0) FROM conversations "
             "WHERE id IN (SELECT value FROM json_each(?))", (values,)
         ).fetchone()[0])
-        recent_sql = (f"SELECT count(*) FROM messages{index_hint(conn, THREAD_INDEX)} WHERE thread_id "
-                      "IN (SELECT id FROM threads WHERE conversation_id IN "
+        recent_sql = (f"SELECT count(*) FROM messages{index_hint(conn, THREAD_INDEX)} "
+                      "WHERE thread_id IN (SELECT id FROM threads WHERE conversation_id IN "
                       "(SELECT value FROM json_each(?)))")
     elif c.field == "platform":
-        recent_sql = (f"SELECT count(*) FROM messages{index_hint(conn, THREAD_INDEX)} WHERE thread_id "
-                      "IN (SELECT id FROM threads "
+        recent_sql = (f"SELECT count(*) FROM messages{index_hint(conn, THREAD_INDEX)} "
+                      "WHERE thread_id IN (SELECT id FROM threads "
                       "WHERE platform IN (SELECT value FROM json_each(?)))")
     elif c.field == "sender" and has_index(conn, SENDER_INDEX):
         recent_sql = (f"SELECT count(*) FROM messages INDEXED BY {SENDER_INDEX} "

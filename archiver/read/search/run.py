@@ -145,5 +145,5 @@ def count_hits(
 
 
 def _fts_count(conn: sqlite3.Connection, plan: SearchPlan) -> int:
-    return bounded_count(conn, "SELECT 1 FROM messages_fts WHERE messages_fts MATCH ?", [plan.match],
-                  FTS_PROBE_CAP)
+    return bounded_count(conn, "SELECT 1 FROM messages_fts WHERE messages_fts MATCH ?",
+                         [plan.match], FTS_PROBE_CAP)
