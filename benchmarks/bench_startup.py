@@ -1,9 +1,13 @@
 """Start-up: the wall time of whole ``chatkeep`` commands on the demo archive.
 
-Every command but the reader should start without importing Textual; the goal
-is ``chatkeep search WORD --json`` in at most 0.25 s. Prints, for each
-command, the median wall time of ``--repeat`` runs (each a fresh process, as a
-user runs it), and what importing the engine and the reader costs alone.
+Every command but the reader should start without importing Textual, and the
+reading commands without sqlite-utils; the goal is ``chatkeep search WORD
+--json`` in at most 0.15 s of CPU. Prints, for each command, the median wall
+and CPU time of ``--repeat`` runs (each a fresh process, as a user runs it),
+and what importing the engine and the reader costs alone. Python's compiled
+bytecode is kept (in a temporary folder), as an installed chatkeep keeps it:
+with PYTHONDONTWRITEBYTECODE set and no ``__pycache__`` in a checkout, every
+start compiles the engine's modules again (about 0.06 s more).
 
     python -m benchmarks.bench_startup [--repeat 15]
 """
@@ -23,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted(str(p) for p in (REPO / "sample_exports").iterdir() if p.is_dir())
-GOAL_S = 0.25
+GOAL_CPU_S = 0.15
 
 
 def chatkeep() -> list[str]:
@@ -34,7 +38,7 @@ def chatkeep() -> list[str]:
     return [sys.executable, "-c", "from tui.cli import main; main()"]
 
 
-def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
+def timed(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float]:
     """Median wall time and median CPU time (user + system) of ``repeat`` runs.
     On a busy machine the wall time waits for a core; the CPU time is what
     the command costs, and what its wall time is on an idle machine."""
@@ -43,7 +47,7 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-                       cwd=REPO)
+                       cwd=REPO, env=env)
         walls.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -55,9 +59,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         archive = str(Path(tmp) / "demo")
         subprocess.run([*chatkeep(), "--archive", archive, "import", "--json", *SAMPLES],
-                       stdout=subprocess.DEVNULL, check=True)
+                       stdout=subprocess.DEVNULL, check=True, env=env)
         base = [*chatkeep(), "--archive", archive]
         rows = [
             ("python -c pass (the floor)", [sys.executable, "-c", "pass"]),
@@ -73,12 +80,13 @@ def main() -> None:
               f"load average {load:.1f} on {os.cpu_count()} cores")
         print(f"  {'':<32} {'wall':>7} {'cpu':>7}")
         for label, cmd in rows:
-            w, c = timed(cmd, args.repeat)
+            timed(cmd, 1, env)  # writes the bytecode (or not)
+            w, c = timed(cmd, args.repeat, env)
             print(f"  {label:<32} {w:6.3f}s {c:6.3f}s")
-        w, c = timed([*base, "search", "the", "--json"], args.repeat)
-        verdict = "met" if w <= GOAL_S else "MISSED"
+        w, c = timed([*base, "search", "the", "--json"], args.repeat, env)
+        verdict = "met" if c <= GOAL_CPU_S else "MISSED"
         print(f"search WORD --json: {w:.3f} s wall, {c:.3f} s cpu "
-              f"(goal ≤ {GOAL_S} s wall: {verdict})")
+              f"(goal ≤ {GOAL_CPU_S} s cpu: {verdict})")
 
 
 if __name__ == "__main__":

@@ -191,3 +191,40 @@ def test_commands_other_than_the_reader_never_load_textual(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, check=False,
                           text=True, timeout=60)
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_reading_commands_never_load_sqlite_utils(demo_archive, tmp_path) -> None:
+    """Importing sqlite-utils alone cost a reading command more than the rest of
+    its start-up; only a new archive's first tables are declared through it."""
+    commands = [
+        ["threads", "--json"], ["show", "1", "--json"], ["search", "the", "--json"],
+        ["stats", "--json"], ["audit", "--json"], ["check", "--json"], ["why", "1"],
+        ["export", "1", "--format", "html", "-o", str(tmp_path / "one.html")],
+        ["export", "--all", "--format", "json", "-o", str(tmp_path / "all")],
+    ]
+    script = (
+        "import contextlib, io, pkgutil, importlib, sys\n"
+        "from tui.cli import main\n"
+        "import tui\n"
+        "loaded = []\n"
+        f"for args in {commands!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        f"            main(['--archive', {str(demo_archive)!r}, *args])\n"
+        "        except SystemExit as exit:\n"
+        "            assert not exit.code, (args, exit.code)\n"
+        "    if 'sqlite_utils' in sys.modules:\n"
+        "        loaded.append(args[0])\n"
+        "for m in pkgutil.walk_packages(tui.__path__, prefix='tui.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "if 'sqlite_utils' in sys.modules:\n"
+        "    loaded.append('the reader')\n"
+        "print(loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          check=False, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    # The archive was read through: every command found the demo's messages.
+    assert (tmp_path / "one.html").stat().st_size > 1000
+    assert len(list((tmp_path / "all").rglob("*.json"))) >= 3

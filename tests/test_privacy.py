@@ -180,7 +180,7 @@ def test_the_read_only_connection_cannot_write(archive: Path) -> None:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             conn.execute("UPDATE messages SET text = 'changed'")
         with pytest.raises(sqlite3.OperationalError, match="readonly|query_only"):
-            db["meta"].insert({"key": "x", "value": "y"})
+            db.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")
     finally:
         conn.close()
     assert run_json(archive, "show", "Ana")["messages"][0]["text"] == "hello"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 import pytest
-import sqlite_utils
 
 from archiver.ingest.importer import import_downloads
 from archiver.read import search as search_module
@@ -25,6 +24,7 @@ from archiver.read.search import (
     search,
     snippet_parts,
 )
+from archiver.store.database import Database
 from archiver.store.schema import DB_NAME, open_archive
 from tests.support.cli import run
 from tests.support.downloads import write_thread
@@ -47,7 +47,7 @@ def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def db(archive_dir: Path) -> Iterator[sqlite_utils.Database]:
+def db(archive_dir: Path) -> Iterator[Database]:
     database = open_archive(archive_dir, readonly=True)
     yield database
     database.conn.close()
@@ -465,7 +465,7 @@ def test_mark_matches_marks_what_search_matches(query: str, text: str, marked: l
 
 
 @pytest.fixture(scope="module")
-def boundary_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite_utils.Database]:
+def boundary_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """Messages one second apart across new year, in UTC and in Tokyo (UTC+9)."""
     root = tmp_path_factory.mktemp("bounds")
     write_thread(root / "dl" / FB / "years_1", newest_first([

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.read.search import SearchHit, parse_query, search
+from archiver.store.database import Database
 from archiver.store.schema import open_archive
 from tests.support.searching import build_archive
 
@@ -36,7 +36,7 @@ query_text = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite_utils.Database]:
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     archive: Path = build_archive(tmp_path_factory.mktemp("search-property"))
     database = open_archive(archive, readonly=True)
     yield database
@@ -45,7 +45,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite_utils.Databa
 
 @settings(max_examples=400, deadline=None)
 @given(text=query_text, rank=st.booleans(), limit=st.integers(min_value=-1, max_value=60))
-def test_search_never_raises(db: sqlite_utils.Database, text: str, rank: bool,
+def test_search_never_raises(db: Database, text: str, rank: bool,
                              limit: int) -> None:
     hits = search(db, text, rank=rank, limit=limit, tz="UTC")
     assert isinstance(hits, list) and len(hits) <= max(limit, 0)
@@ -55,7 +55,7 @@ def test_search_never_raises(db: sqlite_utils.Database, text: str, rank: bool,
 
 @settings(max_examples=150, deadline=None)
 @given(text=query_text)
-def test_every_plan_agrees(db: sqlite_utils.Database, text: str) -> None:
+def test_every_plan_agrees(db: Database, text: str) -> None:
     chosen = [h.id for h in search(db, text, tz="UTC")]
     for driver in ("fts", "time", "time-probe", "sender", "conversation", "kind", "attachment",
                    "reaction"):

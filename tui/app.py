@@ -16,7 +16,6 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
-import sqlite_utils
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -29,6 +28,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from archiver.cli.base import say
 from archiver.read import views
+from archiver.store.database import Database
 from archiver.store.schema import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
@@ -107,7 +107,7 @@ class ChatkeepReader(App[None]):
         self.archive_dir = Path(archive_dir)
         self.tz: tzinfo = tz if isinstance(tz, tzinfo) else resolve_tz(tz)
         self.thread = thread
-        self.db: sqlite_utils.Database | None = None
+        self.db: Database | None = None
         self.problem: str | None = None
         self.conversations: list[views.Conversation] = []
         self.export_format = "md"  # the last format chosen with `e`, offered first next time

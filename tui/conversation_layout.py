@@ -37,11 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-import sqlite_utils
 from rich.segment import Segment
 from textual.strip import Strip
 
 from archiver.read.views import MessageView, messages_between
+from archiver.store.database import Database
 
 from .message_lines import Block, PictureRow
 
@@ -83,7 +83,7 @@ class ConversationLayout:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         conversation_id: int,
         message_count: int,
         lay_out: LayOut,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from archiver.read.views import first_on_or_after
+from archiver.store.database import Database
 
 __all__ = ["first_on_or_after", "place_of_message"]
 
 
-def place_of_message(db: sqlite_utils.Database, message_id: int) -> tuple[int, int] | None:
+def place_of_message(db: Database, message_id: int) -> tuple[int, int] | None:
     """(conversation id, position) of a message; a copy of a message seen in
     two apps' downloads has no position of its own and points at the original."""
     row = db.execute(

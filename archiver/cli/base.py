@@ -162,6 +162,13 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _upgrade_progress(label: str, total: int) -> Any:
+    """The upgrade's progress bar; Rich is imported only when an upgrade runs."""
+    from .progress import counting_progress
+
+    return counting_progress(label, total)
+
+
 @click.group(cls=ChatkeepGroup, invoke_without_command=True)
 @click.option(
     "--archive", "archive", type=click.Path(file_okay=False, path_type=Path), help=ARCHIVE_HELP,
@@ -180,9 +187,8 @@ def main(ctx: click.Context, archive: Path | None, tz: str | None, images: str |
     """
     ctx.ensure_object(dict)
     from ..store import schema
-    from .progress import counting_progress
 
-    schema.upgrade_progress = counting_progress
+    schema.upgrade_progress = _upgrade_progress
     # A command's own --archive (parsed after this) replaces this one.
     ctx.obj.setdefault("archive", archive or default_archive_dir())
     ctx.obj["images"] = images

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 
-import sqlite_utils
-
 from ..read import views
+from ..store.database import Database
 from .common import (
     EXTENSIONS,
     BadDate,
@@ -61,7 +60,7 @@ FORMATS: dict[str, ExportFn] = {
 
 
 def export_conversation(
-    db: sqlite_utils.Database,
+    db: Database,
     archive_dir: Path,
     conversation_id: int,
     out_path: Path,
@@ -76,7 +75,7 @@ def export_conversation(
 
 @one_snapshot
 def export_all(
-    db: sqlite_utils.Database,
+    db: Database,
     archive_dir: Path,
     out_dir: Path,
     *,

@@ -15,11 +15,10 @@ from datetime import tzinfo
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TypeVar, cast
 
-import sqlite_utils
-
 from ..read import views
 from ..read.search import DATE_FORMS, Period, date_problem, parse_period
 from ..read.views import Attachment, Conversation, MessageView
+from ..store.database import Database
 from ..store.media import copy_file
 
 # How each app is named in a header ("messenger" is the separate download of
@@ -235,7 +234,7 @@ class Selection:
     def empty(self) -> bool:
         return self.last < self.first
 
-    def messages(self, db: sqlite_utils.Database, page: int = EXPORT_PAGE) -> Iterator[MessageView]:
+    def messages(self, db: Database, page: int = EXPORT_PAGE) -> Iterator[MessageView]:
         if self.empty:
             return iter(())
         # Reaction notices the reactions already show are left out (views.py).
@@ -244,7 +243,7 @@ class Selection:
 
 
 def select(
-    db: sqlite_utils.Database, conversation_id: int, tz: tzinfo, span: DateRange | None = None
+    db: Database, conversation_id: int, tz: tzinfo, span: DateRange | None = None
 ) -> Selection:
     """The conversation's messages inside ``span``, found by binary search over
     positions (numbered in time order), so choosing costs no scan. Raises

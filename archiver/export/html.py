@@ -32,13 +32,13 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-import sqlite_utils
 from markupsafe import Markup, escape
 
 from ..controls import terminal_text
 from ..read import views
 from ..read.render import describe_call
 from ..read.views import Attachment, Conversation, MessageView, event_actor
+from ..store.database import Database
 from ..timefmt import local, tz_name
 from .common import (
     AUDIO_EXTENSIONS,
@@ -305,7 +305,7 @@ def page_file(out_path: Path, number: int) -> Path:
 
 
 def plan_pages(
-    db: sqlite_utils.Database, chosen: Selection, out_path: Path, tz: tzinfo
+    db: Database, chosen: Selection, out_path: Path, tz: tzinfo
 ) -> list[PageLink]:
     """Where each page starts and ends. One page up to ``SPLIT_OVER``
     messages; beyond, pages of about ``PAGE_MESSAGES``, each starting at the
@@ -355,7 +355,7 @@ def _remove_stale_pages(out_path: Path, count: int) -> None:
 
 @one_snapshot
 def export_html(
-    db: sqlite_utils.Database,
+    db: Database,
     archive_dir: Path,
     conversation_id: int,
     out_path: Path,
@@ -436,7 +436,7 @@ class IndexRow:
 
 @one_snapshot
 def write_index(
-    db: sqlite_utils.Database,
+    db: Database,
     out_dir: Path,
     listed: list[tuple[Conversation, Path]],
     *,

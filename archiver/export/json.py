@@ -25,11 +25,10 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from ..controls import json_safe
 from ..read import views
 from ..read.views import MessageView
+from ..store.database import Database
 from ..timefmt import tz_name
 from .common import (
     EXPORT_PAGE,
@@ -77,7 +76,7 @@ def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> 
 
 @one_snapshot
 def export_json(
-    db: sqlite_utils.Database,
+    db: Database,
     archive_dir: Path,
     conversation_id: int,
     out_path: Path,
@@ -117,7 +116,7 @@ def export_json(
 
 
 def _write_page(
-    db: sqlite_utils.Database, cid: int, page: list[MessageView], media: MediaCopier,
+    db: Database, cid: int, page: list[MessageView], media: MediaCopier,
     out: Any, result: ExportResult,
 ) -> None:
     if not page:

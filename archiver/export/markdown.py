@@ -36,10 +36,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
 
-import sqlite_utils
-
 from ..read.render import describe_call
 from ..read.views import Attachment, Conversation, MessageView
+from ..store.database import Database
 from ..timefmt import local, tz_name
 from .common import (
     FROZEN_SINCE,
@@ -324,7 +323,7 @@ def render_message(msg: MessageView, when: datetime, media: _MarkdownMedia) -> s
 
 @one_snapshot
 def export_markdown(
-    db: sqlite_utils.Database,
+    db: Database,
     archive_dir: Path,
     conversation_id: int,
     out_path: Path,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 import jinja2
-import sqlite_utils
 from markupsafe import Markup
 
 from ..read.insights import WEEKDAYS, Insights, insights
+from ..store.database import Database
 from .common import DateRange
 
 WIDTH = 720
@@ -118,7 +118,7 @@ def render_svg(data: Insights) -> Markup:
 
 
 def insights_svg(
-    db: sqlite_utils.Database, conversation_id: int | None, *, tz: tzinfo,
+    db: Database, conversation_id: int | None, *, tz: tzinfo,
     span: DateRange | None = None,
 ) -> Markup:
     """Compute and draw the insights of a conversation (None: every one),

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from datetime import date, tzinfo
 from pathlib import Path
 
-import sqlite_utils
-
 from ..controls import terminal_text
 from ..read.render import message_lines
+from ..store.database import Database
 from ..timefmt import local
 from .common import (
     WEEKDAYS,
@@ -39,7 +38,7 @@ def day_line(day: date) -> str:
 
 
 def conversation_lines(
-    db: sqlite_utils.Database, chosen: Selection, tz: tzinfo
+    db: Database, chosen: Selection, tz: tzinfo
 ) -> Iterator[str]:
     """Every line ``show`` prints for the chosen messages, without line ends."""
     yield title_line(chosen)
@@ -55,7 +54,7 @@ def conversation_lines(
 
 @one_snapshot
 def export_text(
-    db: sqlite_utils.Database,
+    db: Database,
     archive_dir: Path,
     conversation_id: int,
     out_path: Path,

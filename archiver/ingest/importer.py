@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from ..folding import nfc
 from ..store import conversations, crossapp, downloads, schema
+from ..store.database import Database
 from ..store.lock import release_lock, take_lock
 from ..store.media import MediaStore
 from ..store.schema import ArchiveError, open_archive
@@ -163,7 +162,7 @@ class _Import:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         archive_dir: Path,
         report: ImportReport,
         copy_media: bool,

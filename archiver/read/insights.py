@@ -33,9 +33,8 @@ from datetime import UTC, date, datetime, tzinfo
 from itertools import pairwise
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from ..store import crossapp
+from ..store.database import Database
 from ..store.schema import reading_connection
 from ..timefmt import iso, tz_name
 from .search import DATE_FORMS, date_problem, parse_period
@@ -148,7 +147,7 @@ def period_bounds(
 
 
 def insights(
-    db: sqlite_utils.Database, conversation_id: int | None = None, *, tz: tzinfo,
+    db: Database, conversation_id: int | None = None, *, tz: tzinfo,
     start_ms: int | None = None, end_ms: int | None = None,
 ) -> Insights:
     """Every figure for conversation ``conversation_id`` (None: the whole

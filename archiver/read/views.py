@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from ..folding import at_word_start, fold, nfc
 from ..notices import names_actor, reaction_notice
 from ..records import FAILED_MEDIA
 from ..safefs import NotAFile
+from ..store.database import Database
 from ..store.media import OUTSIDE_ARCHIVE, OutsideArchive, locate_media
 from ..timefmt import iso
 
@@ -228,7 +227,7 @@ _CONVERSATION_COLUMNS = (
 
 
 def list_conversations(
-    db: sqlite_utils.Database, *, with_parts: bool = True, names: int | None = None
+    db: Database, *, with_parts: bool = True, names: int | None = None
 ) -> list[Conversation]:
     """Every conversation, most recent first, with its participants by name.
 
@@ -253,7 +252,7 @@ def list_conversations(
 
 
 def _add_participants(
-    db: sqlite_utils.Database, by_id: dict[int, Conversation], limit: int | None,
+    db: Database, by_id: dict[int, Conversation], limit: int | None,
     only: int | None = None,
 ) -> None:
     """Fill in the participants of the conversations in ``by_id`` (read for
@@ -289,7 +288,7 @@ def _add_participants(
 
 
 def get_conversation(
-    db: sqlite_utils.Database, cid: int, *, names: int | None = None
+    db: Database, cid: int, *, names: int | None = None
 ) -> Conversation:
     """Conversation ``cid``, with at most ``names`` participants (None: all;
     see :func:`list_conversations`)."""
@@ -305,7 +304,7 @@ def get_conversation(
     return conv
 
 
-def _edge_precisions(db: sqlite_utils.Database, convs: list[Conversation]) -> None:
+def _edge_precisions(db: Database, convs: list[Conversation]) -> None:
     """The precision of each conversation's first and last times, so that
     they show no seconds a page did not give (two index look-ups each, and
     none at all in an archive without HTML downloads)."""
@@ -331,7 +330,7 @@ def _conversation(row: tuple[Any, ...]) -> Conversation:
     )
 
 
-def _parts(db: sqlite_utils.Database, cid: int | None) -> Iterator[tuple[int, Part]]:
+def _parts(db: Database, cid: int | None) -> Iterator[tuple[int, Part]]:
     where = "WHERE t.conversation_id = ?" if cid is not None else ""
     params = (cid,) if cid is not None else ()
     for row in db.execute(
@@ -344,7 +343,7 @@ def _parts(db: sqlite_utils.Database, cid: int | None) -> Iterator[tuple[int, Pa
         yield row[0], Part(row[1], row[2], row[3], row[4], row[5])
 
 
-def resolve_conversation(db: sqlite_utils.Database, ref: str) -> int:
+def resolve_conversation(db: Database, ref: str) -> int:
     """A conversation id from what the user typed: an id, or a name matched as
     search's ``in:`` matches it (case, accents and punctuation ignored, from
     the start of a word of a title, or a thread key exactly). A name that is
@@ -443,7 +442,7 @@ _MESSAGE_COLUMNS = (
 
 
 def messages_between(
-    db: sqlite_utils.Database, cid: int, first: int, last: int
+    db: Database, cid: int, first: int, last: int
 ) -> list[MessageView]:
     """Messages whose position is in [first, last], oldest first, with their
     reactions and attachments."""
@@ -504,7 +503,7 @@ def messages_between(
 
 
 def _mark_mine(
-    db: sqlite_utils.Database, cid: int, views: list[MessageView], threads: list[int],
+    db: Database, cid: int, views: list[MessageView], threads: list[int],
     ids: list[int], aliases: dict[str, str],
 ) -> None:
     """Mark the messages sent by the owner of the download they came from:
@@ -545,7 +544,7 @@ def event_actor(msg: MessageView) -> str | None:
     return msg.sender
 
 
-def _fold_notices(db: sqlite_utils.Database, cid: int, views: list[MessageView]) -> None:
+def _fold_notices(db: Database, cid: int, views: list[MessageView]) -> None:
     """Mark the reaction notices whose reaction a message shortly before them
     already holds (the notice stays in the archive). The reaction's actor is
     the person the notice names, or its sender; a first name alone ("Sofia
@@ -604,7 +603,7 @@ def attachment(
 
 
 def conversation_media(
-    db: sqlite_utils.Database, cid: int, kinds: tuple[str, ...] | None = None
+    db: Database, cid: int, kinds: tuple[str, ...] | None = None
 ) -> list[tuple[int, Attachment]]:
     """Every attachment of a conversation with its message's position, oldest
     first (``kinds`` keeps only those kinds)."""
@@ -627,7 +626,7 @@ def conversation_media(
     ]
 
 
-def archive_folder(db: sqlite_utils.Database) -> Path | None:
+def archive_folder(db: Database) -> Path | None:
     """The archive folder of an open archive (where ``media/`` paths start)."""
     for _seq, name, filename in db.execute("PRAGMA database_list"):
         if name == "main" and filename:
@@ -636,7 +635,7 @@ def archive_folder(db: sqlite_utils.Database) -> Path | None:
 
 
 def iter_messages(
-    db: sqlite_utils.Database, cid: int, *, page: int = 2000, first: int = 0,
+    db: Database, cid: int, *, page: int = 2000, first: int = 0,
     last: int | None = None,
 ) -> Iterator[MessageView]:
     """Every message of a conversation (or those whose position is in
@@ -651,7 +650,7 @@ def iter_messages(
         start += page
 
 
-def first_on_or_after(db: sqlite_utils.Database, conversation_id: int, ms: int) -> int | None:
+def first_on_or_after(db: Database, conversation_id: int, ms: int) -> int | None:
     """Position of the first message at or after ``ms`` (UTC milliseconds).
 
     Positions are numbered in time order, so this is a binary search over the
@@ -681,7 +680,7 @@ def first_on_or_after(db: sqlite_utils.Database, conversation_id: int, ms: int) 
 
 
 def _first_on_or_after_by_scan(
-    db: sqlite_utils.Database, conversation_id: int, ms: int
+    db: Database, conversation_id: int, ms: int
 ) -> int | None:
     row = db.execute(
         "SELECT MIN(position) FROM messages WHERE conversation_id = ? AND timestamp_ms >= ?",
@@ -690,7 +689,7 @@ def _first_on_or_after_by_scan(
     return None if row is None or row[0] is None else int(row[0])
 
 
-def message_time(db: sqlite_utils.Database, cid: int, position: int) -> int | None:
+def message_time(db: Database, cid: int, position: int) -> int | None:
     """The time (UTC milliseconds) of the message at ``position``."""
     row = db.execute(
         "SELECT timestamp_ms FROM messages WHERE conversation_id = ? AND position = ?",
@@ -699,7 +698,7 @@ def message_time(db: sqlite_utils.Database, cid: int, position: int) -> int | No
     return None if row is None else int(row[0])
 
 
-def last_position(db: sqlite_utils.Database, cid: int) -> int | None:
+def last_position(db: Database, cid: int) -> int | None:
     row = db.execute(
         "SELECT MAX(position) FROM messages WHERE conversation_id = ?", (cid,)
     ).fetchone()
@@ -707,7 +706,7 @@ def last_position(db: sqlite_utils.Database, cid: int) -> int | None:
 
 
 def message_downloads(
-    db: sqlite_utils.Database, cid: int, ids: list[int]
+    db: Database, cid: int, ids: list[int]
 ) -> dict[int, list[str]]:
     """Which downloads held each message (by name, sorted), its copies seen in
     another app's download included."""
@@ -735,7 +734,7 @@ def message_downloads(
     return found
 
 
-def conversation_downloads(db: sqlite_utils.Database, cid: int) -> list[dict[str, Any]]:
+def conversation_downloads(db: Database, cid: int) -> list[dict[str, Any]]:
     """The downloads that held a conversation, in the order they were first imported."""
     rows = db.execute(
         "SELECT d.name, d.platform, d.dialect, d.owner, d.first_imported, d.last_imported "
@@ -747,12 +746,12 @@ def conversation_downloads(db: sqlite_utils.Database, cid: int) -> list[dict[str
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def owners(db: sqlite_utils.Database) -> set[str]:
+def owners(db: Database) -> set[str]:
     """The archive owner's names (one per download where it is known)."""
     return {r[0] for r in db.execute("SELECT DISTINCT owner FROM downloads WHERE owner IS NOT NULL")}
 
 
-def stats(db: sqlite_utils.Database) -> dict[str, Any]:
+def stats(db: Database) -> dict[str, Any]:
     """What the archive holds, per platform and per download."""
     # Counted from indexes without sorting (a million messages in tens of
     # milliseconds): every row, then the few other-app copies taken away.
@@ -814,7 +813,7 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
-def _index_hint(db: sqlite_utils.Database, name: str) -> str:
+def _index_hint(db: Database, name: str) -> str:
     """``INDEXED BY name`` where that index exists (a first import builds the
     indexes only at its end, and a reader may look meanwhile)."""
     found = db.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import sqlite_utils
+from .database import Database
 
 # Meta made Facebook↔Instagram chats read-only in mid-December 2023.
 CROSS_APP_CUTOFF_MS = 1702598400000  # 2023-12-15T00:00:00Z
@@ -45,7 +45,7 @@ def mark_dirty(
         )
 
 
-def refresh_conversations(db: sqlite_utils.Database) -> int:
+def refresh_conversations(db: Database) -> int:
     """Recompute every dirty conversation; returns how many were refreshed."""
     conn = db.conn
     dirty = conn.execute("SELECT id, dirty FROM conversations WHERE dirty > 0").fetchall()

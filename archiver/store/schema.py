@@ -67,9 +67,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import sqlite_utils
-
 from ..folding import index_separators
+from .database import Database
 
 SCHEMA_VERSION = 9
 DB_NAME = "chatkeep.db"
@@ -124,7 +123,7 @@ def default_archive_dir() -> Path:
     return Path(platformdirs.user_data_dir("chatkeep", appauthor=False))
 
 
-def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Database:
+def open_archive(directory: Path, *, readonly: bool = False) -> Database:
     """Open (or, read-write, create) the archive in ``directory``.
 
     Read-write creates the folder 0700 and the database 0600 and migrates the
@@ -182,7 +181,7 @@ def open_archive(directory: Path, *, readonly: bool = False) -> sqlite_utils.Dat
         if max_pages := os.environ.get("CHATKEEP_MAX_PAGE_COUNT"):
             # Tests simulate a full disk by capping the database's size.
             conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
-        db = sqlite_utils.Database(conn)
+        db = Database(conn)
         migrate(db, db_path)
         ensure_indexes(conn)
     except sqlite3.Error as exc:
@@ -281,7 +280,7 @@ def inspect_archive(directory: Path, *, for_writing: bool = False) -> None:
     _judge(*facts, db_path, allow_older=True)
 
 
-def _open_readonly(directory: Path, db_path: Path) -> sqlite_utils.Database:
+def _open_readonly(directory: Path, db_path: Path) -> Database:
     inspect_archive(directory)
     conn = _connect_readonly(directory, db_path)
     try:
@@ -289,7 +288,7 @@ def _open_readonly(directory: Path, db_path: Path) -> sqlite_utils.Database:
     except BaseException:
         conn.close()
         raise
-    return sqlite_utils.Database(conn)
+    return Database(conn)
 
 
 def reading_connection(db_path: Path | str) -> sqlite3.Connection:
@@ -451,11 +450,11 @@ def describe_error(exc: BaseException, directory: Path) -> str:
             "wrong, and restore the file from a backup if it cannot be read.")
 
 
-def _user_version(db: sqlite_utils.Database) -> int:
+def _user_version(db: Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite_utils.Database, db_path: Path | str) -> None:
+def migrate(db: Database, db_path: Path | str) -> None:
     """Bring the archive at ``db_path`` to SCHEMA_VERSION. Two commands may
     open an old archive at once: the upgrade runs under the archive's writer
     lock and reads the version again once it holds it, so no step runs twice
@@ -472,7 +471,7 @@ def migrate(db: sqlite_utils.Database, db_path: Path | str) -> None:
             _upgrade(db, db_path)
 
 
-def _upgrade(db: sqlite_utils.Database, db_path: Path | str) -> None:
+def _upgrade(db: Database, db_path: Path | str) -> None:
     version = _user_version(db)
     if version > SCHEMA_VERSION:
         raise ArchiveError(f"{db_path}: made by a newer chatkeep (schema {version})")
@@ -552,7 +551,12 @@ def drop_deferred_indexes(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
-def _create_v1(db: sqlite_utils.Database) -> None:
+def _create_v1(archive: Database) -> None:
+    # Declared through sqlite-utils, imported only here: a new archive's
+    # tables are written the way every archive's first tables were.
+    import sqlite_utils
+
+    db = sqlite_utils.Database(archive.conn)
     db["downloads"].create(
         {
             "id": int, "name": str, "platform": str, "dialect": str, "source": str,

@@ -17,9 +17,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, NamedTuple
 
-import sqlite_utils
-
 from . import schema
+from .database import Database
 
 # A batch (one transaction) ends after this many messages.
 BATCH_MESSAGES = 50_000
@@ -97,7 +96,7 @@ Row = tuple[Any, ...]
 class ArchiveWriter:
     """One connection's batches of messages (see the module docstring)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.in_batch = False

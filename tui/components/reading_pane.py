@@ -18,7 +18,6 @@ import textwrap
 from datetime import tzinfo
 from typing import ClassVar
 
-import sqlite_utils
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -30,6 +29,7 @@ from textual.strip import Strip
 
 from archiver.read.search import mark_matches
 from archiver.read.views import Conversation, MessageView
+from archiver.store.database import Database
 
 from ..conversation_layout import PAGE_SIZE, ConversationLayout
 from ..message_lines import LineStyles, MessageLayout, PictureRow
@@ -61,7 +61,7 @@ class ReadingPane(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, repaint=False)
 
     def __init__(
-        self, db: sqlite_utils.Database, tz: tzinfo, *,
+        self, db: Database, tz: tzinfo, *,
         page_size: int = PAGE_SIZE, id: str | None = None,
         thumbnails: ThumbnailCache | None = None,
     ) -> None:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-import sqlite_utils
-
 from ...folding import fold
 from ...records import PLATFORMS
+from ...store.database import Database
 from ..views import conversations_named, title_index
 from .query import HAS_ATTACHMENT, Filter, Query
 
@@ -146,7 +145,7 @@ def _narrowed(window: tuple[int | None, int | None],
 
 
 def connection(db: Any) -> sqlite3.Connection:
-    """The SQLite connection of a ``sqlite_utils.Database`` (or the connection itself)."""
+    """The SQLite connection of a ``Database`` (or the connection itself)."""
     return getattr(db, "conn", db)
 
 
@@ -176,7 +175,7 @@ def owner_aliases(conn: sqlite3.Connection) -> dict[str, str]:
     """The owners' names shown as another (see ``crossapp.owner_aliases``)."""
     from ...store.crossapp import owner_aliases as aliases
 
-    return aliases(sqlite_utils.Database(conn))
+    return aliases(Database(conn))
 
 
 def _senders(conn: sqlite3.Connection) -> list[tuple[str, str]]:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-import sqlite_utils
-
+from ...store.database import Database
 from ...timefmt import iso, resolve_tz
 from .planner import FTS_PROBE_CAP, SearchPlan, bounded_count, plan_search
 from .query import Query, parse_query
@@ -71,7 +70,7 @@ def _size_limits() -> Iterator[None]:
 
 
 def search(
-    db: sqlite_utils.Database | sqlite3.Connection, text: str, *, limit: int = 50,
+    db: Database | sqlite3.Connection, text: str, *, limit: int = 50,
     rank: bool = False, conversation_id: int | None = None, tz: tzinfo | str | None = None,
     offset: int = 0, open_mark: str = OPEN, close_mark: str = CLOSE, driver: str | None = None,
 ) -> list[SearchHit]:
@@ -91,7 +90,7 @@ def search(
 
 
 def _search(
-    db: sqlite_utils.Database | sqlite3.Connection, text: str, *, limit: int,
+    db: Database | sqlite3.Connection, text: str, *, limit: int,
     rank: bool, conversation_id: int | None, tz: tzinfo | str | None,
     offset: int, open_mark: str, close_mark: str, driver: str | None,
 ) -> list[SearchHit]:
@@ -116,7 +115,7 @@ def _search(
 
 
 def query_notes(
-    db: sqlite_utils.Database | sqlite3.Connection, text: str, *,
+    db: Database | sqlite3.Connection, text: str, *,
     conversation_id: int | None = None, tz: tzinfo | str | None = None,
 ) -> list[str]:
     """What in ``text`` was not understood or names nothing, one phrase each
@@ -131,7 +130,7 @@ def query_notes(
 
 
 def count_hits(
-    db: sqlite_utils.Database | sqlite3.Connection, text: str, *, cap: int = 10_000,
+    db: Database | sqlite3.Connection, text: str, *, cap: int = 10_000,
     conversation_id: int | None = None, tz: tzinfo | str | None = None,
 ) -> int:
     """How many messages match ``text``, counting at most ``cap`` (so that

@@ -6,10 +6,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import sqlite_utils
-
 from ...timefmt import iso, now_iso
 from .. import conversations
+from ..database import Database
 from .facts import (
     Facts,
     load_links,
@@ -31,7 +30,7 @@ class LinkError(Exception):
     """A join or split the user asked for cannot be done as asked."""
 
 
-def link_threads(db: sqlite_utils.Database, thread_ids: set[int]) -> None:
+def link_threads(db: Database, thread_ids: set[int]) -> None:
     """Join the given threads to the conversations they continue or repeat.
 
     Also covers threads that got messages since the last pass (an import that
@@ -76,7 +75,7 @@ def _conversation_threads(conn: sqlite3.Connection, cid: int) -> list[tuple[int,
     return [(r[0], thread_ref(r[1], r[2])) for r in rows]
 
 
-def join_by_hand(db: sqlite_utils.Database, a: int | str, b: int | str) -> int:
+def join_by_hand(db: Database, a: int | str, b: int | str) -> int:
     """Join two conversations (by id) or two threads (by ``platform:key``) for
     good; returns the joined conversation's id. The choice is kept in
     ``thread_links`` and outlives later imports."""
@@ -114,7 +113,7 @@ def join_by_hand(db: sqlite_utils.Database, a: int | str, b: int | str) -> int:
     return int(conn.execute("SELECT conversation_id FROM threads WHERE id = ?", (ta,)).fetchone()[0])
 
 
-def split_by_hand(db: sqlite_utils.Database, cid: int, only: str | None = None) -> list[int]:
+def split_by_hand(db: Database, cid: int, only: str | None = None) -> list[int]:
     """Split a conversation back into one conversation per thread, for good
     (kept in ``thread_links``); returns the conversations' ids. With ``only``
     (a ``platform:key``), take just that thread out and leave the rest joined."""
@@ -152,7 +151,7 @@ def split_by_hand(db: sqlite_utils.Database, cid: int, only: str | None = None) 
     })
 
 
-def explain(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
+def explain(db: Database, cid: int) -> dict[str, Any]:
     """Why a conversation holds the threads it holds: each thread with its
     time range and downloads, each join with its rule and evidence, and the
     splits the user asked for."""

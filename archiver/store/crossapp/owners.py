@@ -17,9 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-import sqlite_utils
-
 from ...timefmt import now_iso
+from ..database import Database
 from .facts import normalise_name, platform_rank, sorted_pair, transaction
 
 _ALIASES_KEY = "owner_names"  # schema 9: evidence only ("owner_aliases" joined every owner)
@@ -127,7 +126,7 @@ def _compute_owner_aliases(conn: sqlite3.Connection) -> dict[str, str]:
     return aliases
 
 
-def owner_aliases(db: sqlite_utils.Database) -> dict[str, str]:
+def owner_aliases(db: Database) -> dict[str, str]:
     """The names of owners shown to be one person → the name to show.
 
     "Jordan L." (Instagram) and "Jordan Lee" (Facebook) are one person when
@@ -166,7 +165,7 @@ def owner_names(conn: sqlite3.Connection, name: str) -> list[str]:
     return [n for n in names if normalise_name(n) == wanted]
 
 
-def join_people(db: sqlite_utils.Database, a: str, b: str) -> dict[str, str]:
+def join_people(db: Database, a: str, b: str) -> dict[str, str]:
     """Make two downloads' owners one person, for good (``chatkeep link
     --person``); returns the new aliases. Names must be owners' names."""
     conn = db.conn
@@ -178,7 +177,7 @@ def join_people(db: sqlite_utils.Database, a: str, b: str) -> dict[str, str]:
     return owner_aliases(db)
 
 
-def split_person(db: sqlite_utils.Database, name: str) -> dict[str, str]:
+def split_person(db: Database, name: str) -> dict[str, str]:
     """Keep an owner's name apart from every other owner's, for good, the
     archive's evidence notwithstanding (``chatkeep unlink --person``)."""
     conn = db.conn
