@@ -72,7 +72,7 @@ def test_media_is_copied_beside_the_file_and_links_resolve(every_kind: Path, tmp
     # Photo (twice, same content), sticker and video: three distinct files.
     copied = sorted(p.name for p in media_dir.iterdir())
     assert len(copied) == 3 and result.media_copied == 3
-    assert all(re.fullmatch(r"[0-9a-f]{64}\.(png|mp4)", name) for name in copied)
+    assert copied == ["10001.png", "clip one.mp4", "sticker_1.png"]  # as the download named them
     assert result.media_missing == 1
     targets = re.findall(r"\]\(([^)]+)\)", text)
     local_targets = [t for t in targets if not t.startswith("https://")]
@@ -85,6 +85,31 @@ def test_media_is_copied_beside_the_file_and_links_resolve(every_kind: Path, tmp
     assert (out.parent / unquote(photo_links[0])).read_bytes() == PHOTO
     assert "*(photo missing: gone.jpg)*" in text
     assert "[photo: remote_photo.jpg](https://scontent.example.com/v/remote_photo.jpg)" in text
+
+
+def test_exported_media_keep_their_names_made_unique_where_two_collide(tmp_path: Path) -> None:
+    # Two different photos both called IMG_2041.jpg (two folders of the
+    # download), and the same photo sent twice: three messages, two files.
+    messages = [
+        {"sender_name": ANA, "timestamp_ms": ms("2020-01-01T10:00"),
+         "photos": [{"uri": f"messages/inbox/{FOLDER}/a/IMG_2041.jpg"}]},
+        {"sender_name": ANA, "timestamp_ms": ms("2020-01-01T10:01"),
+         "photos": [{"uri": f"messages/inbox/{FOLDER}/b/IMG_2041.jpg"}]},
+        {"sender_name": ANA, "timestamp_ms": ms("2020-01-01T10:02"),
+         "photos": [{"uri": f"messages/inbox/{FOLDER}/c/img_2041.JPG"}]},
+    ]
+    files = {"a/IMG_2041.jpg": PHOTO, "b/IMG_2041.jpg": PHOTO + b"other", "c/img_2041.JPG": PHOTO}
+    archive = import_thread(tmp_path, messages, title=ANA, folder=FOLDER, files=files)
+    for fmt, name in (("md", "ana.md"), ("html", "ana.html"), ("json", "ana.json")):
+        out = tmp_path / fmt / name
+        code, _out, err = run(archive, "export", "ana", "--format", fmt, "-o", str(out))
+        assert code == 0, err
+        media = out.with_name("ana_media")
+        assert sorted(p.name for p in media.iterdir()) == ["IMG_2041-2.jpg", "IMG_2041.jpg"]
+        assert (media / "IMG_2041.jpg").read_bytes() == PHOTO
+        assert (media / "IMG_2041-2.jpg").read_bytes() == PHOTO + b"other"
+        text = out.read_text(encoding="utf-8")
+        assert text.count("ana_media/IMG_2041.jpg") >= 2 and "ana_media/IMG_2041-2.jpg" in text
 
 
 def test_media_already_exported_is_not_copied_again(every_kind: Path, tmp_path: Path) -> None:

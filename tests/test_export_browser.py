@@ -307,3 +307,53 @@ def test_right_to_left_text_reads_right_to_left_and_moves_nothing_else(
         assert heart["right"] <= name["left"]
     finally:
         visit.close()
+
+
+def _picture(fmt: str, colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (120, 90), colour).save(out, fmt)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_heic_and_tiff_photos_show_as_jpeg_beside_the_original(
+    browser: Any, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    when = 1_600_000_000_000
+    messages = [
+        {"sender_name": ANA, "timestamp_ms": when + i * 60_000,
+         "photos": [{"uri": f"messages/inbox/{FOLDER}/photos/{name}"}]}
+        for i, name in enumerate(("IMG_2041.HEIC", "scan.tiff", "broken.heic"))
+    ]
+    files = {"photos/IMG_2041.HEIC": _picture("HEIF", (200, 40, 40)),
+             "photos/scan.tiff": _picture("TIFF", (40, 160, 40)),
+             "photos/broken.heic": b"\x00\x00\x00\x18ftypheic not a picture"}
+    archive = import_thread(tmp_path, messages, title=ANA, folder=FOLDER, files=files)
+    out = tmp_path / "out" / "ana.html"
+    export_html(open_archive(archive, readonly=True), archive, only_conversation(archive), out,
+                tz=LISBON)
+    media = tmp_path / "out" / "ana_media"
+    assert sorted(p.name for p in media.iterdir()) == [
+        "IMG_2041.HEIC", "IMG_2041.jpg", "broken.heic", "scan.jpg", "scan.tiff"]
+    visit = Visit(browser, out, viewport)
+    shown = visit.page.evaluate(
+        "() => [...document.querySelectorAll('.media img')].map(i => "
+        "[decodeURIComponent(i.getAttribute('src')), i.naturalWidth, i.getBoundingClientRect().width])")
+    # Each picture is drawn (a broken image has no natural width), from its JPEG.
+    assert [(src, natural) for src, natural, _ in shown] == [
+        ("ana_media/IMG_2041.jpg", 120), ("ana_media/scan.jpg", 120)]
+    assert all(width > 0 for _, _, width in shown)
+    originals = visit.page.evaluate(
+        "() => [...document.querySelectorAll('a.original')].map(a => "
+        "[decodeURIComponent(a.getAttribute('href')), a.getBoundingClientRect().height > 0])")
+    assert originals == [["ana_media/IMG_2041.HEIC", True], ["ana_media/scan.tiff", True]]
+    # A file Pillow cannot read is linked as a file, never a broken image.
+    assert visit.page.locator("a.file", has_text="broken.heic").count() == 1
+    visit.assert_clean(tmp_path / "out")
+    visit.close()

@@ -130,31 +130,81 @@ def media_dir_for(out_path: Path) -> Path:
 
 
 class MediaCopier:
-    """Copies archived attachments into the export's media folder, once each
-    (file names are the archive's content-addressed ones)."""
+    """Copies archived attachments into the export's media folder, once each,
+    under their original names (``IMG_2041.jpg``), made unique where two
+    different files share one (``IMG_2041-2.jpg``)."""
 
     def __init__(self, archive_dir: Path, media_dir: Path, result: ExportResult) -> None:
         self.archive_dir = archive_dir
         self.media_dir = media_dir
         self.result = result
+        self._names: dict[str, str] = {}  # archive path -> its name in the media folder
+        self._taken: set[str] = set()  # casefolded: one file on a case-blind disk
 
-    def copy(self, media_path: str) -> str | None:
-        """Copy one archived file; returns its name in the media folder, or
-        None when the archive does not hold it (any more)."""
+    def copy(self, media_path: str, original: str | None = None) -> str | None:
+        """Copy one archived file under its ``original`` name; returns its
+        name in the media folder, or None when the archive does not hold it
+        (any more)."""
         rel = PurePosixPath(media_path)
         if rel.is_absolute() or ".." in rel.parts or not rel.name:
             return None  # not a path the importer writes: never read outside the archive
         source = self.archive_dir.joinpath(*rel.parts)
         if not source.is_file():
             return None
-        dest = self.media_dir / rel.name
-        if not (dest.is_file() and dest.stat().st_size == source.stat().st_size):
+        name = self._names.get(media_path)
+        if name is None:
+            name = self.unique_name(export_file_name(original, rel))
+            self._names[media_path] = name
+        dest = self.media_dir / name
+        if not (dest.is_file() and _same_bytes(dest, source)):
             self.media_dir.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.partial")
             copy_file(source, tmp)  # an attachment's holes stay holes
             os.replace(tmp, dest)
             self.result.media_copied += 1
-        return rel.name
+        return name
+
+    def unique_name(self, wanted: str) -> str:
+        """``wanted``, or ``stem-2.ext``, ``stem-3.ext``… when a file of this
+        export already has it; the name is then taken."""
+        stem, suffix = os.path.splitext(wanted)
+        name, n = wanted, 1
+        while name.casefold() in self._taken:
+            n += 1
+            name = f"{stem}-{n}{suffix}"
+        self._taken.add(name.casefold())
+        return name
+
+
+def export_file_name(original: str | None, archived: PurePosixPath) -> str:
+    """A safe file name for an attachment's copy: its original name's last
+    part without control characters or a leading dot, at most 120 bytes, with
+    the archived file's extension when it has none; else the archive's name."""
+    base = (original or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().lstrip(".")
+    if not base:
+        return archived.name
+    stem, suffix = os.path.splitext(base)
+    if not suffix:
+        suffix = archived.suffix
+    encoded = stem.encode("utf-8")
+    if len(encoded) + len(suffix.encode("utf-8")) > 120:
+        stem = encoded[:100].decode("utf-8", errors="ignore")
+    if stem.upper() in _RESERVED_NAMES:  # Windows gives these names to devices
+        stem += "_"
+    return f"{stem}{suffix}"
+
+
+_RESERVED_NAMES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                             *(f"LPT{i}" for i in range(1, 10))})
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    """Whether an earlier export's copy is this file already (names are no
+    longer content hashes, so the size alone does not say)."""
+    import filecmp
+
+    return a.stat().st_size == b.stat().st_size and filecmp.cmp(a, b, shallow=False)
 
 
 def attachment_suffix(att: Attachment) -> str:

@@ -115,6 +115,7 @@ class Media:
     name: str
     after: str = ""
     href: str | None = None
+    original: str | None = None  # the file as imported, when ``href`` is a JPEG made from it
 
     @property
     def label(self) -> str:
@@ -220,6 +221,7 @@ class _Pages:
     ) -> None:
         self.tz = tz
         self.copier = media
+        self._jpegs: dict[str, str | None] = {}  # a copied HEIC/TIFF -> its JPEG
         self.media_prefix = href(media.media_dir.name) + "/"
         self.messages = messages
         self.pending: MessageView | None = next(messages, None)
@@ -268,7 +270,7 @@ class _Pages:
             if att.path.startswith(LINKABLE_SCHEMES):
                 return Media(kind, "remote", f"{kind}: ", name, href=att.path)
             return Media(kind, "text", f"{kind}: ", att.path)
-        copied = self.copier.copy(att.path) if att.path and not att.missing else None
+        copied = self.copier.copy(att.path, name) if att.path and not att.missing else None
         if copied is None:
             self.copier.result.media_missing += 1
             after = f" ({att.reason})" if att.reason else ""
@@ -283,7 +285,49 @@ class _Pages:
             shape = "image"
         else:
             shape = "file"
+        if shape == "image" and Path(copied).suffix.lower() in BROWSERS_CANNOT_SHOW:
+            jpeg = self._browser_copy(copied)
+            if jpeg is None:  # not a picture Pillow reads: linked as a file
+                return Media(kind, "file", f"{kind}: ", name, href=target)
+            return Media(kind, shape, f"{kind}: ", name, href=self.media_prefix + href(jpeg),
+                         original=target)
         return Media(kind, shape, f"{kind}: ", name, href=target)
+
+    def _browser_copy(self, copied: str) -> str | None:
+        """A JPEG beside ``copied`` (a HEIC or TIFF picture, which browsers do
+        not show), made once; its name in the media folder, or None."""
+        if copied in self._jpegs:
+            return self._jpegs[copied]
+        media_dir = self.copier.media_dir
+        jpeg: str | None = self.copier.unique_name(f"{Path(copied).stem}.jpg")
+        assert jpeg is not None
+        tmp = media_dir / f".{jpeg}.partial"
+        try:
+            to_jpeg(media_dir / copied, tmp)
+            os.replace(tmp, media_dir / jpeg)
+        except (OSError, ValueError, SyntaxError):  # what Pillow raises for a damaged file
+            tmp.unlink(missing_ok=True)
+            jpeg = None
+        self._jpegs[copied] = jpeg
+        return jpeg
+
+
+# Pictures no browser shows (Safari alone shows HEIC): the page shows a JPEG
+# made from each, and links the original beside it.
+BROWSERS_CANNOT_SHOW = frozenset({".heic", ".heif", ".tif", ".tiff"})
+
+
+def to_jpeg(source: Path, dest: Path) -> None:
+    """Write ``source`` (any picture Pillow reads, HEIC through pillow-heif) as
+    a JPEG, turned as its EXIF orientation says (browsers read no EXIF of a
+    HEIC). Raises OSError or ValueError for a file that is not such a picture."""
+    from PIL import Image, ImageOps
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    with Image.open(source) as picture:
+        upright = ImageOps.exif_transpose(picture)
+        upright.convert("RGB").save(dest, "JPEG", quality=88)
 
 
 def _share(msg: MessageView) -> Share:

@@ -36,6 +36,7 @@ from .common import (
     ExportResult,
     MediaCopier,
     atomic_text,
+    attachment_name,
     media_dir_for,
     one_snapshot,
     select,
@@ -63,7 +64,7 @@ def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> 
     for att, shown in zip(msg.attachments, data["attachments"], strict=True):
         copied = None
         if att.path and not att.missing and not att.remote:
-            copied = media.copy(att.path)
+            copied = media.copy(att.path, attachment_name(att))
         if copied is None and not att.remote:
             media.result.media_missing += 1
         shown["uri"] = att.uri

@@ -257,8 +257,8 @@ class _MarkdownMedia:
         self.result = copier.result
         self.link_prefix = link_destination(copier.media_dir.name) + "/"
 
-    def copy(self, media_path: str) -> str | None:
-        name = self.copier.copy(media_path)
+    def copy(self, media_path: str, original: str | None = None) -> str | None:
+        name = self.copier.copy(media_path, original)
         return None if name is None else self.link_prefix + link_destination(name)
 
 
@@ -271,7 +271,7 @@ def _attachment_line(att: Attachment, media: _MarkdownMedia) -> str:
         if att.path.startswith(LINKABLE_SCHEMES):
             return f"[{label}]({link_destination(att.path)})"
         return escape_inline(f"{kind}: {att.path}")
-    target = media.copy(att.path) if att.path and not att.missing else None
+    target = media.copy(att.path, name) if att.path and not att.missing else None
     if target is not None:
         if is_image(att):
             return f"![{escape_inline(kind)}]({target})"
