@@ -314,6 +314,40 @@ def test_same_folder_name_different_owners(tmp_path: Path, archive: Path) -> Non
         ("Jordan Lee", 2), ("Sam Roe", 2)]
 
 
+def test_reimporting_a_download_known_by_its_owner_writes_no_provenance(
+    tmp_path: Path, archive: Path
+) -> None:
+    """A download without a maker's name or a profile is known by its folder's
+    name and its owner; importing it again finds it before writing anything,
+    instead of recording it anew and moving every message's provenance onto
+    the one it turns out to be (a million rows for a million messages)."""
+    root = tmp_path / "big1m" / "messages"
+    for n, friend in enumerate(("Ana", "Bo")):
+        write_thread(root / "inbox" / f"{friend.lower()}_{n}",
+                     [msg(2000 + n, "again"), msg(1000 + n, "hi", friend)],
+                     participants=(friend, "Jordan Lee"))
+    assert run(archive, "import", str(root))[0] == 0
+    held = "SELECT d.name, d.owner, COUNT(*) FROM message_downloads md " \
+           "JOIN downloads d ON d.id = md.download_id GROUP BY d.id"
+    assert db_rows(archive, held) == [("messages", "Jordan Lee", 4)]
+    # Every write to a message's provenance is counted in meta.
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        sql(archive, f"CREATE TRIGGER md_{event.lower()} AFTER {event} ON message_downloads "
+                     "BEGIN INSERT OR REPLACE INTO meta (key, value) VALUES ('writes', "
+                     "COALESCE((SELECT value FROM meta WHERE key = 'writes'), 0) + 1); END")
+    report = run_json(archive, "import", str(root))
+    assert report["messages_already_present"] == 4
+    assert report["messages_added"] == 0
+    assert db_rows(archive, "SELECT value FROM meta WHERE key = 'writes'") == []
+    assert db_rows(archive, held) == [("messages", "Jordan Lee", 4)]
+    # With a thread new to the archive the owner is known only once it is
+    # read: the download still ends as the same one, holding every message.
+    write_thread(root / "inbox" / "cy_2", [msg(3000, "new", "Cy")],
+                 participants=("Cy", "Jordan Lee"))
+    assert run_json(archive, "import", str(root))["messages_added"] == 1
+    assert db_rows(archive, held) == [("messages", "Jordan Lee", 5)]
+
+
 def test_an_import_that_reads_nothing_records_no_download(tmp_path: Path, archive: Path) -> None:
     broken = tmp_path / "dl" / "messages" / "inbox" / "x_1" / "message_1.json"
     broken.parent.mkdir(parents=True)

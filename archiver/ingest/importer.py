@@ -239,20 +239,28 @@ class _Import:
         report.warnings.extend(ctx.warnings[warned:])  # said now: reading drains the rest
         del ctx.warnings[warned:]
         writer.begin()
-        download_id, created = downloads.find_or_add(
-            conn, name, platform, kinds[0].name, _where_read(tree, root), stated_owner, named)
-        report.downloads.append(name)
-
         # Threads whose files an earlier import already took are not read again.
         plan = changes.plan_reading(conn, tree, sources)
-        for source, exc in plan.unreadable:
-            report.error(source.where, pipeline.describe(exc))
         owner_candidates: set[str] | None = None
         for same in plan.unchanged:
-            self._record_unchanged(same, download_id)
             names = {r[0] for r in conn.execute(
                 "SELECT name FROM participants WHERE thread_id = ?", (same.thread_id,))}
             owner_candidates = names if owner_candidates is None else owner_candidates & names
+        # With nothing new to read, the threads already tell the owner: the
+        # download is found by it before anything is written, so a re-import
+        # writes no message's provenance (and moves none from a download
+        # recorded anew onto the one it turns out to be).
+        inferred = None
+        if not plan.to_read and owner_candidates and len(owner_candidates) == 1:
+            inferred = next(iter(owner_candidates))
+        download_id, created = downloads.find_or_add(
+            conn, name, platform, kinds[0].name, _where_read(tree, root), stated_owner, named,
+            inferred=inferred)
+        report.downloads.append(name)
+        for source, exc in plan.unreadable:
+            report.error(source.where, pipeline.describe(exc))
+        for same in plan.unchanged:
+            self._record_unchanged(same, download_id)
         if plan.unchanged and self.media is not None:
             report.media_restored += restore.restore_media(
                 conn, self.media, tree, [u.thread_id for u in plan.unchanged],

@@ -17,11 +17,17 @@ from ..timefmt import now_iso
 
 def find_or_add(
     conn: sqlite3.Connection, name: str, platform: str, dialect: str, source: str,
-    owner: str | None, named: bool,
+    owner: str | None, named: bool, *, inferred: str | None = None,
 ) -> tuple[int, bool]:
     """The download's id, and whether it is new (``named``: the name alone
     tells which download it is; otherwise the owner tells it too, once known,
-    see :func:`settle_owner`). Its last import is now, from ``source``."""
+    see :func:`settle_owner`). Its last import is now, from ``source``.
+
+    ``inferred``: the owner the download's threads name, when all of them are
+    already in the archive. A download without a maker's name or a stated
+    owner is then the one of that name and owner, as :func:`settle_owner`
+    would find once its threads were recorded; one that an interrupted import
+    recorded without an owner comes first (that import's threads are on it)."""
     now = now_iso()
     if named:
         row = conn.execute(
@@ -33,6 +39,11 @@ def find_or_add(
             "SELECT id FROM downloads WHERE name = ? AND platform = ? AND owner IS ? "
             "ORDER BY id", (name, platform, owner),
         ).fetchone()
+        if row is None and owner is None and inferred:
+            row = conn.execute(
+                "SELECT id FROM downloads WHERE name = ? AND platform = ? AND owner = ? "
+                "ORDER BY id", (name, platform, inferred),
+            ).fetchone()
     if row:
         conn.execute(
             "UPDATE downloads SET last_imported = ?, source = ? WHERE id = ?",

@@ -251,13 +251,22 @@ class _Thread:
     still_participant: bool = True
 
 
-def plan_sizes(rng: random.Random, messages: int) -> list[int]:
-    """Thread sizes summing to ``messages``: the first holds ~40%, the rest a long tail."""
+def plan_sizes(rng: random.Random, messages: int, large: Sequence[int] = ()) -> list[int]:
+    """Thread sizes summing to ``messages``: the first holds ~40%, the rest a long tail.
+    With ``large``, the first threads have those sizes instead, and the rest
+    is a long tail of threads at most half the smallest of them."""
     if messages <= 0:
         return []
-    main = max(1, round(messages * MAIN_SHARE))
-    sizes = [main]
-    rest = messages - main
+    if large:
+        if sum(large) > messages or min(large) < 1:
+            raise ValueError("the large threads must hold at least one message each, "
+                             "and fewer than all the messages together")
+        sizes = list(large)
+        main = min(large)
+    else:
+        main = max(1, round(messages * MAIN_SHARE))
+        sizes = [main]
+    rest = messages - sum(sizes)
     if rest <= 0:
         return sizes
     target_threads = max(1, round(2 * math.sqrt(messages)))
@@ -301,8 +310,9 @@ def _plan_threads(
     lo: int = T_START_MS,
     hi: int = T_END_MS,
     deleted_name: str | None = "Facebook user",
+    large: Sequence[int] = (),
 ) -> list[_Thread]:
-    sizes = plan_sizes(rng, messages)
+    sizes = plan_sizes(rng, messages, large)
     pool = _name_pool(rng)
     group_pool = [MAIN_PARTNER, *pool]
     next_partner = 0
@@ -631,33 +641,8 @@ def _check_empty(path: Path) -> None:
         raise FileExistsError(f"{path} exists and is not an empty folder")
 
 
-def generate_facebook(
-    outdir: str | Path,
-    messages: int,
-    seed: int = 0,
-    media: bool = False,
-    *,
-    part_size: int = MAX_PART,
-    media_limit: int = 200,
-) -> dict[str, Any]:
-    """Write a 2025-layout Facebook download of exactly ``messages`` messages.
-
-    Returns a summary: threads, messages, files (message_*.json), bytes, media_files,
-    seconds, the largest thread and per-thread counts (``thread_messages``, keyed by
-    ``<section>/<folder>``).
-    """
-    if not 1 <= part_size <= MAX_PART:
-        raise ValueError(f"part_size must be in 1..{MAX_PART}")
-    started = time.perf_counter()
-    root = Path(outdir)
-    _check_empty(root)
-    rng = random.Random(seed)
-    threads = _plan_threads(
-        rng,
-        messages,
-        [("inbox", 0.78), ("archived_threads", 0.12), ("e2ee_cutover", 0.10)],
-    )
-    root.mkdir(parents=True, exist_ok=True)
+def _write_profile(root: Path) -> None:
+    """The files of a download that name its owner."""
     write_meta_json(
         root / "profile_information" / "profile_information.json",
         {
@@ -680,6 +665,42 @@ def generate_facebook(
         {"autofill_information_v2": {"FULL_NAME": [OWNER], "EMAIL": ["jordan.lee@example.com"]}},
         indent=2,
     )
+
+
+def generate_facebook(
+    outdir: str | Path,
+    messages: int,
+    seed: int = 0,
+    media: bool = False,
+    *,
+    part_size: int = MAX_PART,
+    media_limit: int = 200,
+    large: Sequence[int] = (),
+    profile: bool = True,
+) -> dict[str, Any]:
+    """Write a 2025-layout Facebook download of exactly ``messages`` messages
+    (``large``: the sizes of its largest threads, see :func:`plan_sizes`;
+    ``profile=False``: without the profile files that name its owner).
+
+    Returns a summary: threads, messages, files (message_*.json), bytes, media_files,
+    seconds, the largest thread and per-thread counts (``thread_messages``, keyed by
+    ``<section>/<folder>``).
+    """
+    if not 1 <= part_size <= MAX_PART:
+        raise ValueError(f"part_size must be in 1..{MAX_PART}")
+    started = time.perf_counter()
+    root = Path(outdir)
+    _check_empty(root)
+    rng = random.Random(seed)
+    threads = _plan_threads(
+        rng,
+        messages,
+        [("inbox", 0.78), ("archived_threads", 0.12), ("e2ee_cutover", 0.10)],
+        large=large,
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    if profile:
+        _write_profile(root)
     writer = _FacebookWriter(root, rng, media=media, media_limit=media_limit, part_size=part_size)
     sections: dict[str, int] = {}
     for th in threads:
@@ -977,13 +998,19 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             p.add_argument("--media", action="store_true", help="write a few tiny media files")
         if kind == "facebook":
             p.add_argument("--part-size", type=int, default=MAX_PART)
+            p.add_argument("--large", default="",
+                           help="sizes of the largest threads, comma-separated")
+            p.add_argument("--no-profile", action="store_true",
+                           help="leave out the files that name the download's owner")
     args = parser.parse_args(argv)
     if args.messages < 0:
         parser.error("--messages must be >= 0")
     try:
         if args.kind == "facebook":
+            large = [int(n) for n in args.large.split(",") if n.strip()]
             summary = generate_facebook(
-                args.out, args.messages, args.seed, args.media, part_size=args.part_size
+                args.out, args.messages, args.seed, args.media, part_size=args.part_size,
+                large=large, profile=not args.no_profile,
             )
         elif args.kind == "instagram-legacy":
             summary = generate_instagram_legacy(args.out, args.messages, args.seed)
