@@ -11,7 +11,9 @@ where ``.ci/run`` installs it, so that a missing browser fails loudly.
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -357,3 +359,82 @@ def test_heic_and_tiff_photos_show_as_jpeg_beside_the_original(
     assert visit.page.locator("a.file", has_text="broken.heic").count() == 1
     visit.assert_clean(tmp_path / "out")
     visit.close()
+
+
+CHART_WORDS = """() => [...document.querySelectorAll(
+    '.chart figcaption, .y-axis span, .x-axis .tick, .hours .tick, .days span, .legend, .person')]
+  .map(e => { const r = e.getBoundingClientRect();
+    return {tag: e.tagName, cls: e.className, text: e.textContent,
+            size: parseFloat(getComputedStyle(e).fontSize),
+            left: r.left, right: r.right, width: r.width, height: r.height}; })"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_charts_index_and_pages_read_on_a_phone_and_a_desktop(
+    browser: Any, demo_archive: Path, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    db = open_archive(demo_archive, readonly=True)
+    out = tmp_path / "all"
+    export_all(db, demo_archive, out, tz=LISBON, fmt="html")
+    pages = sorted(out.glob("*.html"))
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\d,])1 messages", text), path.name  # "1 message"
+    visit = Visit(browser, out / "index.html", viewport)
+    try:
+        visit.assert_clean(out)
+        page = visit.page
+        # The list of conversations comes first, the charts after it.
+        table_top = page.evaluate("document.querySelector('table.conversations')"
+                                  ".getBoundingClientRect().top")
+        charts_top = page.evaluate("document.querySelector('.insights').getBoundingClientRect().top")
+        assert table_top < charts_top and table_top < viewport["height"]
+        # A date is never cut in the middle ("2024-⏎12-26").
+        for rects in page.evaluate("[...document.querySelectorAll('td .date')]"
+                                   ".map(e => e.getClientRects().length)"):
+            assert rects in (0, 1)  # 0: the column is hidden on a phone
+        words = page.evaluate(CHART_WORDS)
+        captions = [w["text"].split(" (")[0] for w in words if w["tag"] == "FIGCAPTION"]
+        assert captions == ["Messages per month", "Messages by weekday and hour", "Who writes"]
+        assert all(w["size"] >= 11.5 for w in words), [w for w in words if w["size"] < 11.5]
+        assert all(w["height"] > 0 and w["right"] <= viewport["width"] for w in words)
+        years = [w for w in words if w["cls"] == "tick" and re.fullmatch(r"\d{4}", w["text"])]
+        assert len(years) >= 3
+        for a, b in itertools.pairwise(years):
+            assert a["right"] < b["left"], (a, b)  # axis labels never overlap
+        heat = page.evaluate("document.querySelector('svg.heatmap').getBoundingClientRect().width")
+        assert heat >= 0.6 * min(viewport["width"], 820)
+    finally:
+        visit.close()
+
+    # A conversation page: back to the index at the top, and a jump to any month.
+    ana = next(p for p in pages if p.name.startswith("Ana-"))
+    visit = Visit(browser, ana, viewport)
+    try:
+        page = visit.page
+        up = page.evaluate("(() => { const a = document.querySelector('nav.up a');"
+                           " return a && [a.getAttribute('href'), a.getBoundingClientRect().top,"
+                           " document.querySelector('h1').getBoundingClientRect().top]; })()")
+        assert up is not None and up[0] == "index.html" and up[1] < up[2]
+        page.click("nav.jump summary")
+        jumps = page.evaluate("[...document.querySelectorAll('nav.jump a')]"
+                              ".map(a => [a.textContent, a.getAttribute('href')])")
+        assert ["Dec", "#d2024-12-26"] in jumps and ["Jan", "#d2016-01-01"] in jumps
+        for _, target in jumps:
+            assert page.evaluate(f"!!document.getElementById({target[1:]!r})"), target
+        page.click("nav.jump a[href='#d2023-11-11']")
+        top = page.evaluate("document.getElementById('d2023-11-11').getBoundingClientRect().top")
+        assert abs(top) < 2  # scrolled to that day
+    finally:
+        visit.close()
+
+    # A one-month conversation draws one bar, not a block across the chart.
+    zoe = next(p for p in pages if p.name.startswith("Zoë-"))
+    visit = Visit(browser, zoe, viewport)
+    try:
+        bars = visit.page.evaluate("[...document.querySelectorAll('svg.months rect')]"
+                                   ".map(r => r.getBoundingClientRect().width)")
+        assert len(bars) == 1 and 0 < bars[0] <= 40
+        assert visit.page.locator(".x-axis .tick", has_text="2024-05").count() == 1
+    finally:
+        visit.close()

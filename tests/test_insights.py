@@ -297,33 +297,44 @@ def without_ids(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class _SvgText(HTMLParser):
-    """The tooltips (``<title>``) and labels (``<text>``) of a page's charts."""
+    """The tooltips (``<title>`` in the drawings, ``title`` on a person's row),
+    the charts' captions and the figures beside the people's bars."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.titles: list[str] = []
         self.labels: list[str] = []
+        self.captions: list[str] = []
         self.svgs: list[str] = []
         self._in: list[str] = []
         self._depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
         if tag == "svg":
             self._depth += 1
-            self.svgs.append(dict(attrs).get("class") or "")
-        if self._depth and tag in ("title", "text"):
+            self.svgs.append(a.get("class") or "")
+        if "person" in (a.get("class") or "").split():
+            self.titles.append(a.get("title") or "")
+        if self._depth and tag == "title":
             self._in.append(tag)
-            (self.titles if tag == "title" else self.labels).append("")
+            self.titles.append("")
+        elif tag == "figcaption" or "figure" in (a.get("class") or "").split():
+            self._in.append(tag)
+            (self.captions if tag == "figcaption" else self.labels).append("")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "svg":
             self._depth -= 1
-        if self._in and tag == self._in[-1]:
+        if self._in and tag in (self._in[-1], "span") and (
+                tag == self._in[-1] or self._in[-1] == "span"):
             self._in.pop()
 
     def handle_data(self, data: str) -> None:
         if self._in:
-            target = self.titles if self._in[-1] == "title" else self.labels
+            kind = self._in[-1]
+            target = (self.titles if kind == "title" else self.captions if kind == "figcaption"
+                      else self.labels)
             target[-1] += data
 
 
@@ -340,7 +351,9 @@ def test_html_export_draws_the_same_figures_as_svg(archive: Path, tmp_path: Path
     assert code == 0, err
     [crew] = out.glob("Crew-*.html")
     page = charts(crew)
-    assert page.svgs == ["months", "heatmap", "people"]
+    assert page.svgs == ["months", "heatmap"]
+    assert [c.split(" (")[0] for c in page.captions] == [
+        "Messages per month", "Messages by weekday and hour", "Who writes"]
     # One bar per month with messages, in Lisbon's months (June, not May).
     months = [t for t in page.titles if t[:4] == "2021"]
     assert months == ["2021-01: 3 messages", "2021-03: 1 message", "2021-06: 1 message"]
@@ -355,7 +368,7 @@ def test_html_export_draws_the_same_figures_as_svg(archive: Path, tmp_path: Path
     assert "<dt>Longest streak</dt><dd>1 day (2021-01-05 → 2021-01-05)</dd>" in text
     # index.html: the whole archive.
     index = charts(out / "index.html")
-    assert index.svgs == ["months", "heatmap", "people"]
+    assert index.svgs == ["months", "heatmap"]
     assert sum(int(t.split(": ")[1].split()[0].replace(",", "")) for t in index.titles
                if t[:2] == "20" and t[4] == "-" and len(t.split(":")[0]) == 7) == 12
     assert f"\u2068{OWNER}\u2069: 5 messages" in index.titles
@@ -369,3 +382,19 @@ def test_html_export_charts_only_the_messages_written(archive: Path, tmp_path: P
     page = charts(out)
     assert [t for t in page.titles if t[:4] == "2021"] == [
         "2021-03: 1 message", "2021-06: 1 message"]
+
+
+def test_html_charts_say_1_message_in_the_singular(tmp_path: Path) -> None:
+    write_thread(tmp_path / "dl" / "messages" / "inbox" / "solo_1",
+                 [{"sender_name": "Ana", "timestamp_ms": 1_600_000_000_000, "content": "hi"}],
+                 title="Solo", participants=("Ana", "Jordan Lee"))
+    archive = tmp_path / "archive"
+    run_json(archive, "import", str(tmp_path / "dl"))
+    out = tmp_path / "solo.html"
+    code, _, err = run(archive, "export", "Solo", "--format", "html", "-o", str(out))
+    assert code == 0, err
+    page = charts(out)
+    text = out.read_text(encoding="utf-8")
+    assert "<dt>Busiest day</dt><dd>2020-09-13: 1 message</dd>" in text
+    assert "\u2068Ana\u2069: 1 message" in page.titles
+    assert "1 messages" not in text

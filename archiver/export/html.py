@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -383,6 +383,49 @@ def plan_pages(
     return pages
 
 
+@dataclass
+class JumpMonth:
+    name: str  # "Jan"
+    anchor: str  # the first day of the month with a message
+    page: int
+
+
+@dataclass
+class JumpYear:
+    year: int
+    months: list[JumpMonth]
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+               "Dec")
+
+
+def plan_jumps(db: Database, chosen: Selection, pages: list[PageLink],
+               tz: tzinfo) -> list[JumpYear]:
+    """Each month that has a message, by year, with the day it starts on and
+    its page: the page's "Jump to a date" list. One index look-up a month."""
+    if chosen.empty or chosen.conv.first_ms is None or chosen.conv.last_ms is None:
+        return []
+    cid = chosen.conv.id
+    first, last = local(chosen.conv.first_ms, tz), local(chosen.conv.last_ms, tz)
+    years: list[JumpYear] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        start = datetime(year, month, 1, tzinfo=tz)
+        position = views.first_on_or_after(db, cid, int(start.timestamp() * 1000))
+        if position is not None and chosen.first <= position <= chosen.last:
+            ms = views.message_time(db, cid, position)
+            day = local(ms, tz).date() if ms is not None else None
+            if day is not None and (day.year, day.month) == (year, month):
+                page = next((p.number for p in pages if p.first <= position <= p.last), 1)
+                if not years or years[-1].year != year:
+                    years.append(JumpYear(year, []))
+                years[-1].months.append(JumpMonth(MONTH_NAMES[month - 1],
+                                                  f"d{day.isoformat()}", page))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return years
+
+
 def _remove_stale_pages(out_path: Path, count: int) -> None:
     """Pages an earlier, longer export of the same file left behind."""
     pattern = re.compile(re.escape(out_path.stem) + r"_page(\d+)" + re.escape(out_path.suffix))
@@ -414,7 +457,7 @@ def export_html(
 
     Attachments are copied into ``<stem>_media/`` beside ``out_path``. Every
     page is written under a temporary name and renamed when all are complete.
-    ``index_href`` links the footer back to an ``index.html``; ``insights``
+    ``index_href`` links the top and the footer back to an ``index.html``; ``insights``
     is safe markup for the header (charts), drawn here from the messages
     written when not given. Raises
     :class:`views.ThreadNotFound` for an unknown id.
@@ -439,6 +482,7 @@ def export_html(
         "banner": banner_for(conv),
         "insights": insights,
         "pages": pages,
+        "jumps": plan_jumps(db, chosen, pages, tz),
         "index_href": index_href,
     }
     written: list[tuple[Path, Path]] = []
