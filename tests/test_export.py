@@ -220,7 +220,7 @@ def test_cli_exports_one_conversation_to_the_current_folder(
     assert code == 0, err
     cid = only_conversation(every_kind)
     written = work / f"Ana-María-González-{cid}.md"
-    assert f"Wrote {written} (13 messages, 3 media files copied, 1 missing)" in out
+    assert f"Wrote {written} (13 messages, 3 media files copied, 1 attachment not in the archive)" in out
     assert written.read_bytes() == GOLDEN.read_bytes().replace(b"ana_media/", (
         f"Ana-María-González-{cid}_media/".encode()))
     assert (work / f"Ana-María-González-{cid}_media").is_dir()

@@ -390,3 +390,19 @@ def test_zero_filled_media_is_copied_sparse(tmp_path: Path, zipped: bool) -> Non
     [exported] = (tmp_path / "out").rglob("*.jpg")
     assert exported.stat().st_size == size and exported.stat().st_blocks * 512 <= 1 << 20
     assert exported.read_bytes() == photo.read_bytes()
+
+
+def test_the_summary_says_in_words_why_the_archive_holds_fewer(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[1] / "sample_exports"
+    archive = tmp_path / "archive"
+    code, out, err = run(archive, "import", *(str(p) for p in sorted(samples.glob("*-20*"))))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert "  threads read:        10" in lines and "  messages added:      432" in lines
+    # 10 threads and 432 messages read; 8 conversations and 380 messages kept: said why.
+    assert "The archive holds 8 conversations and 380 messages." in lines
+    assert ("  Maya Chen: its Facebook and Instagram threads; 52 messages were in both and "
+            "count once") in lines
+    assert "  Bartłomiej Nowak: its Facebook and encrypted-chat threads" in lines
+    assert "  media missing:       2 (not in the download: each message says which)" in lines
+    assert "warning" not in out.replace("warnings:            0", "")

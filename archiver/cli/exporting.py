@@ -84,7 +84,8 @@ def export_cmd(
     except OSError as exc:
         fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", 1)
     media = f", {_count(result.media_copied, 'media file')} copied" if result.media_copied else ""
-    missing = f", {result.media_missing:,} missing" if result.media_missing else ""
+    missing = (f", {_count(result.media_missing, 'attachment')} not in the archive"
+               if result.media_missing else "")
     pages = f", {len(result.pages)} pages" if len(result.pages) > 1 else ""
     say(f"Wrote {result.path} ({_count(result.messages, 'message')}{pages}{media}{missing})")
 

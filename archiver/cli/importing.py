@@ -72,6 +72,8 @@ def import_cmd(
         for err in report.errors:
             say(f"error: {err['path']}: {err['error']}", err=True)
         _print_import_summary(report)
+        if report.messages_added:
+            _print_joins(archive_dir(ctx))
     if report.fatal:
         sys.exit(2)
     if report.errors:
@@ -112,15 +114,65 @@ def _stop_signals_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+JOINS_SHOWN = 5
+
+
+def _print_joins(folder: Path) -> None:
+    """Why the archive holds fewer conversations and messages than were read:
+    threads joined into one conversation, and the other app's copies of a
+    message counted once, in words, conversation by conversation."""
+    from ..read import views
+    from ..store.schema import open_archive
+
+    try:
+        db = open_archive(folder, readonly=True)
+    except ArchiveError:
+        return
+    try:
+        conversations = views.list_conversations(db)
+        copies = dict(db.execute(
+            "SELECT conversation_id, COUNT(*) FROM messages WHERE duplicate_of IS NOT NULL "
+            "GROUP BY conversation_id").fetchall())
+    finally:
+        db.conn.close()
+    joined = [c for c in conversations if len(c.parts) > 1]
+    total = sum(c.messages for c in conversations)
+    lines = [(f"The archive holds {len(conversations):,} conversation"
+             f"{'s' * (len(conversations) != 1)} and {total:,} message{'s' * (total != 1)}.")]
+    if joined:
+        lines.append("Threads of one conversation found in several downloads are joined,"
+                     " each message counted once:")
+    for conv in joined[:JOINS_SHOWN]:
+        apps = sorted({PLATFORM_WORDS.get(p.platform, p.platform) for p in conv.parts})
+        where = (f"its {' and '.join(apps)} threads" if len(apps) > 1
+                 else f"{len(conv.parts)} threads")
+        line = f"  {conv.title}: {where}"
+        n = copies.get(conv.id, 0)
+        if n:
+            line += f"; {n:,} message{'s were' if n != 1 else ' was'} in both and count once"
+        lines.append(line)
+    if len(joined) > JOINS_SHOWN:
+        lines.append(f"  and {len(joined) - JOINS_SHOWN:,} more")
+    if joined:
+        lines.append("  (chatkeep why NAME says why; chatkeep unlink NAME splits one)")
+    say("\n".join(lines))
+
+
+# How the summary names each download's app.
+PLATFORM_WORDS = {"facebook": "Facebook", "instagram": "Instagram",
+                  "messenger": "encrypted-chat"}
+
+
 def _print_import_summary(report: Any) -> None:
     lines = [
         _headline(report),
-        f"  conversations read:  {report.threads:,}"
+        f"  threads read:        {report.threads:,}"
         + (f" ({report.threads_unchanged:,} unchanged)" if report.threads_unchanged else ""),
         f"  messages added:      {report.messages_added:,}",
         f"  already present:     {report.messages_already_present:,}",
         f"  media copied:        {report.media_copied:,}",
-        f"  media missing:       {report.media_missing:,}",
+        f"  media missing:       {report.media_missing:,}"
+        + (" (not in the download: each message says which)" if report.media_missing else ""),
         *([f"  media restored:      {report.media_restored:,}"] if report.media_restored else []),
         f"  rejected files:      {len(report.errors):,}",
         f"  warnings:            {len(report.warnings):,}",
