@@ -257,3 +257,26 @@ def test_reimporting_restores_a_media_file_even_when_nothing_changed(
     assert check_archive(archive).ok
     # And a second re-import has nothing to restore.
     assert run_json(archive, "import", str(moved))["media_restored"] == 0
+
+
+def test_a_thread_folder_reimported_alone_says_what_it_cannot_restore(tmp_path: Path) -> None:
+    from tests.support.paths import SAMPLES
+
+    archive = tmp_path / "archive"
+    facebook = SAMPLES / "facebook-jordanlee-2025"
+    crew = facebook / "your_facebook_activity/messages/inbox/weekendcrew_2583749106682491"
+    run_json(archive, "import", str(facebook))
+    run_json(archive, "import", str(crew))  # the thread's folder, as a download of its own
+    [(sticker,)] = sql(archive, "SELECT media_path FROM attachments WHERE kind = 'sticker'")
+    (archive / sticker).unlink()
+    # The folder does not hold the sticker (Meta keeps stickers beside the
+    # threads): the import says so instead of reporting nothing restored.
+    report = run_json(archive, "import", str(crew))
+    assert report["media_restored"] == 0
+    assert report["warnings"] == [
+        (f"{archive / sticker}: missing from the archive, and this download does not hold "
+        "39178562_1505197616293642_5411344281094848512_n_369239263222822.png; chatkeep check "
+        "names the download that does")]
+    # The whole download, as check says, puts it back.
+    assert run_json(archive, "import", str(facebook))["media_restored"] == 1
+    assert (archive / sticker).is_file()

@@ -220,3 +220,32 @@ def test_every_flag_in_help_is_in_the_readme() -> None:
                     missing.append(f"chatkeep {name} {flags[0]}")
     assert missing == []
     assert "chatkeep --version" in readme and "chatkeep audit" in readme
+
+
+def test_a_folder_that_is_no_download_leaves_no_archive(tmp_path: Path) -> None:
+    photos = tmp_path / "Photos"
+    photos.mkdir()
+    (photos / "beach.txt").write_text("not a download", encoding="utf-8")
+    archive = tmp_path / "archive"
+    code, out, err = run(archive, "import", str(photos))
+    assert code == 2
+    assert err == f"error: {photos}: holds no Facebook, Messenger or Instagram conversations\n"
+    # One sentence, no table of zeros, and no empty archive left behind.
+    assert out == f"Nothing was imported; see the error above; no archive was made at {archive}\n"
+    assert not archive.exists()
+    # An archive that was there stays, whole.
+    code, _, err = run(archive, "import", DOWNLOADS[0])
+    assert code == 0, err
+    code, _, _ = run(archive, "import", str(photos))
+    assert code == 2 and (archive / "chatkeep.db").is_file()
+
+
+def test_stats_on_an_empty_archive_says_it_is_empty(tmp_path: Path) -> None:
+    from archiver.store.schema import open_archive
+
+    archive = tmp_path / "archive"
+    open_archive(archive).conn.close()
+    code, out, err = run(archive, "stats")
+    assert (code, err) == (0, "")
+    assert out == (f"The archive at {archive} holds no messages yet. "
+                   "Import a download: chatkeep import PATH\n")

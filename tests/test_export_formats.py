@@ -419,3 +419,10 @@ def test_a_range_of_one_day_holds_that_day_whole(edges: Path, tmp_path: Path) ->
     assert code == 0, err
     assert [m["text"] for m in json.loads(out.read_text(encoding="utf-8"))["messages"]] == [
         "at 2023-04-01T00:00:00.000"]
+
+
+def test_cli_format_takes_any_case(ana: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ana.html"
+    code, _out, err = run(ana, "export", "Ana", "--format", "HTML", "-o", str(out))
+    assert code == 0, err
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -20,7 +20,8 @@ FORMAT_CHOICES = ("md", "html", "json", "txt")
 )
 @click.option("--all", "export_every", is_flag=True, help="Export every conversation.")
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="md", show_default=True,
+    "--format", "fmt", type=click.Choice(FORMAT_CHOICES, case_sensitive=False), default="md",
+    show_default=True,
     help="Markdown, an HTML page for browsers, JSON for programs, or plain text as show prints.",
 )
 @click.option("--after", metavar="DATE",

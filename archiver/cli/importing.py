@@ -20,7 +20,7 @@ from .base import archive_dir, fail, print_json, say
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--no-media", is_flag=True, help="Do not copy attachments into the archive.")
 @click.option(
-    "--platform", type=click.Choice(["facebook", "instagram", "messenger"]),
+    "--platform", type=click.Choice(["facebook", "instagram", "messenger"], case_sensitive=False),
     help="Which app the download comes from, when chatkeep cannot tell.",
 )
 @click.option(
@@ -51,6 +51,8 @@ def import_cmd(
     if missing:
         # Said before anything is made: a typo never leaves an empty archive behind.
         fail(f"no such file or folder: {', '.join(missing)}; nothing was imported")
+    folder = archive_dir(ctx)
+    new_archive = not os.path.lexists(folder)
     try:
         with _stop_signals_interrupt(), import_progress(enabled=not as_json) as progress:
             report = import_downloads(
@@ -66,8 +68,14 @@ def import_cmd(
               "Run the same command again to finish it.", 1)
     except OSError as exc:
         fail(f"cannot write the archive at {archive_dir(ctx)} ({exc.strerror or exc})")
+    if report.fatal and new_archive:
+        _remove_empty_archive(folder)
     if as_json:
         print_json(report.as_json())
+    elif report.fatal:
+        for err in report.errors:
+            say(f"error: {err['path']}: {err['error']}", err=True)
+        say(_headline(report) + (f"; no archive was made at {folder}" if new_archive else ""))
     else:
         for err in report.errors:
             say(f"error: {err['path']}: {err['error']}", err=True)
@@ -78,6 +86,22 @@ def import_cmd(
         sys.exit(2)
     if report.errors:
         sys.exit(1)
+
+
+def _remove_empty_archive(folder: Path) -> None:
+    from ..store.lock import LOCK_NAME
+
+    """The archive this import made, when it imported nothing: a path that
+    holds no conversations must not leave an empty 1.4 MB archive behind.
+    Only the files an empty archive has are removed, and only if they are all
+    there is (anything else keeps the folder)."""
+
+    for name in ("chatkeep.db-wal", "chatkeep.db-shm", "chatkeep.db", LOCK_NAME):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+    with contextlib.suppress(OSError):
+        (folder / "media").rmdir()  # only when empty
+        folder.rmdir()
 
 
 def _headline(report: Any) -> str:

@@ -111,6 +111,10 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
         # narrows the message figures.
         print_json({**data, **found.as_json()})
         return
+    if not data["messages"]:
+        say(f"The archive at {archive_dir(ctx)} holds no messages yet. "
+            "Import a download: chatkeep import PATH")
+        return
     say(f"Archive: {archive_dir(ctx)}")
     say(
         f"{data['conversations']:,} conversations, {data['messages']:,} messages"
@@ -141,4 +145,7 @@ def _print_insights(figures: Any, zone: Any, after: str | None, before: str | No
     console.print()
     if period:
         console.print(Text(f"{figures.messages:,} messages {period}", style="bold"))
+    if not figures.messages and not period:
+        console.print(Text("No messages.", style="dim"))
+        return
     console.print(report(figures, zone))

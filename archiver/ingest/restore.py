@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from pathlib import PurePosixPath
 
 from ..paths import safe_relative
 from ..store.media import MediaStore, OutsideArchive, file_sha256, open_media
@@ -100,6 +101,12 @@ def restore_media(
                 members = MembersByLabel(tree)
             member = members.find(source_path)
             if member is None:
+                # Said, not skipped in silence: a thread's folder imported by
+                # itself does not hold the stickers Meta keeps beside it.
+                warnings.append(f"{media.root / media_path}: missing from the archive, and "
+                                f"this download does not hold {PurePosixPath(source_path).name}; "
+                                "chatkeep check "
+                                "names the download that does")
                 continue
             try:
                 if media.restore(tree, member, media_path, sha):
