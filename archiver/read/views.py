@@ -746,11 +746,6 @@ def conversation_downloads(db: Database, cid: int) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def owners(db: Database) -> set[str]:
-    """The archive owner's names (one per download where it is known)."""
-    return {r[0] for r in db.execute("SELECT DISTINCT owner FROM downloads WHERE owner IS NOT NULL")}
-
-
 def stats(db: Database) -> dict[str, Any]:
     """What the archive holds, per platform and per download."""
     # Counted from indexes without sorting (a million messages in tens of
