@@ -424,3 +424,29 @@ def test_accented_messages_match_whatever_their_case(tmp_path: Path, archive: Pa
     import_(archive, *two_apps(tmp_path, shared, ig))
     [conv] = run_json(archive, "threads")  # type: ignore[misc]
     assert conv["messages"] == 3 and conv["cross_app"] is True
+
+
+def test_a_reaction_both_apps_hold_is_shown_once(tmp_path: Path, archive: Path) -> None:
+    """The Facebook and Instagram copies of a message each carry Ana's ❤: the
+    joined message shows it once, beside the reaction only Instagram held."""
+    roots = []
+    for app, key, owner, extra in (("facebook", "ana_100", "Jordan Lee", []),
+                                   ("instagram", "ana_200", "Jordan L.", [("😂", "Ana")])):
+        root = tmp_path / f"{app}-dl"
+        reactions = [{"reaction": emoji, "actor": actor}
+                     for emoji, actor in [("❤", "Ana"), *extra]]
+        messages = [{"sender_name": owner, "timestamp_ms": BASE + i * 600_000,
+                     "content": f"shared message {i}", **({"reactions": reactions} if i == 0
+                                                          else {})} for i in range(3)]
+        write_thread(root / f"your_{app}_activity" / "messages" / "inbox" / key, messages[::-1],
+                     title="Ana", participants=("Ana", owner))
+        roots.append(root)
+    import_(archive, *roots)
+    [conv] = run_json(archive, "threads")  # type: ignore[misc]
+    assert conv["cross_app"] is True and conv["messages"] == 3
+    first = run_json(archive, "show", str(conv["id"]))["messages"][0]  # type: ignore[index]
+    assert sorted((r["reaction"], r["actor"]) for r in first["reactions"]) == [
+        ("❤", "Ana"), ("😂", "Ana")]
+    code, out, err = run(archive, "show", str(conv["id"]), "--tz", "UTC")
+    assert code == 0, err
+    assert out.count("❤ Ana") == 1
