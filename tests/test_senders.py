@@ -194,3 +194,25 @@ def test_the_user_can_keep_the_apps_names_apart(tmp_path: Path) -> None:
     # The choice outlives a later import.
     assert run(archive, "import", *demo)[0] == 0
     assert sofia() == {("Sofia Rossi", False), ("Jordan L.", True)}
+
+
+def test_a_thread_file_imported_alone_knows_its_owner_by_the_other_downloads(
+    tmp_path: Path,
+) -> None:
+    """A lone thread file names no owner; the one owner of another download
+    among its participants is "you" there. Between two owners, no one is."""
+    downloads = two_peoples_downloads(tmp_path / "dl")
+    archive = tmp_path / "archive"
+    assert run(archive, "import", str(downloads[0]))[0] == 0  # Alice's download
+    loose = tmp_path / "loose" / "evans_5"
+    write_thread(loose, _chat("Eva Novak", ALICE, T0 + 500 * MIN, 2, "yo"),
+                 title="Eva Novak", participants=("Eva Novak", ALICE))
+    assert run(archive, "import", str(loose / "message_1.json"))[0] == 0
+    messages = run_json(archive, "show", "Eva")["messages"]
+    assert {(m["sender"], m["you"]) for m in messages} == {("Eva Novak", False), (ALICE, True)}
+    assert run(archive, "import", str(downloads[1]))[0] == 0  # Bob's
+    both = tmp_path / "loose2" / "alicebob_6"
+    write_thread(both, _chat(ALICE, BOB, T0 + 600 * MIN, 2, "later"),
+                 title="later", participants=(ALICE, BOB))
+    assert run(archive, "import", str(both / "message_1.json"))[0] == 0
+    assert not any(m["you"] for m in run_json(archive, "show", "later")["messages"])

@@ -508,7 +508,9 @@ def _mark_mine(
 ) -> None:
     """Mark the messages sent by the owner of the download they came from:
     a thread's downloads' owner, or where a thread came from several people's
-    downloads, the owners of those that held the message."""
+    downloads, the owners of those that held the message. A thread whose
+    downloads name no owner (a thread file imported alone) takes the one
+    owner of another download among its participants, if there is one."""
     owners: dict[int, set[str]] = {}
     for tid, owner in db.execute(
         "SELECT tp.thread_id, d.owner FROM thread_parts tp JOIN downloads d "
@@ -516,6 +518,22 @@ def _mark_mine(
         "WHERE t.conversation_id = ? AND d.owner IS NOT NULL", (cid,),
     ):
         owners.setdefault(tid, set()).add(aliases.get(owner, owner))
+    if any(t not in owners for t in threads):
+        found: dict[int, set[str]] = {}
+        # Owner by owner (a few), by the participants' index: a thread may
+        # list a million people.
+        for (name,) in db.execute(
+            "SELECT DISTINCT owner FROM downloads WHERE owner IS NOT NULL"
+        ).fetchall():
+            for (tid,) in db.execute(
+                "SELECT t.id FROM threads t WHERE t.conversation_id = ? AND EXISTS "
+                "(SELECT 1 FROM participants p WHERE p.thread_id = t.id AND p.name = ?)",
+                (cid, name),
+            ):
+                found.setdefault(tid, set()).add(aliases.get(name, name))
+        for tid, names in found.items():
+            if tid not in owners and len(names) == 1:
+                owners[tid] = names
     shared = {tid for tid, names in owners.items() if len(names) > 1}
     held: dict[int, set[str]] = {}
     if shared and any(t in shared for t in threads):
