@@ -113,7 +113,7 @@ def export_runs(archive: Path, out_dir: Path, runs: int, fmt: str) -> dict[str, 
 
     from archiver.export import EXTENSIONS, export_conversation
     from archiver.read import views
-    from archiver.store.schema import open_archive
+    from archiver.store.opening import open_archive
 
     db = open_archive(archive, readonly=True)
     [conv] = views.list_conversations(db, with_parts=False)

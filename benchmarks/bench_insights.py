@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 from archiver.read import insights as engine
 from archiver.store import crossapp
-from archiver.store.schema import DB_NAME, open_archive
+from archiver.store.opening import DB_NAME, open_archive
 from archiver.timefmt import resolve_tz
 from benchmarks.archive_1m import build_archive
 

@@ -60,7 +60,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 IMPORT_STARTED = time.perf_counter()
 from archiver.ingest.importer import import_downloads
-from archiver.store.schema import DB_NAME
+from archiver.store.opening import DB_NAME
 from benchmarks.archive_1m import build_archive
 from tests.support.downloads import meta_json_string, thread_envelope, write_meta_json, write_part
 from tests.support.generate import OWNER

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from archiver.read.search import plan_search, search
-from archiver.store.schema import DB_NAME, open_archive
+from archiver.store.opening import DB_NAME, open_archive
 from benchmarks.archive_1m import build_archive
 
 P95_TARGET_MS = 50.0

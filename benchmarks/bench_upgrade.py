@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from archiver.store import schema
+from archiver.store import migrations, opening, schema
 from benchmarks.archive_1m import build_archive
 
 
@@ -25,16 +25,16 @@ def main() -> None:
         build_archive(archive, download, messages)
         times = []
         for _ in range(rounds):
-            conn = sqlite3.connect(archive / schema.DB_NAME, isolation_level=None)
+            conn = sqlite3.connect(archive / opening.DB_NAME, isolation_level=None)
             started = time.perf_counter()
             conn.execute("BEGIN")
-            schema._v5_folded_index(conn)
+            migrations.rebuild_search_index(conn)
             conn.execute("COMMIT")
             times.append(time.perf_counter() - started)
             conn.close()
         plain = []  # the same index without folding, for comparison
         for _ in range(rounds):
-            conn = sqlite3.connect(archive / schema.DB_NAME, isolation_level=None)
+            conn = sqlite3.connect(archive / opening.DB_NAME, isolation_level=None)
             conn.execute("BEGIN")
             conn.execute("CREATE VIRTUAL TABLE plain_fts USING fts5(text, extra_text, "
                          f"tokenize={schema.FTS_TOKENIZE_SQL}, content='messages', "

@@ -29,7 +29,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from archiver.ingest import importer, jsonstream, pipeline
-from archiver.store import schema
+from archiver.store import opening
 from archiver.ingest.dialects import meta_dyi
 
 download, archive, config = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -40,7 +40,7 @@ elif config == "records":
     read = meta_dyi.read_thread
     meta_dyi.read_thread = lambda *a, plain=False, **k: read(*a, **k)
 elif config == "pages-4k":
-    schema.PAGE_SIZE = 4096
+    opening.PAGE_SIZE = 4096
 start = time.process_time()
 importer.import_downloads(archive, [download], copy_media=False)
 print(time.process_time() - start)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.store.schema import DB_NAME, SCHEMA_VERSION
+from archiver.store.opening import DB_NAME
+from archiver.store.schema import SCHEMA_VERSION
 from tests.support.cli import run, run_json
 from tests.support.paths import SAMPLES
 

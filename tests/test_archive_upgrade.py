@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.store.schema import SCHEMA_VERSION, open_archive
+from archiver.store.opening import open_archive
+from archiver.store.schema import SCHEMA_VERSION
 from tests.support.cli import db_rows, run, run_json, without
 from tests.support.paths import FIXTURES
 
@@ -59,7 +60,7 @@ def test_an_old_archive_gains_the_html_columns_with_every_message_json_and_exact
 UPGRADING = r'''
 import os, sys, time
 from pathlib import Path
-from archiver.store import schema
+from archiver.store import migrations, opening
 
 log = Path(sys.argv[2])
 
@@ -71,8 +72,8 @@ def logged(target, step):
         step(conn)
     return run
 
-schema._STEPS = tuple((target, logged(target, step)) for target, step in schema._STEPS)
-db = schema.open_archive(Path(sys.argv[1]), readonly=True)
+migrations.STEPS = tuple((target, logged(target, step)) for target, step in migrations.STEPS)
+db = opening.open_archive(Path(sys.argv[1]), readonly=True)
 print(db.execute("PRAGMA user_version").fetchone()[0])
 '''
 

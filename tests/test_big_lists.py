@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.cli import run, run_json
 from tests.support.reader import drive
 from tui.app import ChatkeepReader

@@ -241,7 +241,7 @@ def test_a_folder_that_is_no_download_leaves_no_archive(tmp_path: Path) -> None:
 
 
 def test_stats_on_an_empty_archive_says_it_is_empty(tmp_path: Path) -> None:
-    from archiver.store.schema import open_archive
+    from archiver.store.opening import open_archive
 
     archive = tmp_path / "archive"
     open_archive(archive).conn.close()

@@ -24,7 +24,7 @@ import pytest
 from archiver.ingest import importer
 from archiver.read.check import check_archive
 from archiver.store import writer
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.cli import run, without
 from tests.support.generate import generate_facebook
 from tests.support.paths import REPO
@@ -308,7 +308,7 @@ def test_a_full_disk_in_a_real_process(
     download: Path, clean_snapshot: dict[str, Any], tmp_path: Path
 ) -> None:
     """The same, end to end in a process of its own, through the environment
-    variable that archiver/store/schema.py reads to cap the database's size."""
+    variable that archiver/store/opening.py reads to cap the database's size."""
     archive = tmp_path / "archive"
     open_archive(archive).conn.close()
     pages = room_for_part_of_the_import(archive)

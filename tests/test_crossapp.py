@@ -13,7 +13,7 @@ import pytest
 
 from archiver.store import crossapp
 from archiver.store.conversations import refresh_conversations
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.cli import db_rows, run, run_json, without
 from tests.support.downloads import write_thread
 from tests.support.paths import SAMPLES

@@ -16,7 +16,7 @@ from archiver.export import (
     slugify,
 )
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.cli import run
 from tests.support.downloads import write_thread
 from tests.support.exports import (

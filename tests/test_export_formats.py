@@ -23,7 +23,7 @@ from archiver.export import (
 )
 from archiver.export import html as html_export
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.cli import run
 from tests.support.exports import (
     ANA,

@@ -19,7 +19,7 @@ from markdown_it.token import Token
 
 from archiver.export import escape_inline, escape_lines, export_markdown, join_hard, split_lines
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.exports import (
     HOSTILE_SENDER,
     HOSTILE_SHARES,

@@ -11,7 +11,7 @@ import pytest
 
 from archiver.export import export_html
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.exports import (
     HOSTILE_SENDER,
     HOSTILE_SHARES,

@@ -171,7 +171,7 @@ def test_an_upgrade_joins_a_thread_an_old_import_keyed_by_its_folder(
     import sqlite3
 
     from archiver.fingerprint import thread_prefix
-    from archiver.store.schema import open_archive
+    from archiver.store.opening import open_archive
 
     download = two_part_download(tmp_path / "dl")
     run(archive, "import", str(loose_copy(download, 2, tmp_path / "stray")))
@@ -205,7 +205,7 @@ def test_an_upgrade_joins_an_nfd_keyed_thread_and_keeps_where_each_message_came_
     import sqlite3
 
     from archiver.fingerprint import thread_prefix
-    from archiver.store.schema import open_archive
+    from archiver.store.opening import open_archive
 
     nfc, nfd = "café_42", unicodedata.normalize("NFD", "café_42")
     january = tmp_path / "facebook-jordanlee-2024-01-01"

@@ -16,7 +16,7 @@ import pytest
 
 from archiver.ingest.importer import import_downloads
 from archiver.read.insights import _median
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.cli import run, run_json
 from tests.support.downloads import write_thread
 from tests.support.paths import FIXTURES, SAMPLES

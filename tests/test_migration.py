@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from archiver.store.schema import SCHEMA_VERSION, open_archive
+from archiver.store.opening import open_archive
+from archiver.store.schema import SCHEMA_VERSION
 from tests.support.cli import db_rows, run, run_json, without
 from tests.support.paths import FIXTURES
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archiver.read import search
-from archiver.store.schema import ArchiveError, open_archive
+from archiver.store.opening import ArchiveError, open_archive
 from tests.support.cli import run, run_json
 from tests.support.downloads import write_thread
 from tui.app import ChatkeepReader

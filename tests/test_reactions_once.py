@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.store.schema import DB_NAME, open_archive
+from archiver.store.opening import DB_NAME, open_archive
 from tests.support.cli import db_rows, run, run_json
 from tests.support.downloads import write_thread
 

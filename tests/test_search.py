@@ -25,7 +25,7 @@ from archiver.read.search import (
     snippet_parts,
 )
 from archiver.store.database import Database
-from archiver.store.schema import DB_NAME, open_archive
+from archiver.store.opening import DB_NAME, open_archive
 from tests.support.cli import run
 from tests.support.downloads import write_thread
 from tests.support.searching import (

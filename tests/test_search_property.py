@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from archiver.read.search import SearchHit, parse_query, search
 from archiver.store.database import Database
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.searching import build_archive
 
 # Pieces that FTS5, the filter parser or SQL LIKE would choke on if passed raw.

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from archiver.read.search import mark_matches
-from archiver.store.schema import DB_NAME, FTS_TOKENIZE_SQL, open_archive
+from archiver.store.opening import DB_NAME, open_archive
+from archiver.store.schema import FTS_TOKENIZE_SQL
 from tests.support.cli import db_rows, run, run_json
 from tests.support.downloads import write_thread
 

@@ -29,7 +29,7 @@ from textual.widgets import Footer, Input, Label, Static
 from archiver.cli.base import say
 from archiver.read import views
 from archiver.store.database import Database
-from archiver.store.schema import ArchiveError, NoArchive, describe_error, open_archive
+from archiver.store.opening import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
 from . import desktop, preferences

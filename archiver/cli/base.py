@@ -26,7 +26,7 @@ import click
 
 from ..controls import json_safe, terminal_text
 from ..read import views
-from ..store.schema import ArchiveError, default_archive_dir, describe_error, open_archive
+from ..store.opening import ArchiveError, default_archive_dir, describe_error, open_archive
 from ..timefmt import UnknownZone, resolve_tz
 
 # The reader's picture renderers (tui.thumbnails.MODES); plain chatkeep opens the reader.
@@ -186,9 +186,9 @@ def main(ctx: click.Context, archive: Path | None, tz: str | None, images: str |
     Run without a command to open the reader.
     """
     ctx.ensure_object(dict)
-    from ..store import schema
+    from ..store import migrations
 
-    schema.upgrade_progress = _upgrade_progress
+    migrations.upgrade_progress = _upgrade_progress
     # A command's own --archive (parsed after this) replaces this one.
     ctx.obj.setdefault("archive", archive or default_archive_dir())
     ctx.obj["images"] = images

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..store.schema import ArchiveError
+from ..store.opening import ArchiveError
 from .base import fail, print_json, say
 
 

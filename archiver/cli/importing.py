@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ..store.schema import ArchiveError
+from ..store.opening import ArchiveError
 from .base import archive_dir, fail, print_json, say
 
 
@@ -146,7 +146,7 @@ def _print_joins(folder: Path) -> None:
     threads joined into one conversation, and the other app's copies of a
     message counted once, in words, conversation by conversation."""
     from ..read import views
-    from ..store.schema import open_archive
+    from ..store.opening import open_archive
 
     try:
         db = open_archive(folder, readonly=True)

@@ -12,7 +12,7 @@ import click
 from ..folding import nfc
 from ..read import views
 from ..records import PLATFORMS
-from ..store.schema import open_archive
+from ..store.opening import open_archive
 from ..timefmt import tz_name
 from .base import fail, open_ro, print_json, say, zone_option
 

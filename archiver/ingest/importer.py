@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from ..folding import nfc
-from ..store import conversations, crossapp, downloads, schema
+from ..store import conversations, crossapp, downloads, opening
 from ..store.database import Database
 from ..store.lock import release_lock, take_lock
 from ..store.media import MediaStore
-from ..store.schema import ArchiveError, open_archive
+from ..store.opening import ArchiveError, open_archive
 from ..store.writer import ArchiveWriter
 from . import changes, dialects, pipeline, restore
 from .dialects import Dialect, ReadContext, ThreadSource
@@ -103,13 +103,13 @@ def import_downloads(
     archive_dir = Path(archive_dir)
     # The lock comes first: opening read-write may build an index that a
     # running import has deferred, and would then wait on its transactions.
-    schema.inspect_archive(archive_dir, for_writing=True)  # a foreign file is never touched
+    opening.inspect_archive(archive_dir, for_writing=True)  # a foreign file is never touched
     try:
         archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock = take_lock(archive_dir)
     except OSError as exc:
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise schema.read_only_error(archive_dir) from None
+            raise opening.read_only_error(archive_dir) from None
         raise
     try:
         db = open_archive(archive_dir)
@@ -146,7 +146,7 @@ def import_downloads(
                 writer.abandon()
         raise
     except sqlite3.Error as exc:
-        if schema.out_of_room(exc):
+        if opening.out_of_room(exc):
             raise ArchiveFull(archive_dir) from None
         raise
     finally:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store.media import locate_media
-from ..store.schema import open_archive
+from ..store.opening import open_archive
 from ..timefmt import iso, silence_days
 
 DAY_MS = 86_400_000

@@ -33,7 +33,7 @@ from typing import Any
 from ..paths import safe_relative
 from ..safefs import NotAFile
 from ..store.media import OutsideArchive, file_sha256, open_media
-from ..store.schema import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
+from ..store.opening import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
 
 MAX_LISTED = 20  # ids listed in one problem line
 

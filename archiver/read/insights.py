@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from ..store import crossapp
 from ..store.database import Database
-from ..store.schema import reading_connection
+from ..store.opening import reading_connection
 from ..timefmt import iso, tz_name
 from .search import DATE_FORMS, date_problem, parse_period
 

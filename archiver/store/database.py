@@ -2,7 +2,7 @@
 
 The engine reads and writes the archive with ``sqlite3`` directly. Only a new
 archive's first tables are declared through sqlite-utils (see
-``schema._create_v1``), imported there and then: importing sqlite-utils costs
+``schema.create_first_tables``), imported there and then: importing sqlite-utils costs
 a reading command about 0.17 s of start-up (its plugin discovery), more than
 the rest of ``chatkeep search`` together.
 """

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..safefs import NotAFile, open_regular
-from . import schema
+from . import opening
 
 # The locks held here, by archive folder and thread: an import that holds its
 # archive's lock opens the archive, and an upgrade then runs under that lock.
@@ -33,13 +33,13 @@ def take_lock(archive_dir: Path) -> int:
         # archive may hold anything under this name.
         fd = open_regular(path, os.O_CREAT | os.O_RDWR, 0o600)
     except NotAFile as exc:
-        raise schema.ArchiveError(
+        raise opening.ArchiveError(
             f"{path} is {exc.what}, not the archive's lock file; chatkeep does not open it. "
             "Remove it and try again."
         ) from None
     except OSError as exc:
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise schema.read_only_error(archive_dir) from None
+            raise opening.read_only_error(archive_dir) from None
         raise
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -79,7 +79,7 @@ def upgrade_lock(archive_dir: Path, done: Callable[[], bool]) -> Iterator[bool]:
                 yield False
                 return
             if time.monotonic() > deadline:
-                raise schema.ArchiveUnavailable(
+                raise opening.ArchiveUnavailable(
                     f"{archive_dir} is being upgraded or written by another chatkeep; "
                     "try again when it has finished") from None
             time.sleep(0.05)

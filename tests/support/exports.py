@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from archiver.ingest.importer import import_downloads
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.downloads import write_thread
 
 LISBON = ZoneInfo("Europe/Lisbon")

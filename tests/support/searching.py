@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.ingest.importer import import_downloads
-from archiver.store.schema import DB_NAME
+from archiver.store.opening import DB_NAME
 from tests.support.downloads import write_thread
 
 FB = "your_facebook_activity/messages/inbox"

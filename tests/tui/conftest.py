@@ -40,7 +40,7 @@ def own_archive(reader_archive: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def empty_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from archiver.store.schema import open_archive
+    from archiver.store.opening import open_archive
 
     folder = tmp_path_factory.mktemp("empty") / "archive"
     open_archive(folder).conn.close()

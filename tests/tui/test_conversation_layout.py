@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from archiver.read import views
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.reader import LONG_TEXT, PER_DAY
 from tui.conversation_layout import ConversationLayout
 from tui.message_lines import GUTTER, PLAIN_STYLES, MessageLayout

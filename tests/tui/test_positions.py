@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archiver.read import views
 from archiver.read.views import _first_on_or_after_by_scan, first_on_or_after
-from archiver.store.schema import open_archive
+from archiver.store.opening import open_archive
 from tests.support.reader import DAYS, PER_DAY, START, ms
 from tui.positions import place_of_message
 

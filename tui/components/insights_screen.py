@@ -26,7 +26,7 @@ from textual.widgets import Footer, Static
 from archiver.cli import charts
 from archiver.read.insights import Insights, insights
 from archiver.read.views import Conversation
-from archiver.store.schema import ArchiveError, open_archive
+from archiver.store.opening import ArchiveError, open_archive
 
 COMPUTING = "computing…"
 

@@ -12,7 +12,7 @@ from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from archiver.store.schema import DB_NAME
+from archiver.store.opening import DB_NAME
 
 
 class NoArchiveScreen(Screen[None]):

@@ -25,7 +25,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from archiver.store.schema import ArchiveError, open_archive
+from archiver.store.opening import ArchiveError, open_archive
 from archiver.timefmt import local
 
 from ..messages import SearchResults
