@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_EVENT_PATTERNS = re.compile(
+EVENT_PATTERNS = re.compile(
     r"(?:^Reacted .{1,16} to your message\s*$"
     r"|^.{1,200} reacted [^\sA-Za-z0-9][^A-Za-z0-9]{0,15} to your message\s*$"
     r"|^Liked a message\s*$"
@@ -59,7 +59,7 @@ def is_event(text: str) -> bool:
     return ("eacted" in text or " the " in text or "iked a message" in text
             or "nickname" in text or "sent an attachment" in text or "started a " in text
             or "You are now connected" in text or "Say hi" in text
-            ) and _EVENT_PATTERNS.match(text) is not None
+            ) and EVENT_PATTERNS.match(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,10 +294,10 @@ def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
     ("ok", False),
 ])
 def test_event_notices_are_recognised(text: str, event: bool) -> None:
-    from archiver.notices import _EVENT_PATTERNS, is_event
+    from archiver.notices import EVENT_PATTERNS, is_event
 
     assert is_event(text) is event
-    assert is_event(text) is (_EVENT_PATTERNS.match(text) is not None)
+    assert is_event(text) is (EVENT_PATTERNS.match(text) is not None)
 
 
 # -- tests/fixtures/download: a download written by hand -------------------------

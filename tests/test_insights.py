@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from archiver.ingest.importer import import_downloads
-from archiver.read.insights import _median
+from archiver.read.insights import median_of_counts
 from archiver.store.opening import open_archive
 from tests.support.cli import run, run_json
 from tests.support.downloads import write_thread
@@ -267,7 +267,7 @@ def test_a_cross_app_conversation_counts_each_message_once(tmp_path: Path) -> No
      ([(10, 3), (20, 3)], 15)],
 )
 def test_median_from_counted_values(pairs: list[tuple[int, int]], median: int) -> None:
-    assert _median(pairs, sum(c for _, c in pairs)) == median
+    assert median_of_counts(pairs, sum(c for _, c in pairs)) == median
 
 
 def test_an_archive_of_the_first_release_gains_the_insights_index(tmp_path: Path) -> None:

@@ -435,14 +435,14 @@ def test_cli_errors(archive_dir: Path, tmp_path: Path) -> None:
 
 def test_terminal_lines_colour_matches_and_show_control_characters() -> None:
     from archiver.cli.base import terminal_text
-    from archiver.cli.searching import _line
+    from archiver.cli.searching import hit_line
 
     snippet = f"say {OPEN}hi{CLOSE}\x1b[2J"
-    coloured = _line("2024-01-01 10:00", terminal_text("Eve\x1b]0;x\x07"), "Chat", snippet,
+    coloured = hit_line("2024-01-01 10:00", terminal_text("Eve\x1b]0;x\x07"), "Chat", snippet,
                      True)
     assert "\x1b[2J" not in coloured and "\x07" not in coloured and "[hi]" not in coloured
     assert click.unstyle(coloured) == "2024-01-01 10:00  Eve␛]0;x␇  in Chat: say hi␛[2J"
-    plain = _line("2024-01-01 10:00", "Eve", "Chat", snippet, False)
+    plain = hit_line("2024-01-01 10:00", "Eve", "Chat", snippet, False)
     assert plain == "2024-01-01 10:00  Eve  in Chat: say [hi]␛[2J"
 
 

@@ -65,13 +65,13 @@ def search_cmd(
         for hit in hits:
             when = local(hit.timestamp_ms, zone).strftime("%Y-%m-%d %H:%M")
             # Data is made safe piece by piece, so that the colours stay.
-            say(_line(when, terminal_text(hit.sender), terminal_text(hit.thread), hit.snippet,
+            say(hit_line(when, terminal_text(hit.sender), terminal_text(hit.thread), hit.snippet,
                       colour), styled=True)
     for note in notes:
         say(f"chatkeep: {note}", err=True)
 
 
-def _line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:
+def hit_line(when: str, sender: str, thread: str, snippet: str, colour: bool) -> str:
     """``date time  sender  in thread: snippet``, matches coloured on a terminal
     and in ``[brackets]`` otherwise."""
     from ..read.search import snippet_parts

@@ -512,12 +512,12 @@ def _replies(
     for who, counts in gaps.items():
         n = sum(c for _, c in counts)
         replies[who] = n
-        medians[who] = _median(counts, n)
+        medians[who] = median_of_counts(counts, n)
     order = sorted(medians, key=lambda w: (-replies[w], w))
     return {w: medians[w] for w in order}, {w: replies[w] for w in order}
 
 
-def _median(counts: list[tuple[int, int]], n: int) -> int:
+def median_of_counts(counts: list[tuple[int, int]], n: int) -> int:
     """The median of values given as sorted (value, how many) pairs, to the
     nearest whole second (halves up)."""
     lower_rank, upper_rank = (n - 1) // 2, n // 2

@@ -689,7 +689,7 @@ def first_on_or_after(db: Database, conversation_id: int, ms: int) -> int | None
             (conversation_id, mid),
         ).fetchone()
         if found is None:  # positions being renumbered by an import: ask SQLite directly
-            return _first_on_or_after_by_scan(db, conversation_id, ms)
+            return first_on_or_after_by_scan(db, conversation_id, ms)
         if found[0] >= ms:
             hi = mid
         else:
@@ -697,9 +697,11 @@ def first_on_or_after(db: Database, conversation_id: int, ms: int) -> int | None
     return None if lo > last else lo
 
 
-def _first_on_or_after_by_scan(
+def first_on_or_after_by_scan(
     db: Database, conversation_id: int, ms: int
 ) -> int | None:
+    """The same answer as :func:`first_on_or_after`, asked of SQLite directly:
+    slower, but right while positions are being renumbered."""
     row = db.execute(
         "SELECT MIN(position) FROM messages WHERE conversation_id = ? AND timestamp_ms >= ?",
         (conversation_id, ms),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archiver.read import views
-from archiver.read.views import _first_on_or_after_by_scan, first_on_or_after
+from archiver.read.views import first_on_or_after, first_on_or_after_by_scan
 from archiver.store.opening import open_archive
 from tests.support.reader import DAYS, PER_DAY, START, ms
 from tui.positions import place_of_message
@@ -19,7 +19,7 @@ def test_first_on_or_after_matches_a_scan(reader_archive: Path) -> None:
     moments += [START + timedelta(hours=5 * k, minutes=3) for k in range(DAYS * 5)]
     moments += [datetime(2030, 1, 1, tzinfo=UTC)]
     for moment in moments:
-        expected = _first_on_or_after_by_scan(db, conv.id, ms(moment))
+        expected = first_on_or_after_by_scan(db, conv.id, ms(moment))
         assert first_on_or_after(db, conv.id, ms(moment)) == expected, moment
     assert first_on_or_after(db, conv.id, ms(START)) == 0
     assert first_on_or_after(db, conv.id, ms(datetime(2030, 1, 1, tzinfo=UTC))) is None
