@@ -107,6 +107,18 @@ def test_the_engine_stages_keep_their_layers() -> None:
     assert sorted(set(broken)) == []
 
 
+def test_the_import_linter_contracts_hold() -> None:
+    """The same layers as import-linter contracts (pyproject.toml), for
+    ``lint-imports`` on a developer's machine; kept in step with FORBIDDEN."""
+    import importlinter  # noqa: F401 (in the test extra)
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint)], cwd=REPO, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "5 kept, 0 broken" in done.stdout
+
+
 def test_no_module_uses_another_modules_private_names() -> None:
     """A name with a leading underscore is its module's own: nothing else in
     the engine imports it or reaches it through the module."""
