@@ -21,12 +21,17 @@ from ..read import views
 from ..store.database import Database
 from .common import (
     EXTENSIONS,
+    STDOUT,
     BadDate,
     DateRange,
+    ExportRefused,
     ExportResult,
     ProgressFn,
     Selection,
+    check_output,
+    check_output_folder,
     conversation_slug,
+    is_stdout,
     one_snapshot,
     select,
     slugify,
@@ -44,10 +49,11 @@ from .markdown import (
 from .text import export_text
 
 __all__ = [
-    "EXTENSIONS", "FORMATS", "BadDate", "DateRange", "ExportResult", "Selection",
-    "conversation_slug", "escape_inline", "escape_lines", "export_all", "export_conversation",
-    "export_html", "export_json", "export_markdown", "export_text", "join_hard",
-    "render_header", "select", "slugify", "split_lines",
+    "EXTENSIONS", "FORMATS", "STDOUT", "BadDate", "DateRange", "ExportRefused", "ExportResult",
+    "Selection", "check_output", "conversation_slug", "escape_inline", "escape_lines",
+    "export_all", "export_conversation", "export_html", "export_json", "export_markdown",
+    "export_text", "is_stdout", "join_hard", "render_header", "select", "slugify",
+    "split_lines",
 ]
 
 ExportFn = Callable[..., ExportResult]
@@ -69,7 +75,11 @@ def export_conversation(
     tz: tzinfo,
     span: DateRange | None = None,
 ) -> ExportResult:
-    """Write one conversation in format ``fmt`` (a key of :data:`FORMATS`)."""
+    """Write one conversation in format ``fmt`` (a key of :data:`FORMATS`) to
+    ``out_path`` (:data:`STDOUT`: standard output). Raises
+    :class:`ExportRefused` for an output it must not write (see
+    :func:`check_output`)."""
+    check_output(archive_dir, Path(out_path))
     return FORMATS[fmt](db, archive_dir, conversation_id, Path(out_path), tz=tz, span=span)
 
 
@@ -90,6 +100,7 @@ def export_all(
     ``index.html`` listing them. ``progress`` is called once per conversation
     (see ``progress.counting_progress``)."""
     out_dir = Path(out_dir)
+    check_output_folder(archive_dir, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     listed: list[tuple[views.Conversation, Path]] = []
@@ -104,6 +115,7 @@ def export_all(
                 continue
             conv = chosen.conv
         if fmt == "html":
+            check_output(archive_dir, path)
             export_html(db, archive_dir, conv.id, path, tz=tz, span=span, index_href=INDEX_NAME)
         else:
             export_conversation(db, archive_dir, conv.id, path, fmt=fmt, tz=tz, span=span)

@@ -1,12 +1,23 @@
 """What every export format shares: file names, the media folder beside the
 export, the choice of messages (``--after``/``--before``) and writing a file
-whole or not at all."""
+whole or not at all.
+
+An export writes and deletes only what it owns: never one of the archive's
+own files (:func:`check_output`), never over something that is not a regular
+file, never through a link. Each file is written to a temporary file made
+exclusively (``O_EXCL``, ``O_NOFOLLOW``) beside its target and renamed over
+it when complete, so what someone planted under the temporary name is never
+written through, and a failed export leaves nothing half written.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 import os
+import stat
+import sys
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,8 +29,11 @@ from typing import IO, Any, TypeVar, cast
 from ..read import views
 from ..read.search import DATE_FORMS, Period, date_problem, parse_period
 from ..read.views import Attachment, Conversation, MessageView
+from ..safefs import kind_of, open_regular_file
 from ..store.database import Database
-from ..store.media import copy_file
+from ..store.lock import LOCK_NAME
+from ..store.media import CHUNK, MEDIA_DIR, copy_sparse, locate_media, open_media
+from ..store.schema import DB_NAME
 
 # How each app is named in a header ("messenger" is the separate download of
 # Messenger's end-to-end encrypted chats; Facebook's own chats are "Messenger"
@@ -55,6 +69,11 @@ SLUG_FALLBACK = "conversation"
 EXTENSIONS = {"md": ".md", "html": ".html", "json": ".json", "txt": ".txt"}
 
 ProgressFn = Callable[[], None]
+
+# ``-o -``: the export goes to standard output (no media are copied then).
+STDOUT = Path("-")
+# The archive's own files besides its database and media (the reader's choices).
+_ARCHIVE_FILES = (LOCK_NAME, "reader.json")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -132,7 +151,8 @@ def media_dir_for(out_path: Path) -> Path:
 class MediaCopier:
     """Copies archived attachments into the export's media folder, once each,
     under their original names (``IMG_2041.jpg``), made unique where two
-    different files share one (``IMG_2041-2.jpg``)."""
+    different files share one (``IMG_2041-2.jpg``). An export to standard
+    output copies none (``skipping``)."""
 
     def __init__(self, archive_dir: Path, media_dir: Path, result: ExportResult) -> None:
         self.archive_dir = archive_dir
@@ -140,27 +160,26 @@ class MediaCopier:
         self.result = result
         self._names: dict[str, str] = {}  # archive path -> its name in the media folder
         self._taken: set[str] = set()  # casefolded: one file on a case-blind disk
+        self.skipping = is_stdout(result.path)
 
     def copy(self, media_path: str, original: str | None = None) -> str | None:
         """Copy one archived file under its ``original`` name; returns its
         name in the media folder, or None when the archive does not hold it
-        (any more)."""
-        rel = PurePosixPath(media_path)
-        if rel.is_absolute() or ".." in rel.parts or not rel.name:
-            return None  # not a path the importer writes: never read outside the archive
-        source = self.archive_dir.joinpath(*rel.parts)
-        if not source.is_file():
+        (any more), or holds it only through a link (outside the archive:
+        never read)."""
+        if self.skipping:
             return None
+        try:
+            source = locate_media(self.archive_dir, media_path)
+        except OSError:
+            return None  # missing, not a regular file, or outside the archive
         name = self._names.get(media_path)
         if name is None:
-            name = self.unique_name(export_file_name(original, rel))
+            name = self.unique_name(export_file_name(original, PurePosixPath(media_path)))
             self._names[media_path] = name
         dest = self.media_dir / name
-        if not (dest.is_file() and _same_bytes(dest, source)):
-            self.media_dir.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.partial")
-            copy_file(source, tmp)  # an attachment's holes stay holes
-            os.replace(tmp, dest)
+        if not _same_bytes(dest, source):
+            copy_media(self.archive_dir, media_path, dest)
             self.result.media_copied += 1
         return name
 
@@ -199,12 +218,37 @@ _RESERVED_NAMES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in ra
                              *(f"LPT{i}" for i in range(1, 10))})
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
+def _same_bytes(dest: Path, source: Path) -> bool:
     """Whether an earlier export's copy is this file already (names are no
-    longer content hashes, so the size alone does not say)."""
-    import filecmp
+    longer content hashes, so the size alone does not say). Only a regular
+    file counts, read without following a link or blocking."""
+    try:
+        st = os.lstat(dest)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != source.stat().st_size:
+            return False
+        with open_regular_file(dest) as a, open_regular_file(source) as b:
+            while True:
+                chunk = a.read(CHUNK)
+                if chunk != b.read(CHUNK):
+                    return False
+                if not chunk:
+                    return True
+    except OSError:
+        return False
 
-    return a.stat().st_size == b.stat().st_size and filecmp.cmp(a, b, shallow=False)
+
+def copy_media(archive_dir: Path, media_path: str, dest: Path) -> None:
+    """Copy an archived file to ``dest`` through a temporary file made
+    exclusively beside it. Any failure (a full disk) removes the partial copy
+    and raises an OSError naming ``dest``, the media file that could not be
+    written."""
+    make_folder(dest.parent)
+    with open_media(archive_dir, media_path) as src:
+        try:
+            with _new_file(dest) as out:
+                copy_sparse(src, out)  # an attachment's holes stay holes
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(dest)) from exc
 
 
 def attachment_suffix(att: Attachment) -> str:
@@ -328,16 +372,172 @@ def select(
 # --------------------------------------------------------------------------- writing
 
 
-@contextmanager
-def atomic_text(path: Path) -> Iterator[IO[str]]:
-    """A text file written under a temporary name and renamed when complete,
-    so a failed export never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
+class ExportRefused(OSError):
+    """An output an export will not write to: one of the archive's own
+    files, or something that is not a regular file. The message says why."""
+
+
+def is_stdout(path: Path) -> bool:
+    """Whether ``path`` is :data:`STDOUT` (``-o -``)."""
+    return str(path) == "-"
+
+
+def check_output(archive_dir: Path, out_path: Path) -> None:
+    """Refuse (:class:`ExportRefused`) an output that is one of the archive's
+    own files (its database, ``-wal``/``-shm``, lock, reader choices, or
+    anything in ``media/``), or whose media folder would be inside
+    ``media/``; and one that exists as something other than a regular file
+    (a device such as /dev/null, a FIFO, a folder, a symbolic link)."""
+    if is_stdout(out_path):
+        return
+    out_path = Path(out_path)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+        mode = os.lstat(out_path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise ExportRefused(f"{out_path}: cannot be written ({exc.strerror})") from None
+    for path in (out_path, media_dir_for(out_path)):
+        owner = _archive_owns(archive_dir, path)
+        if owner is not None:
+            raise ExportRefused(f"{path} is {owner}; choose another -o")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ExportRefused(f"{out_path} is {kind_of(mode)}, not a file; an export writes only "
+                            "regular files (-o - writes to standard output)")
+
+
+def check_output_folder(archive_dir: Path, out_dir: Path) -> None:
+    """Refuse (:class:`ExportRefused`) a folder for ``export --all`` inside
+    the archive's media folder, or that is not a folder."""
+    owner = _archive_owns(archive_dir, out_dir)
+    if owner is not None:
+        raise ExportRefused(f"{out_dir} is {owner}; choose another -o")
+    try:
+        mode = os.stat(out_dir).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ExportRefused(f"{out_dir}: cannot be written ({exc.strerror})") from None
+    if not stat.S_ISDIR(mode):
+        raise ExportRefused(f"{out_dir} is {kind_of(mode)}; --all -o needs a folder")
+
+
+def _archive_owns(archive_dir: Path, path: Path) -> str | None:
+    """What ``path`` is of the archive, wherever links lead: "the archive's
+    own file" (its database, ``-wal``, ``-shm``, lock, the reader's choices,
+    or a hard link to one of them), "inside the archive's media folder", or
+    None when it is none of them."""
+    root = os.path.realpath(archive_dir)
+    real = os.path.realpath(path)
+    owned = [os.path.join(root, name) for name in (
+        DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal", *_ARCHIVE_FILES)]
+    media = os.path.join(root, MEDIA_DIR)
+    if real == media or real.startswith(media + os.sep):
+        return "inside the archive's media folder"
+    if real in owned:
+        return "the archive's own file"
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    for name in owned:  # a hard link to the database is the database
+        try:
+            other = os.stat(name)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino):
+            return "the archive's own file"
+    return None
+
+
+def make_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents), a folder the export owns (its media
+    folder): one that exists must be a real folder, not a link to one, which
+    someone may have planted to have the export write elsewhere."""
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        mode = os.lstat(folder).st_mode
+    if not stat.S_ISDIR(mode):
+        raise ExportRefused(f"{folder} is {kind_of(mode)}, not a folder; the export does not "
+                            "write into it")
+
+
+_MODE: list[int] = []
+
+
+def _file_mode() -> int:
+    """The mode a file made by ``open()`` would have (0666 less the umask)."""
+    if not _MODE:
+        mask = 0o022
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("Umask:"):
+                        mask = int(line.split()[1], 8)
+        except (OSError, ValueError):
+            pass
+        _MODE.append(0o666 & ~mask)
+    return _MODE[0]
+
+
+@contextmanager
+def _new_file(path: Path) -> Iterator[IO[bytes]]:
+    """A temporary file made exclusively (``O_EXCL``, ``O_NOFOLLOW``, under
+    a name of its own) beside ``path``, renamed over ``path`` when the block
+    ends; removed on any failure."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, _file_mode())
+        with os.fdopen(fd, "wb") as out:
             yield out
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """A text file written whole or not at all: to a temporary file made
+    exclusively beside it, renamed when complete. :data:`STDOUT` writes to
+    standard output instead. An existing ``path`` that is not a regular file
+    is refused."""
+    if is_stdout(path):
+        sys.stdout.flush()
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)  # the folder the user named: theirs
+    _refuse_non_regular(path)
+    with _new_file(path) as raw, open(raw.fileno(), "w", encoding="utf-8", newline="\n",
+                                      closefd=False) as out:
+        yield out
+
+
+def partial_text(path: Path) -> tuple[IO[str], Path]:
+    """A text file to write ``path`` through, for a caller that renames it
+    itself (the HTML pages, renamed together): made exclusively beside
+    ``path``; returns it open, and its name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _refuse_non_regular(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        os.fchmod(fd, _file_mode())
+        return open(fd, "w", encoding="utf-8", newline="\n"), Path(name)
+    except BaseException:
+        os.close(fd)
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _refuse_non_regular(path: Path) -> None:
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise ExportRefused(f"{path} is {kind_of(mode)}, not a file; an export writes only "
+                            "regular files")

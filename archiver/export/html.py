@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -38,6 +39,7 @@ from ..controls import terminal_text
 from ..read import views
 from ..read.render import describe_call
 from ..read.views import Attachment, Conversation, MessageView, event_actor
+from ..safefs import open_regular_file
 from ..store.database import Database
 from ..timefmt import local, tz_name
 from .common import (
@@ -49,14 +51,17 @@ from .common import (
     VIDEO_EXTENSIONS,
     WEEKDAYS,
     DateRange,
+    ExportRefused,
     ExportResult,
     MediaCopier,
     Selection,
     attachment_name,
     attachment_suffix,
     is_image,
+    is_stdout,
     media_dir_for,
     one_snapshot,
+    partial_text,
     select,
 )
 from .svg import insights_svg
@@ -65,6 +70,7 @@ SPLIT_OVER = 10_000  # a conversation with more messages is split into pages…
 PAGE_MESSAGES = 5_000  # …of about this many messages each
 
 INDEX_NAME = "index.html"
+STALE_HEAD = 2048  # bytes of a page read to tell whether an earlier export wrote it
 
 _HTML_WHITESPACE = "\r\x0c\u2028\u2029"  # line ends and spaces to a browser, kept
 
@@ -271,6 +277,8 @@ class _Pages:
                 return Media(kind, "remote", f"{kind}: ", name, href=att.path)
             return Media(kind, "text", f"{kind}: ", att.path)
         copied = self.copier.copy(att.path, name) if att.path and not att.missing else None
+        if copied is None and self.copier.skipping:  # a page written to standard output
+            return Media(kind, "missing", f"{kind}: ", name, " (not copied)")
         if copied is None:
             self.copier.result.media_missing += 1
             after = f" ({att.reason})" if att.reason else ""
@@ -426,14 +434,31 @@ def plan_jumps(db: Database, chosen: Selection, pages: list[PageLink],
     return years
 
 
+def first_page_marker(out_path: Path) -> str:
+    """The line in the head of every page after the first that says which
+    export it belongs to: what :func:`_remove_stale_pages` looks for."""
+    return f'<meta name="chatkeep-first-page" content="{escape(href(out_path.name))}">'
+
+
 def _remove_stale_pages(out_path: Path, count: int) -> None:
-    """Pages an earlier, longer export of the same file left behind."""
+    """Pages an earlier, longer export of the same file left behind: only
+    those it can prove it wrote (a regular file named as its pages are, whose
+    head says chatkeep made it as a page of this export), never another file."""
     pattern = re.compile(re.escape(out_path.stem) + r"_page(\d+)" + re.escape(out_path.suffix))
     if not out_path.parent.is_dir():
         return
+    marks = (b'<meta name="generator" content="chatkeep">',
+             first_page_marker(out_path).encode("utf-8"))
     for path in out_path.parent.iterdir():
         m = pattern.fullmatch(path.name)
-        if m and int(m[1]) > count:
+        if not (m and int(m[1]) > count):
+            continue
+        try:
+            with open_regular_file(path) as page:
+                head = page.read(STALE_HEAD)
+        except OSError:
+            continue  # not a regular file (a link, a FIFO): not ours
+        if all(mark in head for mark in marks):
             path.unlink(missing_ok=True)
 
 
@@ -485,22 +510,29 @@ def export_html(
         "jumps": plan_jumps(db, chosen, pages, tz),
         "index_href": index_href,
     }
+    to_stdout = is_stdout(out_path)
+    if to_stdout and len(pages) > 1:
+        raise ExportRefused(f"this conversation is {len(pages)} HTML pages long; standard "
+                            "output takes one: give a file (-o NAME.html)")
     written: list[tuple[Path, Path]] = []
     try:
         for number, page in enumerate(pages or [None], 1):  # an empty selection: one page
             path = page_file(out_path, number)
-            tmp = path.with_name(f".{path.name}.partial")
             place = PagePlace(
                 number=number,
                 previous=pages[number - 2] if number > 1 else None,
                 next=pages[number] if number < len(pages) else None,
             )
             stop = page.last if page is not None else -1
-            path.parent.mkdir(parents=True, exist_ok=True)
+            stream = template.stream(common, page=place, days=source.days(stop),
+                                     first_page=Markup(first_page_marker(out_path)))
+            stream.enable_buffering(64)  # fewer, larger writes
+            if to_stdout:
+                stream.dump(sys.stdout)
+                continue
+            out, tmp = partial_text(path)
             written.append((tmp, path))
-            with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-                stream = template.stream(common, page=place, days=source.days(stop))
-                stream.enable_buffering(64)  # fewer, larger writes
+            with out:
                 stream.dump(out)
         for tmp, path in written:
             os.replace(tmp, path)
@@ -508,7 +540,8 @@ def export_html(
         for tmp, _ in written:
             tmp.unlink(missing_ok=True)
         raise
-    _remove_stale_pages(out_path, len(written))
+    if not to_stdout:
+        _remove_stale_pages(out_path, len(written))
     result.messages = source.written
     result.pages = [path for _, path in written]
     return result
@@ -543,12 +576,12 @@ def write_index(
         )
     ]
     path = Path(out_dir) / INDEX_NAME
-    tmp = path.with_name(f".{path.name}.partial")
     template = _ENV.get_template("index.html.j2")
     if insights is None and rows:
         insights = insights_svg(db, None, tz=tz, span=span)
+    out, tmp = partial_text(path)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+        with out:
             out.writelines(template.generate(
                 rows=rows, total=sum(r.conv.messages for r in rows), tz=tz_name(tz),
                 only=span.describe() if span else "", insights=insights,

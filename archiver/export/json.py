@@ -65,7 +65,7 @@ def message_json(msg: MessageView, downloads: list[str], media: MediaCopier) -> 
         copied = None
         if att.path and not att.missing and not att.remote:
             copied = media.copy(att.path, attachment_name(att))
-        if copied is None and not att.remote:
+        if copied is None and not att.remote and not media.skipping:
             media.result.media_missing += 1
         shown["uri"] = att.uri
         shown["remote"] = att.remote

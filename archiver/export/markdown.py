@@ -276,6 +276,8 @@ def _attachment_line(att: Attachment, media: _MarkdownMedia) -> str:
         if is_image(att):
             return f"![{escape_inline(kind)}]({target})"
         return f"[{label}]({target})"
+    if media.copier.skipping and att.path and not att.missing:  # written to standard output
+        return f"*({escape_inline(f'{kind}: {name}, not copied')})*"
     media.result.media_missing += 1
     if att.missing or att.path:  # missing from the download, or from the archive since
         return f"*({escape_inline(f'{kind} missing: {name}')})*"

@@ -292,15 +292,21 @@ def write_sparse(out: BinaryIO, chunk: bytes) -> None:
 
 
 def copy_file(source: Path, dest: Path) -> None:
-    """Copy ``source`` to ``dest`` keeping its holes: only the ranges that
-    hold data are copied (found with SEEK_DATA/SEEK_HOLE, copied with
-    copy_file_range where the OS has them), zero blocks within them are
+    """:func:`copy_sparse` from the regular file ``source`` (never through a
+    link) to ``dest``."""
+    with os.fdopen(open_regular(source), "rb") as src, open(dest, "wb") as out:
+        copy_sparse(src, out)
+
+
+def copy_sparse(src: BinaryIO, out: BinaryIO) -> None:
+    """Copy the open file ``src`` into ``out`` keeping its holes: only the
+    ranges that hold data are copied (found with SEEK_DATA/SEEK_HOLE, copied
+    with copy_file_range where the OS has them), zero blocks within them are
     skipped too, and the length is set at the end."""
-    with open(source, "rb") as src, open(dest, "wb") as out:
-        size = os.fstat(src.fileno()).st_size
-        for start, end in _data_ranges(src.fileno(), size):
-            _copy_range(src, out, start, end)
-        out.truncate(size)
+    size = os.fstat(src.fileno()).st_size
+    for start, end in _data_ranges(src.fileno(), size):
+        _copy_range(src, out, start, end)
+    out.truncate(size)
 
 
 def _data_ranges(fd: int, size: int) -> Iterator[tuple[int, int]]:
