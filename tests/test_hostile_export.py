@@ -185,7 +185,7 @@ def test_export_never_copies_a_file_through_a_linked_media_folder(tmp_path: Path
         code, out, err = run(archive, "export", "1", "--format", fmt, "-o",
                              str(tmp_path / f"out.{fmt}"))
         assert code == 0, err
-        assert "1 missing" in out
+        assert "1 attachment not in the archive" in out
         assert not (tmp_path / "out_media" / "passwd").exists()
         assert "root:x" not in (tmp_path / f"out.{fmt}").read_text(encoding="utf-8")
     html = (tmp_path / "out.html").read_text(encoding="utf-8")
