@@ -33,7 +33,7 @@ from ..safefs import kind_of, open_regular_file
 from ..store.database import Database
 from ..store.lock import LOCK_NAME
 from ..store.media import CHUNK, MEDIA_DIR, copy_sparse, locate_media, open_media
-from ..store.schema import DB_NAME
+from ..store.opening import DB_NAME
 
 # How each app is named in a header ("messenger" is the separate download of
 # Messenger's end-to-end encrypted chats; Facebook's own chats are "Messenger"
