@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
 from archiver.cli.base import say
-from archiver.read import views
+from archiver.read import names, views
 from archiver.store.database import Database
 from archiver.store.opening import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
@@ -244,8 +244,8 @@ class ChatkeepReader(App[None]):
     def _open_thread_ref(self, ref: int | str) -> None:
         assert self.db is not None
         try:
-            cid = int(ref) if isinstance(ref, int) else views.resolve_conversation(self.db, ref)
-        except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+            cid = int(ref) if isinstance(ref, int) else names.resolve_conversation(self.db, ref)
+        except (names.ThreadNotFound, names.AmbiguousThread) as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
         self.open_conversation(cid)
@@ -256,7 +256,7 @@ class ChatkeepReader(App[None]):
         assert self.db is not None
         try:
             conv = views.get_conversation(self.db, cid, names=LISTED_NAMES)
-        except views.ThreadNotFound as exc:
+        except names.ThreadNotFound as exc:
             self.notify(str(exc), severity="error")
             return
         pane = self.pane
@@ -421,7 +421,7 @@ class ChatkeepReader(App[None]):
                                              tz=self.tz)
             finally:
                 db.conn.close()
-        except (OSError, ArchiveError, views.ThreadNotFound) as exc:
+        except (OSError, ArchiveError, names.ThreadNotFound) as exc:
             self.call_from_thread(
                 self.notify, f"Could not export: {exc}", severity="error", timeout=8
             )
@@ -610,8 +610,8 @@ def run_reader(archive_dir: Path, thread: str | None = None, tz: str | None = No
         # A thread that names nothing (or several) is a usage error, said before
         # the screen is taken over.
         try:
-            app.thread = views.resolve_conversation(app.db, thread)
-        except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+            app.thread = names.resolve_conversation(app.db, thread)
+        except (names.ThreadNotFound, names.AmbiguousThread) as exc:
             say(f"chatkeep: {exc}", err=True)  # titles may hold escapes
             sys.exit(2)
     app.run()

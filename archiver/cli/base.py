@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 import click
 
 from ..controls import json_safe, terminal_text
-from ..read import views
+from ..read import names
 from ..store.opening import ArchiveError, default_archive_dir, describe_error, open_archive
 from ..timefmt import UnknownZone, resolve_tz
 
@@ -101,8 +101,8 @@ def print_json(data: Any) -> None:
 
 def conversation_id(db: Any, ref: str) -> int:
     try:
-        return views.resolve_conversation(db, ref)
-    except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+        return names.resolve_conversation(db, ref)
+    except (names.ThreadNotFound, names.AmbiguousThread) as exc:
         fail(str(exc))
 
 

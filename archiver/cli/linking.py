@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from ..folding import nfc
-from ..read import views
+from ..read import names, totals, views
 from ..records import PLATFORMS
 from ..store.opening import open_archive
 from ..timefmt import tz_name
@@ -35,8 +35,8 @@ def _resolve(db: Any, ref: str) -> tuple[int, str | None]:
         if row:
             return int(row[0]), ref
     try:
-        return views.resolve_conversation(db, ref), None
-    except (views.ThreadNotFound, views.AmbiguousThread) as exc:
+        return names.resolve_conversation(db, ref), None
+    except (names.ThreadNotFound, names.AmbiguousThread) as exc:
         fail(str(exc))
 
 
@@ -163,7 +163,7 @@ def _owner(db: Any, name: str) -> str:
     found = crossapp.owner_names(db.conn, name)
     if len(found) == 1:
         return found[0]
-    owners = sorted({d["owner"] for d in views.stats(db)["downloads"] if d["owner"]})
+    owners = sorted({d["owner"] for d in totals.stats(db)["downloads"] if d["owner"]})
     listed = ", ".join(f"'{o}'" for o in owners) or "none is known"
     if found:
         fail(f"'{name}' could be the owner {' or '.join(map(repr, found))}; give the name "

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..read import views
+from ..read import totals, views
 from ..timefmt import local
 from .base import (
     archive_dir,
@@ -105,7 +105,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
         say(f"{conv.title}  ({conv.messages:,} messages, {'/'.join(conv.platforms)})")
         _print_insights(terminal_data(found), zone, after, before)
         return
-    data = views.stats(db)
+    data = totals.stats(db)
     if as_json:
         # The archive's own figures stay as they were; the period, when given,
         # narrows the message figures.

@@ -341,7 +341,7 @@ def select(
 ) -> Selection:
     """The conversation's messages inside ``span``, found by binary search over
     positions (numbered in time order), so choosing costs no scan. Raises
-    :class:`views.ThreadNotFound` for an unknown id."""
+    :class:`names.ThreadNotFound` for an unknown id."""
     conv = views.get_conversation(db, conversation_id)
     span = span or DateRange()
     last_pos = views.last_position(db, conversation_id)

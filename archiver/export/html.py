@@ -485,7 +485,7 @@ def export_html(
     ``index_href`` links the top and the footer back to an ``index.html``; ``insights``
     is safe markup for the header (charts), drawn here from the messages
     written when not given. Raises
-    :class:`views.ThreadNotFound` for an unknown id.
+    :class:`names.ThreadNotFound` for an unknown id.
     """
     out_path = Path(out_path)
     chosen = select(db, conversation_id, tz, span)

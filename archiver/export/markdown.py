@@ -339,7 +339,7 @@ def export_markdown(
     Attachments held by the archive (in ``archive_dir``) are copied into
     ``<stem>_media/`` beside ``out_path``. The file is written under a
     temporary name and renamed when complete, so a failed export never leaves
-    half a file. Raises :class:`views.ThreadNotFound` for an unknown id.
+    half a file. Raises :class:`names.ThreadNotFound` for an unknown id.
     """
     out_path = Path(out_path)
     chosen = select(db, conversation_id, tz, span)

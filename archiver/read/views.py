@@ -1,4 +1,4 @@
-"""Reading the archive: conversations, their messages, and what it holds.
+"""Reading the archive: conversations and their messages.
 
 The CLI, the reader and the Markdown export all read through these functions,
 so that a conversation looks the same everywhere.
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..folding import at_word_start, fold, nfc
 from ..notices import names_actor, reaction_notice
 from ..records import FAILED_MEDIA
 from ..safefs import NotAFile
 from ..store.database import Database
 from ..store.media import OUTSIDE_ARCHIVE, OutsideArchive, locate_media
 from ..timefmt import iso
+from .names import ThreadNotFound
 
 
 def _owner_aliases(db: Any) -> dict[str, str]:
@@ -28,10 +28,6 @@ def _owner_aliases(db: Any) -> dict[str, str]:
     from ..store.crossapp import owner_aliases
 
     return owner_aliases(db)
-
-
-class ThreadNotFound(Exception):
-    pass
 
 
 @contextlib.contextmanager
@@ -49,25 +45,6 @@ def snapshot(db: Any) -> Iterator[None]:
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")  # nothing was written: ending the read is all
-
-
-class AmbiguousThread(Exception):
-    """A name that fits several conversations: each is listed with what tells
-    them apart (id, platforms, last message date, message count)."""
-
-    def __init__(self, ref: str, matches: list[tuple[int, str, str, int | None, int]]) -> None:
-        self.ref = ref
-        self.matches = matches
-        lines = [
-            f"  {cid}  {title}  ({platforms.replace(',', '+') or '?'}, last "
-            f"{(iso(last) or '?')[:10]}, {count:,} message{'s' if count != 1 else ''})"
-            for cid, title, platforms, last, count in matches[:10]
-        ]
-        if len(matches) > 10:
-            lines.append(f"  and {len(matches) - 10} more")
-        super().__init__(
-            f"'{ref}' names {len(matches)} conversations; give one's id:\n" + "\n".join(lines)
-        )
 
 
 PRECISION_NAMES = {None: "millisecond", 1000: "second", 60_000: "minute"}
@@ -341,97 +318,6 @@ def _parts(db: Database, cid: int | None) -> Iterator[tuple[int, Part]]:
         params,
     ):
         yield row[0], Part(row[1], row[2], row[3], row[4], row[5])
-
-
-def resolve_conversation(db: Database, ref: str) -> int:
-    """A conversation id from what the user typed: an id, or a name matched as
-    search's ``in:`` matches it (case, accents and punctuation ignored, from
-    the start of a word of a title, or a thread key exactly). A name that is
-    exactly one conversation's whole title wins over longer titles that hold
-    it; a name that matches none is answered with the nearest titles."""
-    ref = ref.strip()
-    titles = title_index(db)
-    ids = conversations_named(ref, titles)
-    if len(ids) == 1:
-        return ids[0]
-    if not ids:
-        raise ThreadNotFound(f"no conversation matches '{ref}'{_did_you_mean(db, ref, titles)}"
-                             " (see: chatkeep threads)")
-    wanted = fold(ref)
-    exact = sorted({cid for cid, title, _ in titles if cid in ids and title == wanted})
-    if len(exact) == 1:
-        return exact[0]
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(
-        "SELECT id, COALESCE(title, 'Conversation ' || id), COALESCE(platforms, ''), last_ms, "
-        f"message_count FROM conversations WHERE id IN ({marks}) "
-        "ORDER BY last_ms DESC, id", list(ids),
-    ).fetchall()
-    raise AmbiguousThread(ref, [tuple(r) for r in rows])
-
-
-def _did_you_mean(db: Any, ref: str, titles: list[tuple[int, str, str | None]]) -> str:
-    """``; did you mean "Maya Chen" (4)?`` for the titles nearest to a name
-    that matched none, or nothing when none is near."""
-    nearest = nearest_conversations(ref, titles)
-    if not nearest:
-        return ""
-    conn = getattr(db, "conn", db)
-    names = []
-    for cid in nearest:
-        row = conn.execute("SELECT COALESCE(title, 'Conversation ' || id) FROM conversations "
-                           "WHERE id = ?", (cid,)).fetchone()
-        names.append(f'"{row[0]}" ({cid})')
-    return "; did you mean " + " or ".join(names) + "?"
-
-
-def nearest_conversations(
-    value: str, titles: list[tuple[int, str, str | None]], limit: int = 3
-) -> list[int]:
-    """Conversations whose title is nearest to ``value`` (a mistyped name:
-    "Maya Chn", "Anna"), best first; compared with each run of as many words
-    of the title as ``value`` has, so "Anna" meets "Ana" in "Ana María"."""
-    from difflib import SequenceMatcher
-
-    wanted = fold(value)
-    if not wanted:
-        return []
-    size = len(wanted.split())
-    best: dict[int, float] = {}
-    for cid, title, _key in titles:
-        words = title.split()
-        runs = {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
-        score = max(SequenceMatcher(None, wanted, run).ratio() for run in runs)
-        if score >= 0.75 and score > best.get(cid, 0.0):
-            best[cid] = score
-    return sorted(best, key=lambda cid: (-best[cid], cid))[:limit]
-
-
-def title_index(db: Any) -> list[tuple[int, str, str | None]]:
-    """Conversation ids with the folded titles they go by (their own and their
-    threads'), and their threads' keys as they are."""
-    conn = getattr(db, "conn", db)
-    rows = conn.execute(
-        "SELECT c.id, c.title, NULL FROM conversations c WHERE c.message_count > 0 UNION ALL "
-        "SELECT t.conversation_id, t.title, t.key FROM threads t "
-        "JOIN conversations c ON c.id = t.conversation_id WHERE c.message_count > 0"
-    ).fetchall()
-    return [(cid, fold(title or ""), key) for cid, title, key in rows if cid is not None]
-
-
-def conversations_named(
-    value: str, titles: list[tuple[int, str, str | None]]
-) -> tuple[int, ...]:
-    """Conversations whose id is ``value``, else whose title holds it from the
-    start of a word (accents and case ignored: "ana" finds "Ana María", not
-    "Mariana") or whose thread key is exactly it (in NFC)."""
-    value = value.strip()
-    if value.isdigit() and any(cid == int(value) for cid, _, _ in titles):
-        return (int(value),)
-    wanted = fold(value)
-    key = nfc(value)
-    return tuple(sorted({cid for cid, title, k in titles
-                         if (wanted and at_word_start(wanted, title)) or k == key}))
 
 
 _MESSAGE_COLUMNS = (
@@ -766,72 +652,3 @@ def conversation_downloads(db: Database, cid: int) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def stats(db: Database) -> dict[str, Any]:
-    """What the archive holds, per platform and per download."""
-    # Counted from indexes without sorting (a million messages in tens of
-    # milliseconds): every row, then the few other-app copies taken away.
-    copies = _index_hint(db, "idx_messages_duplicate_of")
-    count = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] - db.execute(
-        f"SELECT COUNT(*) FROM messages{copies} WHERE duplicate_of IS NOT NULL"
-    ).fetchone()[0]
-    by_time = _index_hint(db, "idx_messages_timestamp_ms")
-    first, last = (
-        db.execute(
-            f"SELECT timestamp_ms FROM messages{by_time} WHERE duplicate_of IS NULL "
-            f"ORDER BY timestamp_ms {direction} LIMIT 1"
-        ).fetchone()
-        for direction in ("ASC", "DESC")
-    )
-    total = (count, first[0] if first else None, last[0] if last else None)
-    per_thread = dict(db.execute("SELECT thread_id, COUNT(*) FROM messages GROUP BY thread_id"))
-    for tid, n in db.execute(
-        f"SELECT thread_id, COUNT(*) FROM messages{copies} WHERE duplicate_of IS NOT NULL "
-        "GROUP BY thread_id"
-    ):
-        per_thread[tid] -= n
-    per_platform: dict[str, dict[str, int]] = {}
-    for tid, platform in db.execute("SELECT id, platform FROM threads ORDER BY platform, id"):
-        figures = per_platform.setdefault(platform, {"messages": 0, "threads": 0})
-        figures["messages"] += per_thread.get(tid, 0)
-        figures["threads"] += 1
-    downloads = [
-        {
-            "name": name, "platform": platform, "owner": owner, "imported": imported,
-            "messages": n, "threads": nt,
-        }
-        for name, platform, owner, imported, n, nt in db.execute(
-            "SELECT d.name, d.platform, d.owner, d.last_imported, "
-            "(SELECT COUNT(*) FROM message_downloads md JOIN messages m ON m.id = md.message_id "
-            "WHERE md.download_id = d.id AND m.duplicate_of IS NULL), "
-            "(SELECT COUNT(*) FROM thread_parts tp WHERE tp.download_id = d.id) "
-            "FROM downloads d ORDER BY d.id"
-        )
-    ]
-    media = db.execute(
-        "SELECT COUNT(DISTINCT sha256), COALESCE(SUM(present = 0 AND remote = 0), 0) "
-        "FROM attachments"
-    ).fetchone()
-    return {
-        "conversations": db.execute(
-            "SELECT COUNT(*) FROM conversations WHERE message_count > 0"
-        ).fetchone()[0],
-        "messages": total[0],
-        "first": iso(total[1]),
-        "last": iso(total[2]),
-        "platforms": per_platform,
-        "downloads": downloads,
-        "media_files": media[0],
-        "media_missing": media[1],
-        "cross_app": db.execute(
-            "SELECT COUNT(*) FROM conversations WHERE cross_app = 1"
-        ).fetchone()[0],
-    }
-
-
-def _index_hint(db: Database, name: str) -> str:
-    """``INDEXED BY name`` where that index exists (a first import builds the
-    indexes only at its end, and a reader may look meanwhile)."""
-    found = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
-    ).fetchone()
-    return f" INDEXED BY {name}" if found else ""

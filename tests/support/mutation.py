@@ -288,7 +288,7 @@ BUGS: tuple[Bug, ...] = (
         ("tests/test_identity.py",),
         "joining an NFD-keyed thread forgets which downloads held its messages"),
     # Senders, reactions, symbols and snapshots (the second round of real downloads).
-    Bug("every_owner_one_person", "senders", "archiver/store/crossapp.py",
+    Bug("every_owner_one_person", "senders", "archiver/store/crossapp/owners.py",
         "    for a, b in sorted(edges):",
         "    for a, b in [(x, y) for x in names for y in names]:",
         ("tests/test_senders.py",),

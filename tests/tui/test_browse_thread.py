@@ -1,5 +1,5 @@
 """``chatkeep browse THREAD``: the conversation is chosen by the one matching
-rule (``views.resolve_conversation``: case, accents and punctuation ignored, a
+rule (``names.resolve_conversation``: case, accents and punctuation ignored, a
 whole title wins over longer ones holding it), before the reader starts; a
 name that fits several conversations or none is an error, and the reader
 never starts."""

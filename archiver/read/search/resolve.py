@@ -16,7 +16,7 @@ from typing import Any
 from ...folding import fold
 from ...records import PLATFORMS
 from ...store.database import Database
-from ..views import conversations_named, title_index
+from ..names import conversations_named, title_index
 from .query import HAS_ATTACHMENT, Filter, Query
 
 # Indexes a plan may name (INDEXED BY). The last three are optional: a plan that
