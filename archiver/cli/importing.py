@@ -198,6 +198,8 @@ def _print_import_summary(report: Any) -> None:
         f"  media missing:       {report.media_missing:,}"
         + (" (not in the download: each message says which)" if report.media_missing else ""),
         *([f"  media restored:      {report.media_restored:,}"] if report.media_restored else []),
+        *([f"  media found:         {report.media_found:,} (missing from an earlier import)"]
+          if report.media_found else []),
         f"  rejected files:      {len(report.errors):,}",
         f"  warnings:            {len(report.warnings):,}",
     ]

@@ -60,6 +60,7 @@ class ImportReport:
     media_copied: int = 0
     media_missing: int = 0
     media_restored: int = 0  # copies in media/ that were missing or damaged, put back
+    media_found: int = 0  # attachments no earlier download held, found in this one
     # HTML downloads: "NAME: read in UTC+01:00 (why)", one line each.
     time_offsets: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -75,6 +76,7 @@ class ImportReport:
             "media_copied": self.media_copied,
             "media_missing": self.media_missing,
             "media_restored": self.media_restored,
+            "media_found": self.media_found,
             "html_times": self.time_offsets,
             "errors": self.errors,
             "warnings": self.warnings,
@@ -179,6 +181,7 @@ class _Import:
         self.html_offset = html_offset
         self.imported_before = restore.last_import_ended(self.conn)
         self.writer = ArchiveWriter(db)
+        self.listed: dict[int, str] = {}  # the downloads named in the report, by id
         self.threads = ThreadWriter(self.writer)
 
     def finish(self) -> None:
@@ -256,33 +259,44 @@ class _Import:
         download_id, created = downloads.find_or_add(
             conn, name, platform, kinds[0].name, _where_read(tree, root), stated_owner, named,
             inferred=inferred)
-        report.downloads.append(name)
+        if download_id not in self.listed:  # one name per download, however many parts
+            self.listed[download_id] = name
+            report.downloads.append(name)
         for source, exc in plan.unreadable:
             report.error(source.where, pipeline.describe(exc))
         for same in plan.unchanged:
             self._record_unchanged(same, download_id)
+        preparer = pipeline.Preparer(tree, ctx, self.media)
         if plan.unchanged and self.media is not None:
             report.media_restored += restore.restore_media(
                 conn, self.media, tree, [u.thread_id for u in plan.unchanged],
                 self.imported_before, report.warnings)
 
         read = len(plan.unchanged)  # threads read whole, or already in the archive
-        for info in self._read(tree, ctx, plan, download_id, len(sources)):
+        # Threads the archive held before: their media an earlier download lacked.
+        held_before = {u.thread_id: u.source for u in plan.unchanged}
+        for thread in self._read(tree, preparer, plan, download_id, len(sources)):
             read += 1
-            names = set(info.participants)
+            if not thread.fresh:
+                held_before[thread.thread_id] = thread.source
+            assert thread.info is not None
+            names = set(thread.info.participants)
             owner_candidates = names if owner_candidates is None else owner_candidates & names
         owner = stated_owner
         if owner is None and owner_candidates and len(owner_candidates) == 1:
             owner = next(iter(owner_candidates))
         basis = next((b for d in kinds if (b := d.time_basis(ctx, sources))), None)
         writer.begin()
+        report.media_found += restore.find_missing_media(conn, preparer, held_before,
+                                                         report.warnings)
         if owner is None and not created:
             # Its threads read in earlier imports (other parts of it) may tell.
             owner = downloads.shared_participant(conn, download_id)
         if read == 0 and created:
             # Nothing of it could be read: no empty download is recorded.
             downloads.forget(conn, download_id)
-            report.downloads.remove(name)
+            if self.listed.pop(download_id, None) is not None:
+                report.downloads.remove(name)
         else:
             download_id = downloads.settle_owner(conn, download_id, name, platform, owner, named)
             downloads.record_rejected(
@@ -295,18 +309,17 @@ class _Import:
         writer.commit()
 
     def _read(
-        self, tree: DownloadTree, ctx: ReadContext, plan: changes.ReadingPlan, download_id: int,
-        total: int,
-    ) -> Iterator[Any]:
-        """Read and write the threads ``plan`` says to read; yields the
-        :class:`~archiver.records.ThreadInfo` of each thread read whole."""
+        self, tree: DownloadTree, preparer: pipeline.Preparer, plan: changes.ReadingPlan,
+        download_id: int, total: int,
+    ) -> Iterator[ThreadWrite]:
+        """Read and write the threads ``plan`` says to read; yields each
+        thread read whole."""
         to_read = plan.to_read
         done = total - len(to_read)
         parallel = (
             (os.cpu_count() or 1) > 1
             and sum(m.size for s in to_read for m in s.files) >= pipeline.PARALLEL_MIN_BYTES
         )
-        preparer = pipeline.Preparer(tree, ctx, self.media)
         threads = self.threads
         thread: ThreadWrite | None = None
         inherited = () if self.lock_fd is None else (self.lock_fd,)
@@ -327,7 +340,8 @@ class _Import:
             if kind is End:
                 threads.end(thread, event.info, event.stats, download_id, tree)
                 self._count(thread, event.stats)
-                yield event.info
+                thread.info = event.info
+                yield thread
             elif kind is Failed:
                 threads.abort(thread)
                 source = thread.source
@@ -375,14 +389,13 @@ def _where_read(tree: DownloadTree, root: str) -> str:
 
 
 def _by_download(sources: list[ThreadSource]) -> list[tuple[str, list[ThreadSource]]]:
-    """The threads of a tree, grouped by the download each lies in (its root
-    folder inside the tree; "" when the tree is one download)."""
+    """The threads of a tree, grouped by the download each lies in: its root
+    folder inside the tree ("" for the tree itself). A download keeps its
+    folder's name wherever it lies: alone in a zip, or in a folder of them."""
     groups: dict[str, list[ThreadSource]] = {}
     for source in sources:
         root = dialects.named(source.dialect).download_of(source)
         groups.setdefault(root, []).append(source)
-    if len(groups) == 1:
-        return [("", sources)]
     return sorted(groups.items())
 
 

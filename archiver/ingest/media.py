@@ -59,9 +59,15 @@ class MediaIndex:
             near = f"{folder}/{rel}"
             if near in members:
                 return members[near]
+        if folder or "/" in rel:
+            # Beside the thread's files, as Meta lays them out: a thread
+            # folder imported on its own (or moved) holds photos/1.jpg of
+            # "messages/inbox/ana_1/photos/1.jpg". At the tree's root a bare
+            # name says too little.
+            prefix = f"{folder}/" if folder else ""
             name = rel.rsplit("/", 1)[-1]
             for sub in ("photos", "videos", "audio", "files", "gifs", "media"):
-                candidate = f"{folder}/{sub}/{name}"
+                candidate = f"{prefix}{sub}/{name}"
                 if candidate in members:
                     return members[candidate]
         return None

@@ -205,7 +205,7 @@ class Preparer:
                     if msg.reactions:
                         reactions.extend(_reaction_rows(number, msg.reactions))
                     if msg.attachments:
-                        attachments.extend((number, *self._attachment(a, source, stats))
+                        attachments.extend((number, *self.attachment_row(a, source, stats))
                                            for a in msg.attachments)
                 if ts < last_ts:
                     ordered = False
@@ -258,7 +258,7 @@ class Preparer:
             msg.text, msg.time_precision, msg.format,
         )
 
-    def _attachment(
+    def attachment_row(
         self, a: Attachment, source: ThreadSource, stats: ThreadStats
     ) -> tuple[Any, ...]:
         """An :data:`ATTACHMENT_ROW` without its number (the media are copied

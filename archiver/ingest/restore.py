@@ -1,6 +1,8 @@
-"""Putting back media copies: a copy in the archive's ``media/`` that is
-missing or damaged is copied again from a download that holds its file,
-wherever that download is now.
+"""Putting media back: a copy in the archive's ``media/`` that is missing or
+damaged is copied again from a download that holds its file, wherever that
+download is now; an attachment an earlier import could not find (a thread
+folder imported without its download) is taken from a later download that
+holds it, whether or not the thread changed.
 
 A copy is damaged when its size is wrong, or when it changed after the last
 import and its SHA-256 is wrong: hashing only those keeps a re-import quick.
@@ -14,9 +16,10 @@ import time
 from pathlib import PurePosixPath
 
 from ..paths import safe_relative
+from ..records import Attachment
 from ..store.media import MediaStore, OutsideArchive, file_sha256, open_media
-from .dialects import READ_ERRORS
-from .pipeline import describe
+from .dialects import READ_ERRORS, ThreadSource
+from .pipeline import Preparer, ThreadStats, describe
 from .sources import DownloadTree, Member
 
 # meta key: when the last import ended, as epoch seconds.
@@ -116,3 +119,36 @@ def restore_media(
             except READ_ERRORS as exc:
                 warnings.append(f"{member.label}: could not be copied ({describe(exc)})")
     return restored
+
+
+def find_missing_media(
+    conn: sqlite3.Connection, preparer: Preparer, threads: dict[int, ThreadSource],
+    warnings: list[str],
+) -> int:
+    """Look in this download for the attachments of ``threads`` (by id) that
+    no earlier download held; each one found is copied (as the import copies
+    media) and recorded as held. Returns how many were found."""
+    if not threads:
+        return 0
+    missing = conn.execute(
+        "SELECT a.id, a.kind, a.uri, m.thread_id FROM attachments a "
+        "JOIN messages m ON m.id = a.message_id "
+        "WHERE a.present = 0 AND a.remote = 0 AND a.uri IS NOT NULL"
+    ).fetchall()
+    found = 0
+    for attachment_id, kind, uri, thread_id in missing:
+        source = threads.get(thread_id)
+        if source is None:
+            continue
+        stats = ThreadStats()
+        row = preparer.attachment_row(Attachment(kind, uri), source, stats)
+        warnings.extend(stats.warnings)
+        _kind, _name, _uri, source_path, present, _remote, sha, media_path, size = row
+        if present:
+            conn.execute(
+                "UPDATE attachments SET source_path = ?, present = 1, sha256 = ?, "
+                "media_path = ?, size = ? WHERE id = ?",
+                (source_path, sha, media_path, size, attachment_id),
+            )
+            found += 1
+    return found

@@ -59,6 +59,7 @@ class ThreadWrite:
     loose: bool = False
     claimed: set[int] = field(default_factory=set)  # archive ids matched so far
     upgraded: int = 0  # HTML messages given a JSON download's exact time
+    info: ThreadInfo | None = None  # what the thread's files said of it, once read
 
 
 class ThreadWriter:
@@ -79,16 +80,20 @@ class ThreadWriter:
             "SELECT id, conversation_id FROM threads WHERE platform = ? AND key = ?",
             (source.platform, source.key),
         ).fetchone()
+        guessed = 1 if source.platform_guessed else None
         if row is None:
             cid = conversations.new_conversation(conn, None)
             cur = conn.execute(
-                "INSERT INTO threads (platform, key, conversation_id, home_conversation_id) "
-                "VALUES (?, ?, ?, ?)",
-                (source.platform, source.key, cid, cid),
+                "INSERT INTO threads (platform, key, conversation_id, home_conversation_id, "
+                "platform_guessed) VALUES (?, ?, ?, ?, ?)",
+                (source.platform, source.key, cid, cid, guessed),
             )
             thread_id, fresh = int(cur.lastrowid or 0), True
         else:
             thread_id, cid = row
+            if guessed is None:  # a download that tells its app settles a guess
+                conn.execute("UPDATE threads SET platform_guessed = NULL WHERE id = ? "
+                             "AND platform_guessed IS NOT NULL", (thread_id,))
             self.writer.leave_bulk()
             fresh = conn.execute(
                 "SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1", (thread_id,)

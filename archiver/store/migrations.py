@@ -355,8 +355,17 @@ def _v9_owners_on_evidence(conn: sqlite3.Connection) -> None:
     record_owner_aliases(conn)
 
 
+def _v10_platform_guessed(conn: sqlite3.Connection) -> None:
+    """Threads whose app nothing told (imported as Facebook, never joined to
+    another app's conversation): a column only; NULL is what every earlier
+    thread is, its app known."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(threads)")}
+    if "platform_guessed" not in columns:
+        conn.execute("ALTER TABLE threads ADD COLUMN platform_guessed INTEGER")
+
+
 STEPS = (
     (2, _v2_identity), (3, _v3_audit), (4, _v4_insights_index), (5, _v5_folded_index),
     (6, _v6_html_times), (7, _v7_symbols_split_words), (8, _v8_reactions_once),
-    (9, _v9_owners_on_evidence),
+    (9, _v9_owners_on_evidence), (10, _v10_platform_guessed),
 )

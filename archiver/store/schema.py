@@ -63,7 +63,7 @@ import sqlite3
 from ..folding import index_separators
 from .database import Database
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Accents removed; letters and numbers make words, and every symbol (emoji
 # included, those not yet assigned too) separates them (see folding.py).

@@ -11,10 +11,11 @@ Adding a download shape means adding a module here and its ``DIALECT`` to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...records import Message, ThreadInfo
-from ..sources import DownloadTree
+from ..sources import DownloadTree, posix_parent
 from .base import (
     MAX_MS,
     MIN_MS,
@@ -64,7 +65,33 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> list[ThreadSource]:
             ctx.claimed.update(m.path for m in source.files)
             source.key = thread_key(source.key)
             sources.append(source)
+    _say_unread(tree, sources, ctx)
     return sources
+
+
+def _say_unread(tree: DownloadTree, sources: list[ThreadSource], ctx: ReadContext) -> None:
+    """Warn about each file beside a conversation's files that looks as if it
+    held messages but that no dialect reads: nothing that may be a
+    conversation is left out in silence."""
+    folders = {posix_parent(m.path) for s in sources
+               if not named(s.dialect).many_threads_per_file for m in s.files}
+    for member in tree:
+        if member.path in ctx.claimed or not member.path.lower().endswith(".json"):
+            continue
+        if posix_parent(member.path) not in folders:
+            continue
+        try:
+            with tree.open(member) as f:
+                head = f.read(_PEEK_BYTES)
+        except READ_ERRORS:
+            continue
+        if _MESSAGE_KEYS.search(head):
+            ctx.warn(member.label, "names messages but is not a conversation in any form "
+                     "chatkeep reads; not imported")
+
+
+_PEEK_BYTES = 8192
+_MESSAGE_KEYS = re.compile(rb'"(?:messages|participants|sender_name|senderName|conversation)"\s*:')
 
 
 def read_thread(

@@ -64,6 +64,9 @@ class ThreadSource:
     folder: str = ""  # the thread's folder inside the download (for media)
     # For dialects that hold many threads in one file (old Instagram).
     index: int | None = None
+    # Nothing told the app it comes from: ``platform`` is a guess, and the
+    # thread is never joined to another app's conversation.
+    platform_guessed: bool = False
 
     @property
     def where(self) -> str:
@@ -85,6 +88,11 @@ class ReadContext:
     html_offset: str | None = None
     html_times: dict[str, Any] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # The app each download in the tree comes from (by its folder), as media
+    # paths in its files told, and the downloads whose app was guessed (said
+    # once each).
+    platforms: dict[str, str] = field(default_factory=dict)
+    platform_guessed: set[str] = field(default_factory=set)
     # The file being read, so that an error in a many-file thread names it.
     current: str | None = None
     # What the thread being read held, for ``chatkeep audit``: message entries

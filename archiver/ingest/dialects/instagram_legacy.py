@@ -35,6 +35,7 @@ the break; the conversations yielded before it were complete.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,12 +46,13 @@ from dateutil.parser import isoparse
 from ijson.common import ObjectBuilder
 
 from ...records import Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import STREAM_BUFFER, DepthGuard, SurrogateStream, skip_bom
+from ..jsonstream import BOM, STREAM_BUFFER, DepthGuard, SurrogateStream, skip_bom
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
 from .base import (
     MAX_MS,
     MIN_MS,
+    READ_ERRORS,
     Conversation,
     PlainMessage,
     ReadContext,
@@ -65,7 +67,7 @@ from .base import (
     text_field,
     thread_key,
 )
-from .meta import MetaDialect
+from .meta import MetaDialect, has_meta_layout, may_hold_messages
 
 NAME = "instagram_legacy"
 FILE_NAME = "messages.json"
@@ -92,14 +94,39 @@ MAPPED_KEYS = frozenset(
 )
 
 
+_PEEK_BYTES = 64 * 1024
+# The start of an old Instagram messages.json: a list of conversations.
+_LOOKS_LEGACY = re.compile(rb'^\s*\[\s*\{.*"(?:participants|conversation)"\s*:', re.DOTALL)
+
+
+def _looks_legacy(tree: DownloadTree, member: Member) -> bool:
+    """Whether a file under another name starts as a ``messages.json`` does."""
+    try:
+        with tree.open(member) as f:
+            head = f.read(_PEEK_BYTES)
+    except READ_ERRORS:
+        return False
+    return _LOOKS_LEGACY.match(head.removeprefix(BOM)) is not None
+
+
 def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]:
+    layout = None
     for member in tree:
         if member.path in ctx.claimed:
             continue
         if member.path.rsplit("/", 1)[-1].lower() != FILE_NAME:
-            continue
+            # The same file under another name: the user's name for it.
+            if not member.path.lower().endswith(".json"):
+                continue
+            if not tree.single_file:
+                layout = has_meta_layout(tree) if layout is None else layout
+                if not may_hold_messages(member.path, layout):
+                    continue
+            if not _looks_legacy(tree, member):
+                continue
         if member.size == 0:
             ctx.warn(member.label, "is empty (0 bytes); skipped")
+            ctx.claimed.add(member.path)  # said once: no other reader takes it
             continue
         yield ThreadSource(
             dialect=NAME, platform="instagram", key="", files=[member],

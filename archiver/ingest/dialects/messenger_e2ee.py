@@ -69,6 +69,7 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
             continue
         if member.size == 0:
             ctx.warn(member.label, "is empty (0 bytes); skipped")
+            ctx.claimed.add(member.path)  # said once: no other reader takes it
             continue
         try:
             if not _looks_like_thread(tree, member):
@@ -76,6 +77,7 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
         except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             # Not known to be a thread, but it may be one: say so rather than drop it.
             ctx.warn(member.label, f"cannot be read ({exc}); skipped")
+            ctx.claimed.add(member.path)
             continue
         yield ThreadSource(
             dialect=NAME,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from ..jsonstream import BOM, replace_lone_surrogates
-from ..sources import DownloadTree
+from ..sources import DownloadTree, Member
 from ..text import repair
 from .base import READ_ERRORS, Dialect, ReadContext, ThreadSource, lone_surrogates
 
@@ -36,7 +36,7 @@ _FACEBOOK_NEIGHBOURS = (
 )
 # "…/your_facebook_activity/messages/…": where Meta's messages live in a download.
 _MESSAGES_ROOT = re.compile(
-    r"^(?:(.*?)/)?(?:your_facebook_activity/|your_activity_across_facebook/"
+    r"^(?:(.*?)/)??(?:your_facebook_activity/|your_activity_across_facebook/"
     r"|your_instagram_activity/)?messages(?:/|$)"
 )
 
@@ -51,17 +51,32 @@ def download_root(folder: str) -> str | None:
     return m.group(1) or ""
 
 
+def has_meta_layout(tree: DownloadTree) -> bool:
+    """Whether the tree holds a ``messages/`` folder, as Meta's downloads do."""
+    return any(p.startswith("messages/") or "/messages/" in p for p in tree.members)
+
+
+def may_hold_messages(path: str, layout: bool) -> bool:
+    """Whether a file at ``path`` may be a conversation under any name: in a
+    tree laid out as Meta's (``layout``), only under its ``messages/``
+    folders (the rest are posts, profile and the like); anywhere in a folder
+    the user assembled."""
+    if not path.lower().endswith(".json"):
+        return False
+    return not layout or path.startswith("messages/") or "/messages/" in path
+
+
 def section_of(folder: str) -> str | None:
     """The section (``inbox`` …) of a thread folder in Meta's layout, else None."""
     parent = folder.rsplit("/", 2)
     return parent[-2] if len(parent) >= 2 and parent[-2] in SECTIONS else None
 
 
-def platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
-    """The app a thread at ``path`` comes from: the platform the user named,
-    else the download's layout (``your_instagram_activity/``), its name
-    (``instagram-…``), or the folders beside its ``messages/``; Facebook
-    when nothing tells."""
+def platform_of(tree: DownloadTree, path: str, hint: str | None) -> str | None:
+    """The app a thread at ``path`` comes from, by the platform the user
+    named, else the download's layout (``your_instagram_activity/``), its name
+    (``instagram-…``), or the folders beside its ``messages/``; None when
+    none of them tells (see :func:`choose_platform`)."""
     if hint:
         return hint
     if path.startswith(_INSTAGRAM_ROOT) or f"/{_INSTAGRAM_ROOT}" in path:
@@ -85,7 +100,76 @@ def platform_of(tree: DownloadTree, path: str, hint: str | None) -> str:
             return "instagram"
         if p.startswith(_FACEBOOK_NEIGHBOURS):
             return "facebook"
-    return "facebook"
+    return None
+
+
+# A media path in a thread's file, JSON ("uri": "…") or HTML (href="…"),
+# that names the app's folder of the download.
+_APP_URI = re.compile(
+    rb'(?:"uri"\s*:\s*"|href=")(?:\.\./)*/?'
+    rb"(your_instagram_activity|your_facebook_activity|your_activity_across_facebook)/"
+)
+# How much of a download's thread files are searched for such a path.
+_URI_SCAN_BYTES = 32 * 1024 * 1024
+GUESSED_PLATFORM = "facebook"
+
+
+def _platform_in_files(tree: DownloadTree, files: list[Member], budget: list[int]) -> str | None:
+    """The app the media paths in ``files`` name (reading at most ``budget[0]``
+    bytes, which is spent)."""
+    for member in files:
+        if budget[0] <= 0:
+            return None
+        try:
+            with tree.open(member) as f:
+                carry = b""
+                while budget[0] > 0 and (chunk := f.read(1 << 20)):
+                    budget[0] -= len(chunk)
+                    found = _APP_URI.search(carry + chunk)
+                    if found is not None:
+                        return "instagram" if b"instagram" in found.group(1) else "facebook"
+                    carry = chunk[-200:]
+        except READ_ERRORS:
+            continue  # reading the thread will report it
+    return None
+
+
+def choose_platforms(
+    tree: DownloadTree, threads: list[tuple[str, list[Member]]], ctx: ReadContext
+) -> list[tuple[str, bool]]:
+    """(platform, guessed) of each thread, given as (folder, files): what
+    :func:`platform_of` finds, else the media paths in the files of the
+    download's threads (one download is one app), else Facebook as a guess,
+    said once per download with the option that settles it."""
+    chosen: list[tuple[str, bool]] = []
+    undecided: dict[str, list[int]] = {}
+    for i, (folder, _files) in enumerate(threads):
+        found = platform_of(tree, folder, ctx.platform_hint)
+        chosen.append((found or GUESSED_PLATFORM, found is None))
+        if found is None:
+            root = download_root(folder)
+            undecided.setdefault("" if root is None else root, []).append(i)
+    for root, indexes in undecided.items():
+        found = ctx.platforms.get(root)
+        budget = [_URI_SCAN_BYTES]
+        for i in indexes:
+            if found is not None or budget[0] <= 0:
+                break
+            found = _platform_in_files(tree, threads[i][1], budget)
+        if found is not None:
+            ctx.platforms[root] = found
+            for i in indexes:
+                chosen[i] = (found, False)
+            continue
+        if root not in ctx.platform_guessed:
+            ctx.platform_guessed.add(root)
+            files = threads[indexes[0]][1]
+            where = files[0].origin if not root else f"{files[0].origin} (folder {root})"
+            ctx.warn(where, "nothing tells whether its conversations come from Facebook or "
+                     "Instagram (no app folder, download name or media path says it); they "
+                     "were imported as Facebook and are never joined to another app's "
+                     "conversation. Give --platform instagram (or facebook) to say which")
+    return chosen
 
 
 _PROFILE_FILES = (

@@ -37,7 +37,16 @@ from .base import (
     sender_field,
     text_field,
 )
-from .meta import PART, SECTIONS, MetaDialect, download_root, platform_of, section_of
+from .meta import (
+    PART,
+    SECTIONS,
+    MetaDialect,
+    choose_platforms,
+    download_root,
+    has_meta_layout,
+    may_hold_messages,
+    section_of,
+)
 
 NAME = "meta_dyi"
 
@@ -61,6 +70,8 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
     folders: dict[str, list[tuple[int, Member]]] = {}
     html: dict[str, list[tuple[int, Member]]] = {}
     thread_folders: dict[str, list[Member]] = {}  # every folder under a section
+    renamed: list[Member] = []  # thread files not named like a part
+    layout = has_meta_layout(tree)
     for member in tree:
         folder, _, filename = member.path.rpartition("/")
         if "messages/" in folder and (t := _THREAD_FOLDER.match(member.path)):
@@ -72,14 +83,12 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
                 folders.setdefault(folder, []).append((0, member))
             continue
         m = PART.match(filename)
-        if tree.single_file and not m and _looks_like_thread(tree, member):
-            # A thread file the user named directly, whatever it is called.
-            declared = _declared_path(tree, [member])
-            key = declared[1] if declared else filename.rsplit(".", 1)[0]
-            yield ThreadSource(NAME, platform_of(tree, member.path, ctx.platform_hint), key,
-                               [member], declared[0] if declared else None, folder)
-            return
-        if not m:
+        if m is None:
+            # A thread file under another name (the user's own, or one the
+            # user named directly): read if its first bytes are a thread's.
+            if ((tree.single_file or may_hold_messages(member.path, layout))
+                    and _looks_like_thread(tree, member)):
+                renamed.append(member)
             continue
         if m.group(2).lower() == "html":
             html.setdefault(folder, []).append((int(m.group(1) or 0), member))
@@ -97,29 +106,64 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
                 ctx.rejected.append((member.label, HTML_PART))
     for folder in sorted(thread_folders.keys() - folders.keys() - html.keys()):
         files = thread_folders[folder]
+        if any(m in renamed for m in files):
+            continue
         where = (f"{files[0].origin} (folder {folder})" if files[0].zip_name
                  else files[0].origin / folder)
         ctx.warn(where, f"a thread folder with no message file (is a part of the download "
                  f"missing?); its {len(files):,} file(s) were not imported")
+    found: list[tuple[str, list[Member], str | None, str]] = []  # folder, files, section, key
     for folder in sorted(folders):
         parts = sorted(folders[folder], key=lambda p: p[0])
         files = [member for _, member in parts]
-        key = folder.rsplit("/", 1)[-1]
         section = section_of(folder)
-        if section is None:
+        if section is not None:
+            found.append((folder, files, section, folder.rsplit("/", 1)[-1]))
+        else:
             # Not where Meta puts threads (loose part files, a renamed or bare
-            # thread folder): the file says which thread it belongs to.
-            declared = _declared_path(tree, files)
-            if declared:
-                section, key = declared
+            # thread folder): each file says which thread it belongs to.
+            found.extend(_loose_threads(tree, folder, files, ctx))
+    for member in renamed:
+        folder, _, filename = member.path.rpartition("/")
+        declared = _declared_path(tree, [member])
+        section, key = declared if declared else (None, filename.rsplit(".", 1)[0])
+        found.append((folder, [member], section, key))
+    platforms = choose_platforms(tree, [(folder, files) for folder, files, _s, _k in found], ctx)
+    for (folder, files, section, key), (platform, guessed) in zip(found, platforms, strict=True):
         yield ThreadSource(
-            dialect=NAME,
-            platform=platform_of(tree, folder, ctx.platform_hint),
-            key=key or tree.name,
-            section=section,
-            files=files,
-            folder=folder,
+            dialect=NAME, platform=platform, key=key or tree.name, section=section,
+            files=files, folder=folder, platform_guessed=guessed,
         )
+
+
+def _loose_threads(
+    tree: DownloadTree, folder: str, files: list[Member], ctx: ReadContext
+) -> list[tuple[str, list[Member], str | None, str]]:
+    """The threads of a folder outside Meta's layout: each file goes to the
+    thread its ``thread_path`` names; a file that names none goes with the
+    others (or, when they name several, to a thread named after the folder)."""
+    groups: dict[tuple[str | None, str], list[Member]] = {}
+    undeclared: list[Member] = []
+    for member in files:
+        declared = _declared_path(tree, [member])
+        if declared is None:
+            undeclared.append(member)
+        else:
+            groups.setdefault(declared, []).append(member)
+    own = (None, folder.rsplit("/", 1)[-1])
+    if len(groups) <= 1:
+        section, key = next(iter(groups), own)
+        return [(folder, files, section, key)]
+    if undeclared:
+        groups.setdefault(own, []).extend(undeclared)
+    where = (f"{files[0].origin} (folder {folder})" if files[0].zip_name
+             else files[0].origin / folder if folder else files[0].origin)
+    named = "; ".join(
+        f"{'/'.join(p for p in key if p)} in {', '.join(m.path.rsplit('/', 1)[-1] for m in ms)}"
+        for key, ms in groups.items())
+    ctx.warn(where, f"its files belong to {len(groups)} different conversations ({named}); "
+             "each file was imported into its own conversation")
+    return [(folder, members, section, key) for (section, key), members in groups.items()]
 
 
 # "thread_path": "inbox/name_123" (2020+) or "inbox/Name_abc" (2018).

@@ -22,7 +22,7 @@ from ..sources import DownloadTree, Member, posix_parent
 from .base import PlainMessage, ReadContext, ReadError, ThreadSource
 from .html_page import NOTICE_SENDER, PageError, PageReader, generated_line
 from .html_times import format_offset, parse_offset
-from .meta import MetaDialect, download_root, platform_of, profile_owner, section_of
+from .meta import MetaDialect, choose_platforms, download_root, profile_owner, section_of
 
 NAME = "meta_html"
 INSTAGRAM_OFFSET = -8 * 60  # Instagram pages: fixed UTC-8 all year, summer or not
@@ -91,14 +91,17 @@ def find_threads(tree: DownloadTree, ctx: ReadContext) -> Iterator[ThreadSource]
                 folders.setdefault(folder, []).append((1, member))
             continue
         folders.setdefault(folder, []).append((int(m.group(1)), member))
-    sources = []
+    threads = []
     for folder in sorted(folders):
         parts = sorted(folders[folder], key=lambda p: p[0])
-        files = [member for _, member in parts]
+        threads.append((folder, [member for _, member in parts]))
+    sources = []
+    for (folder, files), (platform, guessed) in zip(
+            threads, choose_platforms(tree, threads, ctx), strict=True):
         key = folder.rsplit("/", 1)[-1] or files[0].path.rsplit(".", 1)[0]
         sources.append(ThreadSource(
-            dialect=NAME, platform=platform_of(tree, folder, ctx.platform_hint), key=key,
-            section=section_of(folder), files=files, folder=folder,
+            dialect=NAME, platform=platform, key=key, section=section_of(folder), files=files,
+            folder=folder, platform_guessed=guessed,
         ))
     if not sources:
         return

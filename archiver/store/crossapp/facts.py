@@ -78,6 +78,14 @@ class Facts:
         self._pools: dict[str, dict[frozenset[str], list[int]]] = {}
         self._platforms: set[str] | None = None
         self._imprecise: bool | None = None
+        self._guessed: set[int] | None = None
+
+    def guessed(self) -> set[int]:
+        """The threads whose app was a guess (nothing in their download told)."""
+        if self._guessed is None:
+            self._guessed = {r[0] for r in self.conn.execute(
+                "SELECT id FROM threads WHERE platform_guessed IS NOT NULL")}
+        return self._guessed
 
     def imprecise(self) -> bool:
         """Whether the archive holds messages read from HTML pages (times to

@@ -164,13 +164,16 @@ def _cutover_links(arc: Facts, tid: int) -> dict[int, dict[str, Any]]:
 
 def _auto_links(arc: Facts, tid: int, splits: set[tuple[str, str]]) -> dict[int, dict]:
     me = arc.thread(tid)
+    guessed = arc.guessed()
+    if tid in guessed:
+        return {}  # its app is a guess: no rule may join it to another app
     found = _content_links(arc, tid)
     for other, info in _cutover_links(arc, tid).items():
         found.setdefault(other, info)
     result = {}
     for other, info in found.items():
         them = arc.thread(other)
-        if sorted_pair(me.ref, them.ref) in splits:
+        if sorted_pair(me.ref, them.ref) in splits or other in guessed:
             continue
         info["ranges"] = {
             t.ref: [iso(t.first_ms, 1000), iso(t.last_ms, 1000)] for t in (me, them)
