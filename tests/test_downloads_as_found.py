@@ -66,13 +66,14 @@ def test_files_of_two_threads_in_one_folder_stay_two_threads(tmp_path: Path) -> 
 # -- 4: a platform comes from evidence --------------------------------------------
 
 
-def _instagram_thread(folder: Path, *, media_uri: bool = True) -> None:
+def _instagram_thread(folder: Path, *, media_uri: bool = True, key: str = "sam_9") -> None:
     """A conversation with a photo, as an Instagram download writes it."""
-    photo = {"photos": [{"uri": "your_instagram_activity/messages/inbox/sam_9/photos/1.jpg",
+    photo = {"photos": [{"uri": f"your_instagram_activity/messages/inbox/{key}/photos/1.jpg",
                          "creation_timestamp": 1}]} if media_uri else {}
     write_thread(folder, [
-        say("Sam", 3, "see you"), say(OWNER, 2, "", **photo), say("Sam", 1, "hello"),
-    ], title="Sam", participants=("Sam", OWNER), thread_path="inbox/sam_9")
+        say("Sam", 4, "see you"), say(OWNER, 3, "", **photo), say("Sam", 2, "how are you"),
+        say("Sam", 1, "hello"),
+    ], title="Sam", participants=("Sam", OWNER), thread_path=f"inbox/{key}")
 
 
 def test_loose_instagram_files_are_instagram(tmp_path: Path) -> None:
@@ -84,12 +85,12 @@ def test_loose_instagram_files_are_instagram(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     report = imported(archive, loose / "message_1.json")
     assert not [w for w in report["warnings"] if "--platform" in w]
-    assert threads(archive) == [("instagram", "sam_9", 3)]
+    assert threads(archive) == [("instagram", "sam_9", 4)]
     download = tmp_path / "instagram-jordan-2024-05-01"
     _instagram_thread(download / "your_instagram_activity" / "messages" / "inbox" / "sam_9")
     report = imported(archive, download)
     assert report["messages_added"] == 0
-    assert threads(archive) == [("instagram", "sam_9", 3)]
+    assert threads(archive) == [("instagram", "sam_9", 4)]
     (conversation,) = run_json(archive, "threads")
     assert conversation["cross_app"] is False and conversation["frozen"] is False
     assert run_json(archive, "check")["problems"] == []
@@ -97,14 +98,16 @@ def test_loose_instagram_files_are_instagram(tmp_path: Path) -> None:
 
 def test_a_guessed_platform_is_said_and_never_joins_another_app(tmp_path: Path) -> None:
     """Nothing in a loose file tells its app: the import says it guessed and
-    names --platform; the same thread later from Instagram stays apart."""
+    names --platform. The same messages from an Instagram download (under
+    another key) stay apart, whichever comes first; a thread the archive
+    holds from a download that told its app settles the guess."""
     loose = tmp_path / "loose"
-    _instagram_thread(loose, media_uri=False)
+    _instagram_thread(loose, media_uri=False, key="sam_10")
     archive = tmp_path / "archive"
     report = imported(archive, loose)
     (said,) = [w for w in report["warnings"] if "--platform" in w]
     assert "Facebook or Instagram" in said and "imported as Facebook" in said
-    assert threads(archive) == [("facebook", "sam_9", 3)]
+    assert threads(archive) == [("facebook", "sam_10", 4)]
     download = tmp_path / "instagram-jordan-2024-05-01"
     _instagram_thread(download / "your_instagram_activity" / "messages" / "inbox" / "sam_9",
                       media_uri=False)
@@ -116,14 +119,20 @@ def test_a_guessed_platform_is_said_and_never_joins_another_app(tmp_path: Path) 
     other = tmp_path / "other"
     imported(other, download)
     imported(other, loose)
-    assert all(not c["cross_app"] for c in run_json(other, "threads"))
-    assert len(run_json(other, "threads")) == 2
+    listed = run_json(other, "threads")
+    assert len(listed) == 2 and all(not c["cross_app"] for c in listed)
+    # Under the key the archive holds from Instagram, it is Instagram's, unsaid.
+    same_key = tmp_path / "same key"
+    _instagram_thread(same_key, media_uri=False)
+    report = imported(other, same_key)
+    assert not [w for w in report["warnings"] if "--platform" in w]
+    assert report["messages_added"] == 0
     # Said with --platform, the same file is Instagram's.
     again = tmp_path / "again"
     done, out, err = run(again, "import", "--json", "--platform", "instagram", str(loose))
     assert done == 0, err
     assert not [w for w in json.loads(out)["warnings"] if "--platform" in w]
-    assert threads(again) == [("instagram", "sam_9", 3)]
+    assert threads(again) == [("instagram", "sam_10", 4)]
 
 
 # -- 5: media travel with their thread ------------------------------------------

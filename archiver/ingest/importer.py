@@ -218,12 +218,38 @@ class _Import:
             return 0
         for path, problem in ctx.rejected:
             report.error(path, problem)
+        self._settle_guessed_platforms(tree, sources)
         # A folder may hold several downloads: each is recorded as itself.
         for n, (root, group) in enumerate(_by_download(sources)):
             self._import_download(tree, ctx, root, group,
                                   errors_before if n == 0 else len(report.errors))
         report.warnings.extend(ctx.warnings)
         return len(sources)
+
+    def _settle_guessed_platforms(self, tree: DownloadTree, sources: list[ThreadSource]) -> None:
+        """A thread whose app nothing in its download told takes the app of
+        the thread of the same key the archive holds from a download that did
+        tell; the rest are said, once per download, with the option that
+        settles them."""
+        unsettled: dict[str, ThreadSource] = {}
+        for source in sources:
+            if not source.platform_guessed:
+                continue
+            known = [p for (p,) in self.conn.execute(
+                "SELECT platform FROM threads WHERE key = ? AND platform_guessed IS NULL",
+                (source.key,))]
+            if len(known) == 1:
+                source.platform, source.platform_guessed = known[0], False
+            else:
+                unsettled.setdefault(dialects.named(source.dialect).download_of(source), source)
+        for root, source in unsettled.items():
+            origin = source.files[0].origin
+            where = f"{origin} (folder {root})" if root else str(tree.origins[0])
+            self.report.warnings.append(
+                f"{where}: nothing tells whether its conversations come from Facebook or "
+                "Instagram (no app folder, download name or media path says it); they were "
+                f"imported as {source.platform.title()} and are never joined to another app's "
+                "conversation. Give --platform instagram (or facebook) to say which")
 
     def _import_download(
         self, tree: DownloadTree, ctx: ReadContext, root: str, sources: list[ThreadSource],

@@ -89,10 +89,8 @@ class ReadContext:
     html_times: dict[str, Any] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     # The app each download in the tree comes from (by its folder), as media
-    # paths in its files told, and the downloads whose app was guessed (said
-    # once each).
+    # paths in its files told.
     platforms: dict[str, str] = field(default_factory=dict)
-    platform_guessed: set[str] = field(default_factory=set)
     # The file being read, so that an error in a many-file thread names it.
     current: str | None = None
     # What the thread being read held, for ``chatkeep audit``: message entries

@@ -139,8 +139,8 @@ def choose_platforms(
 ) -> list[tuple[str, bool]]:
     """(platform, guessed) of each thread, given as (folder, files): what
     :func:`platform_of` finds, else the media paths in the files of the
-    download's threads (one download is one app), else Facebook as a guess,
-    said once per download with the option that settles it."""
+    download's threads (one download is one app), else Facebook as a guess
+    (which the importer may settle from the archive, or says)."""
     chosen: list[tuple[str, bool]] = []
     undecided: dict[str, list[int]] = {}
     for i, (folder, _files) in enumerate(threads):
@@ -160,15 +160,6 @@ def choose_platforms(
             ctx.platforms[root] = found
             for i in indexes:
                 chosen[i] = (found, False)
-            continue
-        if root not in ctx.platform_guessed:
-            ctx.platform_guessed.add(root)
-            files = threads[indexes[0]][1]
-            where = files[0].origin if not root else f"{files[0].origin} (folder {root})"
-            ctx.warn(where, "nothing tells whether its conversations come from Facebook or "
-                     "Instagram (no app folder, download name or media path says it); they "
-                     "were imported as Facebook and are never joined to another app's "
-                     "conversation. Give --platform instagram (or facebook) to say which")
     return chosen
 
 
