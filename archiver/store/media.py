@@ -291,13 +291,6 @@ def write_sparse(out: BinaryIO, chunk: bytes) -> None:
         out.write(view[data_from:])
 
 
-def copy_file(source: Path, dest: Path) -> None:
-    """:func:`copy_sparse` from the regular file ``source`` (never through a
-    link) to ``dest``."""
-    with os.fdopen(open_regular(source), "rb") as src, open(dest, "wb") as out:
-        copy_sparse(src, out)
-
-
 def copy_sparse(src: BinaryIO, out: BinaryIO) -> None:
     """Copy the open file ``src`` into ``out`` keeping its holes: only the
     ranges that hold data are copied (found with SEEK_DATA/SEEK_HOLE, copied

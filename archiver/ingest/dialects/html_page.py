@@ -39,8 +39,7 @@ SNIFF_BYTES = 64 * 1024
 # (the time's class: every generation has one, and pages that borrow a block
 # class without Meta's shape are then read by their shape).
 _META_MARKERS = (b"_a6-o", b"_2lem")
-# What the sender, content and time children of a block are called.
-_SENDER_CLASSES = ("_a6-h", "_2lek", "_2pio", "_2pim")
+# What the time, reaction and call children of a block are called.
 _TIME_CLASSES = ("_a6-o", "_2lem")
 _REACTION_CLASSES = ("_a6-q", "_tqp")
 _CALL_CLASS = "_idm"
