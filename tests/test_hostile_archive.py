@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from archiver.store.media import file_sha256
-from tests.support.cli import run
+from tests.support.cli import db_rows, run
 from tests.support.exports import DOWNLOAD
 from tests.support.hostile import KEYS, PHOTO, photo_archive, set_media_path
-from tests.support.paths import REPO
+from tests.support.paths import FIXTURES, REPO
 
 
 def chatkeep(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -300,3 +301,69 @@ def test_file_sha256_refuses_what_is_not_a_file(tmp_path: Path) -> None:
     (tmp_path / "zero").symlink_to("/dev/zero")
     with pytest.raises(NotAFile, match="a symbolic link"):
         file_sha256(tmp_path / "zero")
+
+
+# --------------------------------------------------------------------------- schema objects
+
+
+RECURSIVE_VIEW = (
+    "CREATE VIEW messages_fts_source AS WITH RECURSIVE r(id, text, extra_text) AS "
+    "(SELECT 1, 'x', 'x' UNION ALL SELECT id + 1, text, extra_text FROM r) SELECT * FROM r"
+)
+
+
+def plant(archive: Path, *statements: str) -> None:
+    conn = sqlite3.connect(archive / "chatkeep.db")
+    with conn:
+        for sql in statements:
+            conn.execute(sql)
+    conn.close()
+
+
+def test_repair_refuses_a_planted_recursive_view_and_runs_nothing(tmp_path: Path) -> None:
+    # The attack: the search index's source view is replaced by one that never
+    # ends; check --repair's rebuild read it and grew the WAL without end.
+    archive, _media_path = photo_archive(tmp_path)
+    plant(archive, "DROP VIEW messages_fts_source", RECURSIVE_VIEW)
+    before = (archive / "chatkeep.db").read_bytes()
+    result = chatkeep(archive, "check", "--repair")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"chatkeep: {archive / 'chatkeep.db'} holds what chatkeep did not make: view "
+        "messages_fts_source (not as chatkeep makes it). check --repair runs none of it and "
+        "changes nothing; restore the archive from a backup, or rebuild it from your "
+        "downloads (chatkeep check says how).")
+    assert (archive / "chatkeep.db").read_bytes() == before
+    wal = archive / "chatkeep.db-wal"
+    assert not wal.exists() or wal.stat().st_size < 1_000_000
+    # check names it too, and does not read through it.
+    result = chatkeep(archive, "check")
+    assert result.returncode == 1
+    assert ("database: view messages_fts_source (not as chatkeep makes it) was not made by "
+            "chatkeep; it is not run, and check --repair will not run it") in result.stdout
+    assert "fix: restore chatkeep.db from a backup" in result.stdout
+
+
+def test_repair_refuses_a_planted_trigger(tmp_path: Path) -> None:
+    # The attack: a trigger on conversations deletes every message when
+    # repair puts conversations in order.
+    archive, _media_path = photo_archive(tmp_path)
+    plant(archive, "CREATE TRIGGER wipe AFTER UPDATE ON conversations "
+                   "BEGIN DELETE FROM messages; END",
+          "CREATE VIEW mine AS SELECT 1")
+    result = chatkeep(archive, "check", "--repair")
+    assert result.returncode == 2
+    assert "holds what chatkeep did not make: trigger wipe, view mine." in result.stderr
+    assert db_rows(archive, "SELECT COUNT(*) FROM messages") == [(1,)]
+
+
+def test_repair_still_runs_on_an_archive_chatkeep_made(tmp_path: Path) -> None:
+    archive, _media_path = photo_archive(tmp_path)
+    code, out, err = run(archive, "check", "--repair")
+    assert code == 0, err
+    assert "Repaired: rebuilt the full-text index." in out
+    old = tmp_path / "old"
+    shutil.copytree(FIXTURES / "archive_v1", old)  # upgraded from the first schema
+    code, out, err = run(old, "check", "--repair")
+    assert code in (0, 1), err
+    assert "not made by chatkeep" not in out + err

@@ -34,6 +34,7 @@ from ..paths import safe_relative
 from ..safefs import NotAFile
 from ..store.media import OutsideArchive, file_sha256, open_media
 from ..store.opening import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
+from ..store.schema import foreign_objects
 
 MAX_LISTED = 20  # ids listed in one problem line
 
@@ -96,7 +97,8 @@ def check_archive(archive_dir: Path) -> CheckReport:
     fixes.conn = conn
     try:
         steps = (
-            ("database", _database), ("text", _text), ("full-text index", _fts),
+            ("schema", _schema), ("database", _database), ("text", _text),
+            ("full-text index", _fts),
             ("positions", _positions), ("media", _media),
         )
         for name, step in steps:
@@ -116,6 +118,7 @@ class _Fixes:
         self.archive_dir = archive_dir
         self.conn: sqlite3.Connection | None = None
         self._sources: str | None = None
+        self.foreign: list[str] = []  # schema objects chatkeep did not make: never run
 
     def _chatkeep(self, *args: str) -> str:
         return " ".join(["chatkeep", "--archive", shlex.quote(str(self.archive_dir)), *args])
@@ -144,6 +147,17 @@ class _Fixes:
         return (f"restore {DB_NAME} from a backup, or rebuild it from your downloads: "
                 f"mv {db} {db}.damaged && chatkeep --archive "
                 f"{shlex.quote(str(self.archive_dir))} import {paths}")
+
+
+def _schema(
+    conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes: _Fixes
+) -> None:
+    """Views, triggers and other objects chatkeep did not create (a handed-over
+    archive may hold a view that never ends): named, and never run."""
+    fixes.foreign = foreign_objects(conn)
+    for thing in fixes.foreign:
+        report.add(f"database: {thing} was not made by chatkeep; it is not run, and "
+                   "check --repair will not run it", fixes.restore())
 
 
 def _database(
@@ -179,7 +193,7 @@ def _fts(conn: sqlite3.Connection, archive_dir: Path, report: CheckReport, fixes
             f"full-text index: holds {stale:,} entries for messages that do not exist (ids {ids})",
             fixes.repair(),
         )
-    if not unindexed and not stale:
+    if not unindexed and not stale and not fixes.foreign:  # FTS5 reads through the view
         _fts_contents(archive_dir, report, fixes)
 
 
@@ -349,16 +363,34 @@ def _found(conn: sqlite3.Connection, sql: str) -> tuple[int, str]:
     return count, ", ".join(ids) + (", …" if count > MAX_LISTED else "")
 
 
+class ForeignSchema(ArchiveError):
+    """An archive holding schema objects chatkeep did not create."""
+
+
 def repair_archive(archive_dir: Path) -> list[str]:
     """Fix what can be fixed inside the archive (``check --repair``): rebuild
     the full-text index from the messages, and give every message its place
     again. Returns what was done. Missing media come back by importing a
-    download that holds them; a damaged database from a backup."""
+    download that holds them; a damaged database from a backup. Raises
+    :class:`ForeignSchema`, changing nothing, when the archive holds views,
+    triggers or other objects chatkeep did not create."""
     from ..store import conversations
     from ..store.lock import release_lock, take_lock
 
     archive_dir = Path(archive_dir)
-    open_archive(archive_dir, readonly=True).conn.close()  # no archive: say so, create nothing
+    db = open_archive(archive_dir, readonly=True)  # no archive: say so, create nothing
+    try:
+        foreign = foreign_objects(db.conn)
+    finally:
+        db.conn.close()
+    if foreign:
+        # A rebuild reads through the index's view, and writes fire triggers:
+        # objects someone else made are never run.
+        raise ForeignSchema(
+            f"{archive_dir / DB_NAME} holds what chatkeep did not make: {', '.join(foreign)}. "
+            "check --repair runs none of it and changes nothing; restore the archive from a "
+            "backup, or rebuild it from your downloads (chatkeep check says how)."
+        )
     lock = take_lock(archive_dir)
     try:
         db = open_archive(archive_dir)

@@ -26,6 +26,8 @@ from .schema import (
     SCHEMA_VERSION,
     create_first_tables,
     ensure_indexes,
+    fts_source_sql,
+    fts_table_sql,
 )
 
 REBUILD_CHUNK = 20_000
@@ -103,18 +105,10 @@ upgrade_progress: Callable[[str, int], contextlib.AbstractContextManager[Callabl
 def rebuild_search_index(conn: sqlite3.Connection) -> None:
     """Make the index's source view and the index afresh, with today's folding
     and tokenizer, and fill it (with a progress bar on a terminal)."""
-    from ..folding import sql_fold
-
     conn.execute(f"DROP VIEW IF EXISTS {FTS_SOURCE}")
-    conn.execute(
-        f"CREATE VIEW {FTS_SOURCE} AS SELECT id, {sql_fold('text')} AS text, "
-        f"{sql_fold('extra_text')} AS extra_text FROM messages"
-    )
+    conn.execute(fts_source_sql())
     conn.execute("DROP TABLE IF EXISTS messages_fts")
-    conn.execute(
-        f"CREATE VIRTUAL TABLE messages_fts USING fts5(text, extra_text, "
-        f"tokenize={FTS_TOKENIZE_SQL}, content='{FTS_SOURCE}', content_rowid='id')"
-    )
+    conn.execute(fts_table_sql())
     low, high = conn.execute("SELECT MIN(id), MAX(id) FROM messages").fetchone()
     if low is None:
         return

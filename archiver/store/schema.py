@@ -127,6 +127,42 @@ def drop_deferred_indexes(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+def fts_source_sql() -> str:
+    """The view the search index reads messages through (folded text)."""
+    from ..folding import sql_fold
+
+    return (f"CREATE VIEW {FTS_SOURCE} AS SELECT id, {sql_fold('text')} AS text, "
+            f"{sql_fold('extra_text')} AS extra_text FROM messages")
+
+
+def fts_table_sql() -> str:
+    """The search index: an FTS5 table whose content is :data:`FTS_SOURCE`."""
+    return (f"CREATE VIRTUAL TABLE messages_fts USING fts5(text, extra_text, "
+            f"tokenize={FTS_TOKENIZE_SQL}, content='{FTS_SOURCE}', content_rowid='id')")
+
+
+def foreign_objects(conn: sqlite3.Connection) -> list[str]:
+    """The objects of an archive's schema that run code and that chatkeep did
+    not create, named ("trigger wipe", "view messages_fts_source (not as
+    chatkeep makes it)"): a view is run whenever it is read, a trigger
+    whenever its table is written, a virtual table by its module. chatkeep
+    makes one view and one virtual table, word for word as here, and no
+    trigger. (Tables are judged when the archive is opened; indexes run
+    nothing.)"""
+    ours = {("view", FTS_SOURCE): fts_source_sql(), ("table", "messages_fts"): fts_table_sql()}
+    found = []
+    for kind, name, sql in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger') "
+        "OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL%') ORDER BY type, name"
+    ):
+        expected = ours.get((kind, name))
+        if expected is None:
+            found.append(f"{kind} {name}")
+        elif " ".join((sql or "").split()) != " ".join(expected.split()):
+            found.append(f"{kind} {name} (not as chatkeep makes it)")
+    return found
+
+
 def create_first_tables(archive: Database) -> None:
     """The tables of the first version (the migrations add the rest)."""
     # Declared through sqlite-utils, imported only here: a new archive's
