@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -50,7 +50,7 @@ from .components.no_archive import NoArchiveScreen
 from .components.reading_pane import ReadingPane
 from .components.search_screen import SearchScreen
 from .emoji import narrow
-from .messages import ConversationChosen, CursorMoved, PicturesReady
+from .messages import ConversationChosen, CursorMoved, ListFilled, PicturesReady
 from .positions import first_on_or_after, place_of_message
 from .thumbnails import ThumbnailCache, UnknownRenderer, choose_renderer
 
@@ -73,6 +73,8 @@ class ChatkeepReader(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # A reader, not an editor: Ctrl-C quits, as it does every other command.
+        Binding("ctrl+c", "quit", show=False, priority=True),
         Binding("slash", "search", "Search"),
         Binding("f", "filter", "Filter"),
         Binding("d", "jump_to_date", "Date"),
@@ -117,6 +119,10 @@ class ChatkeepReader(App[None]):
         self._status_timer: Timer | None = None
         self.hit_label = ""
         self.preferences_problem: str | None = None  # said once the screen is up
+        # Keys typed while the reader starts (the list is not filled yet) are
+        # kept and played once it is, instead of falling into an empty list.
+        self._list_filled = False
+        self._early_keys: list[events.Key] = []
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
             self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
@@ -291,6 +297,22 @@ class ChatkeepReader(App[None]):
     def _open_in_pane(self, conv: views.Conversation, position: int | None, hit: bool) -> None:
         self.pane.open(conv, position, hit=hit)
         self.pane.focus()
+
+    async def on_event(self, event: events.Event) -> None:
+        if (isinstance(event, events.Key) and not self._list_filled and self.db is not None
+                and self.conversations and self.screen is self.screen_stack[0]):
+            self._early_keys.append(event)
+            return
+        await super().on_event(event)
+
+    @on(ListFilled)
+    def _list_filled_now(self) -> None:
+        if self._list_filled:
+            return
+        self._list_filled = True
+        for key in self._early_keys:  # in the order typed, where they were meant to go
+            self.post_message(events.Key(key.key, key.character))
+        self._early_keys.clear()
 
     @on(ConversationChosen)
     def _chosen(self, message: ConversationChosen) -> None:

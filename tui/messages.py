@@ -32,5 +32,10 @@ class SearchResults(Message):
     notes: list[str] = field(default_factory=list)  # filters not understood, or naming nothing
 
 
+class ListFilled(Message):
+    """The conversation list shows its conversations (the first time): keys
+    typed while the reader started can now go where they were meant to."""
+
+
 class PicturesReady(Message):
     """The thumbnail thread decoded more pictures: repaint what shows them."""

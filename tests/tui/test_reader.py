@@ -1182,7 +1182,7 @@ def test_tab_never_traps_keys_in_the_filter(reader_archive: Path) -> None:
             assert not isinstance(app.focused, Input)
         await pilot.press("f", *"cr", "escape", "tab", "tab")
         assert not isinstance(app.focused, Input)
-        assert app.query_one("#conversation-filter", Input).value == "cr"
+        assert app.query_one("#conversation-filter", Input).value == ""  # Esc empties it
         await pilot.press("q")
         assert not app.is_running
 
@@ -1200,5 +1200,96 @@ def test_emoji_with_a_selector_keep_borders_intact(reader_archive: Path) -> None
         width = pane.scrollable_content_region.width
         assert {pane.render_line(y).cell_length for y in range(pane.size.height)} == {width}
         assert "\ufe0f" not in "".join(pane.visible_text())
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_escape_in_the_filter_empties_it(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        conversations = app.query_one(ConversationList)
+        await pilot.press("f", *"zzz")
+        assert str(app.query_one("#conversation-count").render()) == "0 of 3"
+        await pilot.press("escape")
+        assert app.query_one("#conversation-filter", Input).value == ""
+        assert len(conversations.shown) == 3
+        assert str(app.query_one("#conversation-count").render()) == "3 conversations"
+        assert isinstance(app.focused, OptionList)
+        # What was highlighted stays highlighted.
+        await pilot.press("f", *"crew", "escape")
+        assert conversations.shown[conversations.options.highlighted].title == "Crew"
+
+    drive(app, scenario)
+
+
+def test_ctrl_c_quits(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await open_ana(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
+        assert not any("ctrl+q" in n for n in notes(app))
+
+    drive(app, scenario)
+
+
+def test_down_in_an_empty_search_box_keeps_the_keys(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("slash", "down", *"pomegranate")
+        box = app.screen.query_one("#search-input", Input)
+        assert app.focused is box and box.value == "pomegranate"
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("down")  # with hits, down goes to them
+        assert isinstance(app.focused, OptionList)
+
+    drive(app, scenario)
+
+
+def test_keys_typed_while_the_list_fills_are_not_lost(
+    reader_archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow start (a loaded machine): the list is filled a moment after the
+    # screen is up. Keys typed meanwhile are played once it is.
+    slow = ConversationList._fill
+
+    def later(self: ConversationList) -> None:
+        self.set_timer(0.3, lambda: slow(self))
+
+    monkeypatch.setattr(ConversationList, "_fill", later)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        assert app.query_one(ConversationList).shown == []  # not filled yet
+        await pilot.press("down", "enter")
+        await pilot.pause(0.5)
+        await pilot.pause()
+        conv = app.pane.conversation
+        assert conv is not None and conv.title == app.conversations[1].title
+
+    drive(app, scenario)
+
+
+def test_notices_never_cover_the_conversation(reader_archive: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pilot.press("e", "enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert notes(app)[-1].startswith("Exported 540 messages")
+        assert not list(app.screen.query("Toast"))
+        status = app.query_one("#status").region
+        assert status.height > 0 and not status.overlaps(pane.region)
 
     drive(app, scenario, size=(80, 24))

@@ -18,7 +18,7 @@ from archiver.read.views import Conversation
 from archiver.timefmt import local
 
 from ..emoji import narrow
-from ..messages import ConversationChosen
+from ..messages import ConversationChosen, ListFilled
 
 BADGES = {"facebook": "FB", "instagram": "IG", "messenger": "MS"}
 CROSS_APP_MARK = "⇄"
@@ -56,7 +56,7 @@ class ConversationList(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
-        Binding("escape", "focus_list", show=False),
+        Binding("escape", "leave_filter", show=False),
     ]
 
     def __init__(self, conversations: list[Conversation], tz: tzinfo, *,
@@ -81,7 +81,11 @@ class ConversationList(Vertical):
     def on_mount(self) -> None:
         # Filled once the list has its size: OptionList measures every option
         # again on its first resize, and a few thousand cost a few hundred ms.
-        self.call_after_refresh(self.apply_filter, "")
+        self.call_after_refresh(self._fill)
+
+    def _fill(self) -> None:
+        self.apply_filter("")
+        self.post_message(ListFilled())
 
     @property
     def options(self) -> OptionList:
@@ -149,6 +153,20 @@ class ConversationList(Vertical):
             options.highlighted = max(0, min(current + step, options.option_count - 1))
 
     def action_focus_list(self) -> None:
+        self.options.focus()
+
+    def action_leave_filter(self) -> None:
+        """Esc: the filter is emptied (every conversation shows again, the one
+        highlighted stays highlighted) and the list has the focus."""
+        filter_box = self.query_one("#conversation-filter", Input)
+        highlighted = self.options.highlighted
+        chosen = self.shown[highlighted].id if highlighted is not None and self.shown else None
+        if filter_box.value:
+            with filter_box.prevent(Input.Changed):
+                filter_box.value = ""
+            self.apply_filter("")
+            if chosen is not None:
+                self.select(chosen)
         self.options.focus()
 
     def focus_filter(self) -> None:

@@ -180,4 +180,7 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
         return self.query_one("#search-input", Input).value.strip()
 
     def action_focus_results(self) -> None:
-        self.query_one("#search-results", OptionList).focus()
+        # Only to hits: in an empty list the next keys typed would be lost.
+        results = self.query_one("#search-results", OptionList)
+        if results.option_count:
+            results.focus()
