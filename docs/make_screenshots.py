@@ -34,11 +34,11 @@ DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
 sys.path.insert(0, str(REPO))
 
-from archiver.export import export_html  # noqa: E402
-from archiver.ingest.importer import import_downloads  # noqa: E402
-from archiver.read import views  # noqa: E402
-from archiver.store.opening import open_archive  # noqa: E402
-from archiver.timefmt import resolve_tz  # noqa: E402
+from archiver.export import export_html
+from archiver.ingest.importer import import_downloads
+from archiver.read import views
+from archiver.store.opening import open_archive
+from archiver.timefmt import resolve_tz
 
 ZONE = "Europe/Lisbon"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
