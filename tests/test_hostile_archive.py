@@ -367,3 +367,17 @@ def test_repair_still_runs_on_an_archive_chatkeep_made(tmp_path: Path) -> None:
     code, out, err = run(old, "check", "--repair")
     assert code in (0, 1), err
     assert "not made by chatkeep" not in out + err
+
+
+def test_a_fifo_as_the_database_is_one_sentence(tmp_path: Path) -> None:
+    archive, _media_path = photo_archive(tmp_path)
+    (archive / "chatkeep.db").unlink()
+    for side in ("chatkeep.db-wal", "chatkeep.db-shm"):
+        (archive / side).unlink(missing_ok=True)
+    os.mkfifo(archive / "chatkeep.db")
+    for command in (["threads"], ["import", str(tmp_path / "downloads" / DOWNLOAD)]):
+        result = chatkeep(archive, *command)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"chatkeep: {archive / 'chatkeep.db'} is a FIFO, not an archive. Move it away, or "
+            "choose another folder with --archive DIR.")

@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from ..safefs import NotAFile, open_regular_file
 from .database import Database
 from .schema import OWN_TABLES, SCHEMA_VERSION, ensure_indexes
 
@@ -154,7 +155,9 @@ def inspect_archive(directory: Path, *, for_writing: bool = False) -> None:
     the file's header only; writes nothing."""
     db_path = Path(directory) / DB_NAME
     try:
-        with open(db_path, "rb") as f:
+        # A regular file only, opened without blocking: a FIFO or a device
+        # named chatkeep.db is said, never read.
+        with open_regular_file(db_path, follow=True) as f:
             header = f.read(100)
             size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
@@ -163,8 +166,8 @@ def inspect_archive(directory: Path, *, for_writing: bool = False) -> None:
         raise NoArchive(
             f"No archive at {directory}. Import a download first: chatkeep import PATH"
         ) from None
-    except IsADirectoryError:
-        raise ArchiveError(f"{db_path} is a folder, not an archive. Move it away, or choose "
+    except NotAFile as exc:
+        raise ArchiveError(f"{db_path} is {exc.what}, not an archive. Move it away, or choose "
                            "another folder with --archive DIR.") from None
     except OSError as exc:
         raise ArchiveError(f"{db_path} cannot be read ({exc.strerror or exc}).") from None
