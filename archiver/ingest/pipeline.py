@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 from ..fingerprint import ThreadFingerprints, attachment_names
 from ..folding import fold_letters
 from ..records import Attachment, Message, Reaction, ThreadInfo
-from ..store.media import MediaStore
+from ..store.media import MediaStore, OutsideArchive
 from ..store.writer import ATTACHMENT_ROW, FOLDED_ROW, FULL_ROW, PLAIN_ROW, REACTION_ROW
 from . import dialects
 from .dialects import READ_ERRORS, PlainMessage, ReadContext, ReadError, ThreadSource
@@ -320,6 +320,8 @@ def _first_time(plain: list[tuple[Any, ...]], full: list[tuple[Any, ...]], first
 
 def describe(exc: BaseException) -> str:
     """One line for an exception met while reading a user's file."""
+    if isinstance(exc, OutsideArchive):  # the archive's side, not the file's
+        return f"cannot be stored there, {exc.strerror}"
     if isinstance(exc, OSError) and exc.strerror:
         return f"cannot be read ({exc.strerror})"
     if isinstance(exc, RecursionError):

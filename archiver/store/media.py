@@ -50,7 +50,7 @@ class OutsideArchive(OSError):
     def __init__(self, media_path: str, link: Path | None = None) -> None:
         why = OUTSIDE_ARCHIVE
         if link is not None:
-            why += f" ({link} is a symbolic link)"
+            why += f": {link} is a symbolic link"
         super().__init__(errno.EPERM, why, media_path)
         self.link = link
 
