@@ -10,7 +10,9 @@ Three downloads of one person, "Jordan Lee" (Instagram display name "Jordan L.")
 
 Everything is fixed data: timestamps come from the dates written below plus
 arithmetic gaps, pictures are drawn with Pillow from shapes and seeded random
-numbers, so running the script twice (with the same Pillow) gives the same bytes. The script deletes and rewrites only the three download folders and
+numbers, and the video (a boat crossing a bay, 3 s) is written by the small
+H.264/MP4 writer below, so running the script twice (with the same Pillow)
+gives the same bytes. The script deletes and rewrites only the three download folders and
 README.md, then reads the files back, checks them (JSON parses, mojibake repairs to
 the intended text, referenced media present or deliberately missing) and writes the
 counts into README.md.
@@ -138,7 +140,7 @@ def draw_mountains(seed: int, sky: tuple, ground: tuple) -> bytes:
         points.append((W, H))
         draw.polygon(points, fill=shade)
         if layer == 0:              # snow on the peaks of the farthest ridge
-            for (x1, y1), (x2, y2) in zip(points[1:-2], points[2:-1]):
+            for x1, y1 in points[1:-2]:
                 if y1 < base - 20:
                     draw.polygon([(x1 - 12, y1 + 14), (x1, y1), (x1 + 12, y1 + 14)], fill=(245, 245, 250))
     return _jpeg_bytes(image)
@@ -259,6 +261,217 @@ IMG_ROOM = draw_room()
 STICKER = draw_sticker()
 GIF = draw_gif()
 VOICE = draw_voice()
+
+
+# --------------------------------------------------------------------------- video
+# A short MP4 the browser plays and the reader times: H.264 (Baseline) whose
+# macroblocks are all I_PCM (raw samples, no transform or entropy coding to
+# write), each frame after the first coding only the macroblocks that changed
+# and skipping the rest, in an MP4 written box by box.
+
+
+class _Bits:
+    def __init__(self) -> None:
+        self.bits: list[int] = []
+
+    def u(self, n: int, value: int) -> None:
+        self.bits.extend((value >> (n - 1 - i)) & 1 for i in range(n))
+
+    def ue(self, value: int) -> None:
+        x = value + 1
+        self.u(2 * x.bit_length() - 1, x)
+
+    def align_zero(self) -> None:
+        self.bits.extend([0] * (-len(self.bits) % 8))
+
+    def raw(self, data: bytes) -> None:
+        assert len(self.bits) % 8 == 0
+        for byte in data:
+            self.u(8, byte)
+
+    def trailing(self) -> bytes:
+        self.bits.append(1)
+        self.align_zero()
+        return bytes(int("".join(map(str, self.bits[i:i + 8])), 2)
+                     for i in range(0, len(self.bits), 8))
+
+
+def _nal(header: int, rbsp: bytes) -> bytes:
+    out = bytearray([header])
+    zeros = 0
+    for byte in rbsp:
+        if zeros == 2 and byte <= 3:  # emulation prevention
+            out.append(3)
+            zeros = 0
+        out.append(byte)
+        zeros = zeros + 1 if byte == 0 else 0
+    return bytes(out)
+
+
+def _macroblocks(image: Image.Image) -> list[bytes]:
+    """Each 16×16 macroblock's samples as I_PCM writes them: 256 luma, 64 Cb, 64 Cr."""
+    y, cb, cr = image.convert("YCbCr").split()
+    half = (image.width // 2, image.height // 2)
+    cb, cr = cb.resize(half, Image.Resampling.BOX), cr.resize(half, Image.Resampling.BOX)
+    planes = [bytes(max(1, v) for v in p.tobytes()) for p in (y, cb, cr)]  # no 0 sample
+    out = []
+    for my in range(image.height // 16):
+        for mx in range(image.width // 16):
+            block = bytearray()
+            for plane, size, width in ((planes[0], 16, image.width), (planes[1], 8, half[0]),
+                                       (planes[2], 8, half[0])):
+                for row in range(size):
+                    start = (my * size + row) * width + mx * size
+                    block += plane[start:start + size]
+            out.append(bytes(block))
+    return out
+
+
+def h264_frames(frames: list[Image.Image]) -> tuple[bytes, bytes, list[bytes]]:
+    """SPS, PPS and one access unit (one slice NAL) per frame."""
+    width, height = frames[0].size
+    sps = _Bits()
+    sps.u(8, 66)                  # Baseline
+    sps.u(8, 0xC0)                # constraint_set0 and 1
+    sps.u(8, 30)                  # level 3.0
+    sps.ue(0)                     # seq_parameter_set_id
+    sps.ue(0)                     # log2_max_frame_num - 4: frame_num in 4 bits
+    sps.ue(2)                     # pic_order_cnt_type 2: shown in decoding order
+    sps.ue(1)                     # one reference frame
+    sps.u(1, 0)
+    sps.ue(width // 16 - 1)
+    sps.ue(height // 16 - 1)
+    sps.u(1, 1)                   # frame_mbs_only
+    sps.u(1, 1)                   # direct_8x8_inference
+    sps.u(1, 0)                   # no cropping
+    sps.u(1, 0)                   # no VUI
+    pps = _Bits()
+    pps.ue(0)
+    pps.ue(0)
+    pps.u(1, 0)                   # CAVLC
+    pps.u(1, 0)
+    pps.ue(0)                     # one slice group
+    pps.ue(0)
+    pps.ue(0)
+    pps.u(1, 0)
+    pps.u(2, 0)
+    pps.ue(0)                     # pic_init_qp - 26 (se(0) is ue(0))
+    pps.ue(0)
+    pps.ue(0)
+    pps.u(1, 1)                   # deblocking control present
+    pps.u(1, 0)
+    pps.u(1, 0)
+    units = []
+    previous: list[bytes] | None = None
+    for number, frame in enumerate(frames):
+        blocks = _macroblocks(frame)
+        s = _Bits()
+        s.ue(0)                                   # first_mb_in_slice
+        s.ue(7 if previous is None else 5)        # I or P, every slice
+        s.ue(0)                                   # pps id
+        s.u(4, number % 16)                       # frame_num
+        if previous is None:
+            s.ue(0)                               # idr_pic_id
+            s.u(1, 0)                             # no_output_of_prior_pics
+            s.u(1, 0)                             # long_term_reference
+        else:
+            s.u(1, 0)                             # num_ref_idx_active_override
+            s.u(1, 0)                             # ref_pic_list_modification_l0
+            s.u(1, 0)                             # adaptive_ref_pic_marking
+        s.ue(0)                                   # slice_qp_delta
+        s.ue(1)                                   # deblocking off: PCM is exact
+        skipped = 0
+        for i, block in enumerate(blocks):
+            if previous is not None and previous[i] == block:
+                skipped += 1                      # P_Skip: the reference's samples
+                continue
+            if previous is not None:
+                s.ue(skipped)
+                skipped = 0
+            s.ue(25 if previous is None else 30)  # I_PCM
+            s.align_zero()
+            s.raw(block)
+        if skipped:
+            s.ue(skipped)
+        units.append(_nal(0x65 if previous is None else 0x41, s.trailing()))
+        previous = blocks
+    return _nal(0x67, sps.trailing()), _nal(0x68, pps.trailing()), units
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    body = b"".join(parts)
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _full(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
+
+
+_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+
+
+def mp4(frames: list[Image.Image], fps: int) -> bytes:
+    """An MP4 of ``frames`` at ``fps`` frames a second."""
+    width, height = frames[0].size
+    sps, pps, units = h264_frames(frames)
+    samples = [struct.pack(">I", len(u)) + u for u in units]
+    duration_ms = 1000 * len(frames) // fps
+    avcc = _box(b"avcC", bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]),
+                struct.pack(">H", len(sps)), sps, b"\x01", struct.pack(">H", len(pps)), pps)
+    avc1 = _box(b"avc1", bytes(6), struct.pack(">H", 1), bytes(16),
+                struct.pack(">HHIIIH", width, height, 0x480000, 0x480000, 0, 1),
+                bytes(32), struct.pack(">Hh", 0x18, -1), avcc)
+
+    def moov(offset: int) -> bytes:
+        stbl = _box(b"stbl",
+                    _full(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
+                    _full(b"stts", 0, 0, struct.pack(">III", 1, len(frames), 1000 // fps)),
+                    _full(b"stss", 0, 0, struct.pack(">II", 1, 1)),
+                    _full(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, len(frames), 1)),
+                    _full(b"stsz", 0, 0, struct.pack(">II", 0, len(samples)),
+                          b"".join(struct.pack(">I", len(x)) for x in samples)),
+                    _full(b"stco", 0, 0, struct.pack(">II", 1, offset)))
+        minf = _box(b"minf", _full(b"vmhd", 0, 1, bytes(8)),
+                    _box(b"dinf", _full(b"dref", 0, 0, struct.pack(">I", 1),
+                                        _full(b"url ", 0, 1))), stbl)
+        mdia = _box(b"mdia",
+                    _full(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, 1000, duration_ms,
+                                                     0x55C4, 0)),
+                    _full(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\x00"),
+                    minf)
+        tkhd = _full(b"tkhd", 0, 3, struct.pack(">IIIII", 0, 0, 1, 0, duration_ms), bytes(8),
+                     struct.pack(">hhhh", 0, 0, 0, 0), _MATRIX,
+                     struct.pack(">II", width << 16, height << 16))
+        mvhd = _full(b"mvhd", 0, 0, struct.pack(">IIIIIH", 0, 0, 1000, duration_ms, 0x10000,
+                                                 0x100), bytes(10), _MATRIX, bytes(24),
+                     struct.pack(">I", 2))
+        return _box(b"moov", mvhd, _box(b"trak", tkhd, mdia))
+
+    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 512), b"isomiso2avc1mp41")
+    size = len(moov(0))
+    return ftyp + moov(len(ftyp) + size + 8) + _box(b"mdat", *samples)
+
+
+def draw_boat_video(seconds: int = 3, fps: int = 10) -> bytes:
+    """A boat sailing across a bay under a low sun, 192×144."""
+    frames = []
+    for k in range(seconds * fps):
+        image = Image.new("RGB", (192, 144))
+        draw = ImageDraw.Draw(image)
+        for y in range(90):
+            t = y / 89
+            draw.line([(0, y), (192, y)], fill=(round(120 + 120 * t), round(170 + 40 * t), 235))
+        draw.ellipse([140, 40, 164, 64], fill=(255, 225, 140))
+        draw.rectangle([0, 90, 192, 144], fill=(40, 100, 160))
+        x = 10 + k * 5
+        draw.polygon([(x, 100), (x + 40, 100), (x + 32, 110), (x + 8, 110)], fill=(120, 70, 40))
+        draw.polygon([(x + 20, 60), (x + 20, 98), (x + 40, 98)], fill=(245, 245, 240))
+        draw.line([(x + 19, 58), (x + 19, 100)], fill=(80, 50, 30), width=2)
+        frames.append(image)
+    return mp4(frames, fps)
+
+
+BOAT_VIDEO = draw_boat_video()
 PACKING_LIST = (
     "Packing list — kayaking on the Tejo, Saturday 8 June\n"
     "- sunscreen (Jordan, this means you)\n"
@@ -281,6 +494,7 @@ class Msg:
     photo: tuple | None = None    # (file name, image bytes)
     audio: tuple | None = None    # (file name, sound bytes)
     video: str | None = None      # file name; the file is deliberately NOT in the download
+    clip: tuple | None = None     # (file name, video bytes): a video that is in the download
     gif: str | None = None
     sticker: str | None = None
     file: str | None = None
@@ -650,6 +864,8 @@ CREW = timeline([
         m("B", "Coming, bringing the speaker"),
         m("Z", "Be there at 7:30, don't start the sunset without me"),
         m("J", "We'll ask it to wait"),
+        m("Z", clip=("10000000_2204815937261048_5519283746501928374_n_2204815930594382.mp4",
+                     BOAT_VIDEO), gap=2700),
     ]),
 ], salt=23)
 
@@ -1007,6 +1223,11 @@ def dyi_message(msg: Msg, platform: str, uri_base: str, disk_dir: Path, download
         out["audio_files"] = [{"uri": f"{uri_base}/audio/{fname}", "creation_timestamp": created}]
         write_file(disk_dir / "audio" / fname, data)
         MEDIA.append((download, disk_dir / "audio" / fname, True))
+    if msg.clip:
+        fname, data = msg.clip
+        out["videos"] = [{"uri": f"{uri_base}/videos/{fname}", "creation_timestamp": created}]
+        write_file(disk_dir / "videos" / fname, data)
+        MEDIA.append((download, disk_dir / "videos" / fname, True))
     if msg.video:
         out["videos"] = [{"uri": f"{uri_base}/videos/{msg.video}", "creation_timestamp": created}]
         MEDIA.append((download, disk_dir / "videos" / msg.video, False))
@@ -1451,7 +1672,8 @@ def write_readme() -> None:
         "",
         "Pictures are drawn by the script with Pillow (landscapes, a room, a camera, a sticker",
         "and an animated GIF, a few hundred pixels each: no photograph, nobody's likeness) and",
-        "the voice message is a WAV of synthetic tones, so the reader's viewer and the HTML",
+        "the voice message is a WAV of synthetic tones, and the video (3 s, 192×144, H.264 in",
+        "MP4, written by the script) plays in a browser, so the reader's viewer and the HTML",
         "export have something to show.",
         "",
         "## Files",

@@ -227,7 +227,7 @@ def test_check_and_stats_count_the_same_messages(tmp_path: Path) -> None:
     code, out, _err = run(archive, "check")
     assert code == 0
     assert out == (f"archive OK ({stats['messages']:,} messages and {copies:,} copies of them "
-                   "from another app's download, 9 media files checked)\n")
+                   "from another app's download, 10 media files checked)\n")
 
 
 @pytest.mark.parametrize("damage", ["deleted", "cut short", "edited, same size"])

@@ -148,7 +148,7 @@ def test_inbox_group_with_the_same_name_is_not_a_cutover(samples: Path, archive:
     import_(archive, samples / FB, samples / SECURE)
     crews = conversations_titled(archive, "Weekend crew")
     assert sorted((c["platforms"][0], c["messages"]) for c in crews) == [
-        ("facebook", 61), ("messenger", 13),
+        ("facebook", 62), ("messenger", 13),
     ]
 
 
@@ -229,7 +229,7 @@ def test_unlink_survives_reimport_of_both_downloads(samples: Path, archive: Path
     assert db_rows(
         archive, "SELECT d.name, COUNT(*) FROM message_downloads md JOIN downloads d "
         "ON d.id = md.download_id GROUP BY d.name ORDER BY d.name"
-    ) == [(FB, 314), (IG, 75)]
+    ) == [(FB, 315), (IG, 75)]
 
     import_(archive, samples / FB, samples / IG)  # the same files again
     assert len(conversations_titled(archive, "Maya Chen")) == 2

@@ -438,3 +438,25 @@ def test_charts_index_and_pages_read_on_a_phone_and_a_desktop(
         assert visit.page.locator(".x-axis .tick", has_text="2024-05").count() == 1
     finally:
         visit.close()
+
+
+def test_the_demo_video_plays_in_the_browser(
+    browser: Any, demo_archive: Path, tmp_path: Path
+) -> None:
+    db = open_archive(demo_archive, readonly=True)
+    [crew] = [c.id for c in views.list_conversations(db)
+              if c.title == "Weekend crew" and c.platforms == ["facebook"]]
+    out = tmp_path / "crew.html"
+    export_html(db, demo_archive, crew, out, tz=LISBON)
+    visit = Visit(browser, out, DESKTOP)
+    try:
+        page = visit.page
+        page.evaluate("document.querySelector('video').preload = 'auto'")
+        page.evaluate("document.querySelector('video').load()")
+        page.wait_for_function("document.querySelector('video').readyState >= 2", timeout=10_000)
+        assert page.evaluate("(() => { const v = document.querySelector('video');"
+                             " return [v.videoWidth, v.videoHeight, Math.round(v.duration),"
+                             " v.error]; })()") == [192, 144, 3, None]
+        visit.assert_clean(tmp_path)
+    finally:
+        visit.close()

@@ -254,11 +254,11 @@ def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
     for name in ("facebook-jordanlee-2025", "instagram-jordan.lee-2024", "messenger-secure-2024"):
         report = run_json(archive, "import", str(samples / name))
         counts[name] = (report["media_copied"], report["media_missing"])
-    # Facebook: 7 files copied, one video missing; Instagram: its only photo is
+    # Facebook: 8 files copied, one video missing; Instagram: its only photo is
     # the Maya Chen photo Facebook already brought; encrypted chats: 2 copied
     # and the "Failed to download media" one missing.
     assert counts == {
-        "facebook-jordanlee-2025": (7, 1),
+        "facebook-jordanlee-2025": (8, 1),
         "instagram-jordan.lee-2024": (0, 0),
         "messenger-secure-2024": (2, 1),
     }
@@ -269,7 +269,7 @@ def test_same_photo_in_two_downloads_is_stored_once(archive: Path) -> None:
     assert sorted(p for p, _ in shas) == ["facebook", "instagram"]
     assert len({sha for _, sha in shas}) == 1
     files = [p for p in (archive / "media").rglob("*") if p.is_file()]
-    assert len(files) == 9
+    assert len(files) == 10
     assert sum(1 for p in files if p.name.startswith(shas[0][1])) == 1
 
 
@@ -398,9 +398,9 @@ def test_the_summary_says_in_words_why_the_archive_holds_fewer(tmp_path: Path) -
     code, out, err = run(archive, "import", *(str(p) for p in sorted(samples.glob("*-20*"))))
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert "  threads read:        10" in lines and "  messages added:      432" in lines
-    # 10 threads and 432 messages read; 8 conversations and 380 messages kept: said why.
-    assert "The archive holds 8 conversations and 380 messages." in lines
+    assert "  threads read:        10" in lines and "  messages added:      433" in lines
+    # 10 threads and 433 messages read; 8 conversations and 381 messages kept: said why.
+    assert "The archive holds 8 conversations and 381 messages." in lines
     assert ("  Maya Chen: its Facebook and Instagram threads; 52 messages were in both and "
             "count once") in lines
     assert "  Bartłomiej Nowak: its Facebook and encrypted-chat threads" in lines
