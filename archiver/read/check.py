@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import shlex
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,14 @@ from typing import Any
 from ..paths import safe_relative
 from ..safefs import NotAFile
 from ..store.media import OutsideArchive, file_sha256, open_media
-from ..store.opening import DB_NAME, ArchiveError, ArchiveUnavailable, NoArchive, open_archive
+from ..store.opening import (
+    DB_NAME,
+    ArchiveError,
+    ArchiveUnavailable,
+    NoArchive,
+    open_archive,
+    reading_connection,
+)
 from ..store.schema import foreign_objects
 
 MAX_LISTED = 20  # ids listed in one problem line
@@ -95,20 +103,67 @@ def check_archive(archive_dir: Path) -> CheckReport:
         return report
     conn = db.conn
     fixes.conn = conn
+    # The full-text index's checks read as much as SQLite's own: on a big
+    # archive they run beside it, on a connection and in a thread of their own
+    # (SQLite lets go of the GIL), their problems listed in their place.
+    beside = CheckReport(report.archive)
+    fts = _Beside(lambda c: _step("full-text index", _fts, c, archive_dir, beside, fixes),
+                  archive_dir, conn)
     try:
-        steps = (
-            ("schema", _schema), ("database", _database), ("text", _text),
-            ("full-text index", _fts),
-            ("positions", _positions), ("media", _media),
-        )
-        for name, step in steps:
-            try:
-                step(conn, archive_dir, report, fixes)
-            except sqlite3.DatabaseError as exc:  # a file too damaged to query
-                report.add(f"{name}: cannot be checked ({exc})", fixes.restore())
+        for name, step in (("schema", _schema), ("database", _database), ("text", _text)):
+            _step(name, step, conn, archive_dir, report, fixes)
+        fts.wait()
+        report.messages, report.copies = beside.messages, beside.copies
+        report.problems += beside.problems
+        report.fixes += beside.fixes
+        for name, step in (("positions", _positions), ("media", _media)):
+            _step(name, step, conn, archive_dir, report, fixes)
     finally:
+        fts.wait()
         conn.close()
     return report
+
+
+def _step(name: str, step: Any, conn: sqlite3.Connection, archive_dir: Path,
+          report: CheckReport, fixes: _Fixes) -> None:
+    try:
+        step(conn, archive_dir, report, fixes)
+    except sqlite3.DatabaseError as exc:  # a file too damaged to query
+        report.add(f"{name}: cannot be checked ({exc})", fixes.restore())
+
+
+class _Beside:
+    """``work`` on a read-only connection of its own, in a thread; at once on
+    ``conn`` when the archive cannot be opened a second time."""
+
+    def __init__(self, work: Any, archive_dir: Path, conn: sqlite3.Connection) -> None:
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        try:
+            own = reading_connection(archive_dir / DB_NAME)
+        except (ArchiveError, sqlite3.Error):
+            work(conn)
+            return
+
+        def run() -> None:
+            try:
+                work(own)
+            except BaseException as exc:  # noqa: BLE001 (raised again by wait())
+                self.error = exc
+            finally:
+                own.close()
+
+        self.thread = threading.Thread(target=run, name="check-fts", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        """Until the work is done; its error, if any, is raised here (once)."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
 
 
 class _Fixes:
