@@ -90,6 +90,40 @@ def test_the_count_under_the_list_agrees_in_number(tmp_path: Path) -> None:
         drive(reader(path), scenario)
 
 
+def test_a_long_list_shows_a_screenful_first_then_the_rest(
+    reader_archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of conversations: the first are on screen at once, the rest
+    follow a batch per screen update, in order, and a filter typed meanwhile
+    lists only what it matches."""
+    from tui.components import conversation_list
+
+    monkeypatch.setattr(conversation_list, "FIRST_OPTIONS", 1)
+    monkeypatch.setattr(conversation_list, "MORE_OPTIONS", 1)
+    app = reader(reader_archive)
+
+    def titles(options: OptionList) -> list[str]:
+        return [str(o.prompt).split("\n")[0] for o in options._options]
+
+    async def scenario(pilot: Pilot) -> None:
+        conversations = app.query_one(ConversationList)
+        options = conversations.options
+        assert titles(options) == ["Crew", ANA, "sam.okafor"]
+        conversations.apply_filter("")
+        assert titles(options) == ["Crew"]
+        # A conversation further down, chosen elsewhere: listed at once.
+        conversations.select(conversations.shown[2].id)
+        assert options.highlighted == 2
+        assert titles(options) == ["Crew", ANA, "sam.okafor"]
+        conversations.apply_filter("")
+        conversations.apply_filter("oka")
+        await pilot.pause()
+        assert titles(options) == ["Crew", "sam.okafor"]
+        assert "2 of 3" in str(app.query_one("#conversation-count").render())
+
+    drive(app, scenario)
+
+
 def test_filter_as_you_type_then_enter_opens(reader_archive: Path) -> None:
     app = reader(reader_archive)
 

@@ -28,6 +28,11 @@ FROZEN_MARK = "❄"
 # at most 250 people, so this is everyone in any real conversation, joined
 # ones included; a download listing a million costs the list no more.
 LISTED_NAMES = 1000
+# The list is filled a screenful first, then the rest a batch per screen
+# update: Textual measures every option it is given, and ten thousand
+# conversations cost it more than a second before anything showed.
+FIRST_OPTIONS = 200
+MORE_OPTIONS = 1000
 
 
 def badges(conv: Conversation) -> str:
@@ -69,6 +74,7 @@ class ConversationList(Vertical):
         # thread may list a million people, and the filter runs per key.
         # (Kept with the conversation it was made from: "r" reloads the list.)
         self._haystacks: dict[int, tuple[Conversation, str]] = {}
+        self._filling = 0  # which filling of the list the batches still to add belong to
 
     def compose(self) -> ComposeResult:
         filter_box = Input(placeholder="Filter conversations…", id="conversation-filter")
@@ -102,15 +108,26 @@ class ConversationList(Vertical):
             self.shown = list(self.conversations)
         options = self.options
         options.clear_options()
-        options.add_options(
-            [Option(conversation_prompt(c, self.tz), id=str(c.id)) for c in self.shown]
-        )
+        self._filling += 1
+        self._add_options(self._filling, FIRST_OPTIONS)
         if self.shown:
             options.highlighted = 0
         total = len(self.conversations)
         count = (f"{len(self.shown):,} of {total:,}" if needle
                  else f"{total:,} conversation{'' if total == 1 else 's'}")
         self.query_one("#conversation-count", Static).update(count)
+
+    def _add_options(self, filling: int, up_to: int) -> None:
+        """Add the shown conversations up to ``up_to``, and the rest after
+        the next screen update (unless the list was filled anew meanwhile)."""
+        if filling != self._filling:
+            return
+        options = self.options
+        start = options.option_count
+        options.add_options([Option(conversation_prompt(c, self.tz), id=str(c.id))
+                             for c in self.shown[start:up_to]])
+        if up_to < len(self.shown):
+            self.call_after_refresh(self._add_options, filling, up_to + MORE_OPTIONS)
 
     def _haystack(self, conv: Conversation) -> str:
         cached = self._haystacks.get(conv.id)
@@ -127,6 +144,8 @@ class ConversationList(Vertical):
         """Highlight a conversation (when it was opened some other way)."""
         for i, conv in enumerate(self.shown):
             if conv.id == conversation_id:
+                if i >= self.options.option_count:
+                    self._add_options(self._filling, i + 1)
                 self.options.highlighted = i
                 return
 
