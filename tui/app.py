@@ -219,10 +219,13 @@ class ChatkeepReader(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:  # type: ignore[override]
-        """Messages go to a status line above the footer (wrapped at words), so
-        they never cover the conversation; other screens keep Textual's toasts.
-        Never markup by default: messages quote titles and file names."""
-        if self.db is None or self.screen is not self.screen_stack[0]:
+        """Messages go to the status line above the footer of the screen
+        showing (the reader's, the viewer's), wrapped at words, so they never
+        cover the conversation or the picture; screens without one keep
+        Textual's toasts. Never markup by default: messages quote titles and
+        file names."""
+        lines = self.screen.query("#status")
+        if self.db is None or not lines:
             super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
                            timeout=timeout, markup=markup)
             return
@@ -231,15 +234,16 @@ class ChatkeepReader(App[None]):
             message, title, severity, timeout or self.NOTIFICATION_TIMEOUT,  # type: ignore[arg-type]
             markup=markup,
         ))
-        status = self.query_one("#status", Static)
+        status = lines.first(Static)
         status.update(Text(message, style="bold red" if severity == "error" else ""))
         status.display = True
         if self._status_timer is not None:
             self._status_timer.stop()
-        self._status_timer = self.set_timer(timeout or 5, self._clear_status)
+        self._status_timer = self.set_timer(timeout or 5, lambda: self._clear_status(status))
 
-    def _clear_status(self) -> None:
-        self.query_one("#status", Static).display = False
+    def _clear_status(self, status: Static) -> None:
+        if status.is_attached:
+            status.display = False
 
     @property
     def pane(self) -> ReadingPane:

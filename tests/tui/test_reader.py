@@ -1327,3 +1327,28 @@ def test_notices_never_cover_the_conversation(reader_archive: Path, tmp_path: Pa
         assert status.height > 0 and not status.overlaps(pane.region)
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_in_the_viewer_notices_never_cover_the_picture(
+    reader_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.components.media_viewer import MediaViewer
+
+    failing_opener(tmp_path / "bin", monkeypatch)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        pane.move_cursor(20)
+        await pilot.press("v")
+        await pictures_ready(pilot)
+        assert isinstance(app.screen, MediaViewer)
+        await press_o(pilot)
+        assert notes(app)[-1].startswith("Could not open sunset.jpg")
+        assert not list(app.screen.query("Toast"))
+        status = app.screen.query_one("#status")
+        canvas = app.screen.query_one("#viewer-canvas")
+        assert "Could not open sunset.jpg" in str(status.render())
+        assert status.region.height > 0 and not status.region.overlaps(canvas.region)
+
+    drive(app, scenario, size=(80, 24))

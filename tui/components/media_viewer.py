@@ -41,6 +41,7 @@ class MediaViewer(Screen[int | None]):
         with Vertical(id="viewer"):
             yield Static("", id="viewer-caption")
             yield Vertical(id="viewer-canvas")
+        yield Static("", id="status")  # what o answered, never over the picture
         yield Footer()
 
     def on_mount(self) -> None:
