@@ -255,7 +255,11 @@ def _name_sql(column: str, aliases: dict[str, str]) -> tuple[str, list[str]]:
 def _bucket_ms(conn: sqlite3.Connection, tz: tzinfo) -> int:
     """An hour, unless the zone's offset over the archive's years is not whole
     hours (India, Nepal, Newfoundland…): then a quarter hour."""
-    lo, hi = conn.execute("SELECT MIN(timestamp_ms), MAX(timestamp_ms) FROM messages").fetchone()
+    # Two subqueries, each one step down the time index: MIN and MAX in one
+    # query read every entry (a second for ten million messages).
+    lo, hi = conn.execute(
+        "SELECT (SELECT MIN(timestamp_ms) FROM messages), (SELECT MAX(timestamp_ms) FROM messages)"
+    ).fetchone()
     if lo is None:
         return HOUR_MS
     first_year = datetime.fromtimestamp(lo / 1000, UTC).year

@@ -109,7 +109,8 @@ def rebuild_search_index(conn: sqlite3.Connection) -> None:
     conn.execute(fts_source_sql())
     conn.execute("DROP TABLE IF EXISTS messages_fts")
     conn.execute(fts_table_sql())
-    low, high = conn.execute("SELECT MIN(id), MAX(id) FROM messages").fetchone()
+    low, high = conn.execute(
+        "SELECT (SELECT MIN(id) FROM messages), (SELECT MAX(id) FROM messages)").fetchone()
     if low is None:
         return
     starts = range(low, high + 1, REBUILD_CHUNK)
