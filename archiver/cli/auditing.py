@@ -70,6 +70,10 @@ def _print(report: Any, zone: tzinfo) -> None:
         ]
         said = "; ".join(x for x in extra if x)
         say(head + f"{d['held']:,} → {d['in_archive']:,}" + (f" ({said})" if said else ""))
+        if d["not_read"]:
+            shown = ", ".join(d["not_read"][:3]) + (", …" if len(d["not_read"]) > 3 else "")
+            say(f"    its import was interrupted: {len(d['not_read']):,} "
+                f"not read yet ({shown}); run the same import again to finish it")
         if d.get("time_offset"):
             say(f"    HTML, times read in {d['time_offset']} ({d['time_basis']})")
         if d.get("only_in_html"):

@@ -36,7 +36,7 @@ def import_cmd(
 ) -> None:
     """Import downloads: folders, .zip files (all parts of one download
     together) or single thread .json or .html files."""
-    from ..ingest.importer import import_downloads
+    from ..ingest.importer import ImportInterrupted, import_downloads
     from ..store.lock import ImportBusy
     from .progress import import_progress
 
@@ -53,6 +53,7 @@ def import_cmd(
         fail(f"no such file or folder: {', '.join(missing)}; nothing was imported")
     folder = archive_dir(ctx)
     new_archive = not os.path.lexists(folder)
+    report = None
     try:
         with _stop_signals_interrupt(), import_progress(enabled=not as_json) as progress:
             report = import_downloads(
@@ -63,11 +64,37 @@ def import_cmd(
         fail(str(exc))
     except ArchiveError as exc:
         fail(str(exc))
+    except ImportInterrupted as exc:
+        fail(str(exc), 1)
     except KeyboardInterrupt:
-        fail("import interrupted; everything imported so far is kept. "
-              "Run the same command again to finish it.", 1)
+        if report is None:  # before the archive was open: nothing of it was kept
+            fail("import interrupted before it read anything: run the same command to import",
+                 1)
+        # Otherwise the import had finished (the bar was closing): say what it did.
     except OSError as exc:
         fail(f"cannot write the archive at {archive_dir(ctx)} ({exc.strerror or exc})")
+    assert report is not None
+    with _summary_uninterrupted():
+        _report(ctx, report, as_json, folder, new_archive)
+
+
+@contextlib.contextmanager
+def _summary_uninterrupted() -> Iterator[None]:
+    """The import is done: Ctrl-C no longer cuts its few lines of summary."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report(ctx: click.Context, report: Any, as_json: bool, folder: Path,
+            new_archive: bool) -> None:
+    """The summary of a finished import, and its exit code."""
     if report.fatal and new_archive:
         _remove_empty_archive(folder)
     if as_json:

@@ -18,28 +18,25 @@ from rich.progress import (
 
 @contextmanager
 def import_progress(enabled: bool = True) -> Iterator[object]:
-    """A callback for the importer that drives a bar on standard error."""
+    """A callback for the importer that drives a bar on standard error. The
+    importer calls it as each batch is kept, so the bar counts what the
+    archive holds, never what was only read."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]Importing"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("conversations · {task.fields[messages]:,} messages · "
+        TextColumn("conversations saved · {task.fields[messages]:,} messages · "
                    "{task.fields[rate]:,.0f}/s"),
         TimeRemainingColumn(), console=console, transient=True,
     ) as bar:
         task = bar.add_task("import", total=None, messages=0, rate=0.0)
-        state = {"messages": 0}
 
-        def progress(event: str, n: int, total: int) -> None:
-            if event == "file":
-                bar.update(task, completed=n - 1, total=total)
-            else:
-                state["messages"] += n
-                elapsed = bar.tasks[0].elapsed or 0.0
-                rate = state["messages"] / elapsed if elapsed else 0.0
-                bar.update(task, messages=state["messages"], rate=rate, advance=1)
+        def progress(saved: int, found: int, messages: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = messages / elapsed if elapsed else 0.0
+            bar.update(task, completed=saved, total=found, messages=messages, rate=rate)
 
         yield progress
 

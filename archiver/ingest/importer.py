@@ -33,7 +33,7 @@ from ..store.opening import ArchiveError, open_archive
 from ..store.writer import ArchiveWriter
 from . import changes, dialects, pipeline, restore
 from .dialects import Dialect, ReadContext, ThreadSource
-from .pipeline import Begin, End, Failed, Rows
+from .pipeline import Begin, End, Failed, Rows, SourceRead
 from .sources import DownloadTree, SourceError, group_paths, open_download
 from .text import clean_text
 from .threads import ThreadWrite, ThreadWriter
@@ -86,7 +86,43 @@ class ImportReport:
         self.errors.append({"path": clean_text(path), "error": clean_text(problem)})
 
 
-ProgressFn = Callable[[str, int, int], None]  # (event, files or messages, total)
+# Told after each batch is kept: (conversations saved, conversations found so
+# far, new messages saved), counting from the start of the import.
+ProgressFn = Callable[[int, int, int], None]
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, SIGHUP) stopped the import; says what the archive
+    kept of it and what is left to read."""
+
+    def __init__(self, conversations: int, messages: int, unread: int, paths_left: int) -> None:
+        super().__init__()
+        self.conversations = conversations  # read whole (or unchanged) and kept
+        self.messages = messages  # new messages kept
+        self.unread = unread  # threads' files (or folders) of begun downloads not read yet
+        self.paths_left = paths_left  # downloads named on the command line not begun
+
+    def __str__(self) -> str:
+        def n(count: int, word: str) -> str:
+            return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+        kept = (f"kept {n(self.conversations, 'conversation')}, "
+                f"{n(self.messages, 'new message')}" if self.conversations or self.messages
+                else "nothing of it was kept yet")
+        left = []
+        if self.unread:
+            left.append(f"{self.unread:,} not read yet")
+        if self.paths_left:
+            left.append(f"{n(self.paths_left, 'download')} not begun")
+        rest = f"; {' and '.join(left)}" if left else "; everything was read"
+        return f"import interrupted; {kept}{rest}: run the same command to finish."
+
+
+@dataclass
+class _Counts:
+    conversations: int = 0  # read whole (or unchanged)
+    done: int = 0  # the same, and those rejected
+    messages: int = 0  # new
 
 
 def import_downloads(
@@ -128,7 +164,9 @@ def import_downloads(
         conversations.refresh_conversations(db)  # finish an interrupted import
         writer = _Import(db, archive_dir, report, copy_media, progress, lock, html_offset)
         importable = 0
-        for group in group_paths(paths):
+        groups = group_paths(paths)
+        for n, group in enumerate(groups):
+            writer.paths_left = len(groups) - n
             try:
                 tree = open_download(group)
             except SourceError as exc:
@@ -139,14 +177,16 @@ def import_downloads(
                 importable += writer.import_tree(tree, platform)
             finally:
                 tree.close()
+        writer.paths_left = 0
         writer.finish()
         if importable == 0 and not report.messages_added and not report.threads_unchanged:
             report.fatal = True
     except KeyboardInterrupt:
-        if writer is not None:
-            with contextlib.suppress(sqlite3.Error):
-                writer.abandon()
-        raise
+        if writer is None:
+            raise
+        with contextlib.suppress(sqlite3.Error):
+            writer.abandon()
+        raise writer.interrupted() from None
     except sqlite3.Error as exc:
         if opening.out_of_room(exc):
             raise ArchiveFull(archive_dir) from None
@@ -180,7 +220,15 @@ class _Import:
         self.progress = progress
         self.html_offset = html_offset
         self.imported_before = restore.last_import_ended(self.conn)
-        self.writer = ArchiveWriter(db)
+        self.writer = ArchiveWriter(db, on_commit=self._saved)
+        # Conversations and new messages written since the last batch was
+        # kept, and those kept; conversations found so far.
+        self.pending = _Counts()
+        self.kept = _Counts()
+        self.found = 0
+        self.begun: set[int] = set()  # downloads whose list of threads to read is kept
+        self.paths_left = 0  # downloads named on the command line not begun (this one too)
+        self.tree_begun: DownloadTree | None = None
         self.listed: dict[int, str] = {}  # the downloads named in the report, by id
         self.threads = ThreadWriter(self.writer)
 
@@ -199,11 +247,28 @@ class _Import:
         threads are read again next time)."""
         self.writer.abandon()
 
+    def interrupted(self) -> ImportInterrupted:
+        """What the archive keeps of this import, as the interruption finds it."""
+        unread = downloads.unread(self.conn, self.begun)
+        left = self.paths_left - (1 if self.tree_begun is not None else 0)
+        return ImportInterrupted(self.kept.conversations, self.kept.messages, unread,
+                                 max(left, 0))
+
+    def _saved(self) -> None:
+        """A batch was kept: what it wrote counts as saved (and shows so)."""
+        self.kept.conversations += self.pending.conversations
+        self.kept.done += self.pending.done
+        self.kept.messages += self.pending.messages
+        self.pending = _Counts()
+        if self.progress:
+            self.progress(self.kept.done, self.found, self.kept.messages)
+
     def import_tree(self, tree: DownloadTree, platform: str | None) -> int:
         """Import one download; returns how many threads it held."""
         ctx = ReadContext(platform_hint=platform, html_offset=self.html_offset)
         report = self.report
         errors_before = len(report.errors)
+        self.tree_begun = None
         sources = dialects.find_threads(tree, ctx)
         report.warnings.extend(tree.warnings)
         for path, problem in tree.errors:
@@ -292,6 +357,13 @@ class _Import:
             report.error(source.where, pipeline.describe(exc))
         for same in plan.unchanged:
             self._record_unchanged(same, download_id)
+        # What is left to read is kept before reading starts: an interruption
+        # leaves the list of what was not read yet, for the audit.
+        downloads.record_unread(conn, download_id, [s.where for s in plan.to_read])
+        self.found += len(sources)
+        writer.commit()
+        self.begun.add(download_id)
+        self.tree_begun = tree
         preparer = pipeline.Preparer(tree, ctx, self.media)
         if plan.unchanged and self.media is not None:
             report.media_restored += restore.restore_media(
@@ -301,7 +373,7 @@ class _Import:
         read = len(plan.unchanged)  # threads read whole, or already in the archive
         # Threads the archive held before: their media an earlier download lacked.
         held_before = {u.thread_id: u.source for u in plan.unchanged}
-        for thread in self._read(tree, preparer, plan, download_id, len(sources)):
+        for thread in self._read(tree, preparer, plan, download_id):
             read += 1
             if not thread.fresh:
                 held_before[thread.thread_id] = thread.source
@@ -336,12 +408,12 @@ class _Import:
 
     def _read(
         self, tree: DownloadTree, preparer: pipeline.Preparer, plan: changes.ReadingPlan,
-        download_id: int, total: int,
+        download_id: int,
     ) -> Iterator[ThreadWrite]:
         """Read and write the threads ``plan`` says to read; yields each
-        thread read whole."""
+        thread read whole. A batch is kept between two threads."""
         to_read = plan.to_read
-        done = total - len(to_read)
+        writer = self.writer
         parallel = (
             (os.cpu_count() or 1) > 1
             and sum(m.size for s in to_read for m in s.files) >= pipeline.PARALLEL_MIN_BYTES
@@ -359,8 +431,14 @@ class _Import:
                 threads.rows(thread, event, download_id)
                 continue
             if kind is Begin:
+                writer.commit_if_due()
                 source = event.source
                 thread = threads.begin(source, plan.signatures.get(changes.source_id(source)))
+                continue
+            if kind is SourceRead:
+                # In the batch that keeps its last thread.
+                downloads.mark_read(self.conn, download_id, event.source.where)
+                writer.commit_if_due()
                 continue
             assert thread is not None
             if kind is End:
@@ -376,10 +454,8 @@ class _Import:
                     problem = f"{problem}; the whole thread was left out"
                 self.report.error(event.file or source.where, problem)
                 self.report.warnings.extend(event.stats.warnings)
+                self.pending.done += 1  # rejected, and named as such
             thread = None
-            done += 1
-            if self.progress:
-                self.progress("file", done, total)
 
     def _count(self, t: ThreadWrite, stats: pipeline.ThreadStats) -> None:
         """Count a thread written whole, in the report and toward the batch."""
@@ -390,8 +466,9 @@ class _Import:
         report.media_copied += stats.media_copied
         report.media_missing += stats.media_missing
         report.warnings.extend(stats.warnings)
-        if self.progress:
-            self.progress("messages", t.added + t.present, 0)
+        self.pending.conversations += 1
+        self.pending.done += 1
+        self.pending.messages += t.added
         self.writer.written(t.added + t.present)
 
     def _record_unchanged(self, same: changes.Unchanged, download_id: int) -> None:
@@ -404,6 +481,8 @@ class _Import:
         self.report.threads += 1
         self.report.threads_unchanged += 1
         self.report.messages_already_present += present
+        self.pending.conversations += 1
+        self.pending.done += 1
 
 
 def _where_read(tree: DownloadTree, root: str) -> str:

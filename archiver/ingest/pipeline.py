@@ -7,7 +7,8 @@ one part that cannot be shared, does little besides SQLite's own work. What
 crosses between them is a stream of small events per thread: :class:`Begin`
 (a thread starts), :class:`Rows` (messages, in reading order, see PLAIN_ROW),
 :class:`End` (the thread is complete) or :class:`Failed` (the thread failed,
-in that file when known; nothing of it is kept).
+in that file when known; nothing of it is kept), and once every thread of
+a source is done, :class:`SourceRead`.
 
 Each message is a tuple whose first value is its number in the thread (0, 1,
 2 …): a :data:`PLAIN_ROW` for plain text (most messages), else a
@@ -74,6 +75,7 @@ __all__ = [
     "Failed",
     "Preparer",
     "Rows",
+    "SourceRead",
     "ThreadStats",
 ]
 
@@ -125,11 +127,13 @@ class Failed(NamedTuple):
     file: str | None = None  # the file that failed, when known
 
 
-Event = Begin | Rows | End | Failed
+class SourceRead(NamedTuple):
+    """Every thread of a source was read (each ended or failed)."""
+
+    source: ThreadSource
 
 
-class _SourceDone(NamedTuple):
-    """From a helper: the events of its current source are all sent."""
+Event = Begin | Rows | End | Failed | SourceRead
 
 
 class _Crash(NamedTuple):
@@ -151,6 +155,7 @@ class Preparer:
     def events(self, sources: list[ThreadSource]) -> Iterator[Event]:
         for source in sources:
             yield from self._source(source)
+            yield SourceRead(source)
 
     def _source(self, source: ThreadSource) -> Iterator[Event]:
         """The events of each thread ``source`` holds (one, unless its file
@@ -378,11 +383,11 @@ def prepared_events(
             receiver, worker = helpers[i % readers]
             while True:
                 event = _receive(receiver, worker)
-                if type(event) is _SourceDone:
-                    break
                 if type(event) is _Crash:
                     raise RuntimeError(event.problem)
                 yield event
+                if type(event) is SourceRead:  # the end of this source's events
+                    break
     finally:
         for receiver, worker in helpers:
             receiver.close()
@@ -392,7 +397,7 @@ def prepared_events(
             worker.join(timeout=5)
 
 
-def _receive(receiver: Any, worker: Any) -> Event | _SourceDone | _Crash:
+def _receive(receiver: Any, worker: Any) -> Event | _Crash:
     try:
         while not receiver.poll(1.0):
             if not worker.is_alive():
@@ -463,7 +468,7 @@ def _work(
     # open them afresh here.
     preparer.tree.close()
 
-    def put(event: Event | _SourceDone | _Crash) -> None:
+    def put(event: Event | _Crash) -> None:
         try:
             sender.send_bytes(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
         except (BrokenPipeError, OSError):
@@ -473,7 +478,6 @@ def _work(
         for source in sources:
             for event in preparer.events([source]):
                 put(event)
-            put(_SourceDone())
     except BaseException as exc:  # noqa: BLE001 - reported to the writer, which decides
         put(_Crash(f"reading failed: {describe(exc)}"))
     sender.close()

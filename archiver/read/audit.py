@@ -9,6 +9,7 @@ It reports:
   messages the archive holds from it (held = kept + skipped; a shortfall
   means messages were lost after the import);
 - every skipped message with its reason, and every rejected file;
+- downloads whose import was interrupted, with what it had not read yet;
 - media missing: attachments the download itself did not hold, and copies
   missing from ``media/``;
 - Facebook threads moved to end-to-end encryption (``e2ee_cutover``) whose
@@ -56,10 +57,16 @@ class AuditReport:
         """Messages the files held (and were not skipped) that the archive lacks."""
         return sum(d["missing"] or 0 for d in self.downloads)
 
+    @property
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Downloads whose last import was cut short before it read everything."""
+        return [d for d in self.downloads if d["not_read"]]
+
     def findings(self) -> int:
         """How many things deserve a look."""
         return (
             self.lost + len(self.skipped) + len(self.rejected)
+            + sum(len(d["not_read"]) for d in self.downloads)
             + sum(m["attachments"] for m in self.media_not_in_download)
             + len(self.media_missing_from_archive) + len(self.cutover_without_continuation)
             + len(self.silences)
@@ -117,6 +124,7 @@ def _downloads(conn: Any, report: AuditReport) -> None:
     ):
         refs[tid] = f"{platform}:{key}"
     names = {d: name for d, name in conn.execute("SELECT id, name FROM downloads")}
+    unread: dict[int, list[str]] = {}
     for did, tid, kind, path, problem in conn.execute(
         "SELECT download_id, thread_id, kind, path, problem FROM import_problems ORDER BY id"
     ):
@@ -126,6 +134,8 @@ def _downloads(conn: Any, report: AuditReport) -> None:
                 "download": names.get(did), "thread": refs.get(tid), "where": path,
                 "reason": problem,
             })
+        elif kind == "unread":  # an import that was cut short before reading it
+            unread.setdefault(did, []).append(path)
         else:
             report.rejected.append({"download": names.get(did), "path": path, "problem": problem})
     parts: dict[int, list[dict[str, Any]]] = {}
@@ -164,6 +174,9 @@ def _downloads(conn: Any, report: AuditReport) -> None:
             "rejected": sum(1 for r in report.rejected if r["download"] == name),
             "in_archive": sum(t["in_archive"] for t in threads),
             "missing": sum(t["missing"] or 0 for t in threads) if recorded else None,
+            # Its last import was interrupted: the threads' files (or folders)
+            # it had not read yet; the same command finishes it.
+            "not_read": unread.get(did, []),
             "threads": threads,
         })
 

@@ -136,6 +136,35 @@ def record_rejected(
     )
 
 
+def record_unread(conn: sqlite3.Connection, download_id: int, wheres: list[str]) -> None:
+    """What this import of the download is about to read (each thread's
+    file or folder), replacing what an earlier, interrupted one left unread:
+    each is taken off as it is read, in the batch that keeps it."""
+    conn.execute("DELETE FROM import_problems WHERE download_id = ? AND kind = 'unread'",
+                 (download_id,))
+    conn.executemany(
+        "INSERT INTO import_problems (download_id, kind, path, problem) "
+        "VALUES (?, 'unread', ?, 'not read yet')",
+        [(download_id, where) for where in wheres],
+    )
+
+
+def mark_read(conn: sqlite3.Connection, download_id: int, where: str) -> None:
+    """A thread's file or folder was read (see :func:`record_unread`)."""
+    conn.execute("DELETE FROM import_problems WHERE download_id = ? AND kind = 'unread' "
+                 "AND path = ?", (download_id, where))
+
+
+def unread(conn: sqlite3.Connection, download_ids: Iterable[int]) -> int:
+    """How many threads' files the imports of these downloads have not read yet."""
+    ids = list(download_ids)
+    if not ids:
+        return 0
+    return int(conn.execute(
+        "SELECT COUNT(*) FROM import_problems WHERE kind = 'unread' "
+        f"AND download_id IN ({','.join('?' * len(ids))})", ids).fetchone()[0])
+
+
 def record_thread(
     conn: sqlite3.Connection, thread_id: int, download_id: int, section: str | None,
     title: str | None, messages: int,

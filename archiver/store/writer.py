@@ -2,8 +2,9 @@
 
 Threads are written in batches, one transaction a batch and a savepoint a
 thread, so a thread that fails part-way leaves nothing of itself, and a kill
-leaves the archive as it was after the last batch. A batch ends after
-:data:`BATCH_MESSAGES` messages. The full-text index is filled in the same
+leaves the archive as it was after the last batch. A batch ends between two
+threads, after :data:`BATCH_MESSAGES` messages or :data:`BATCH_SECONDS`
+seconds. The full-text index is filled in the same
 transaction as the messages, so it is always in step.
 
 Rows arrive as tuples in the layouts below (:data:`PLAIN_ROW` and the rows
@@ -15,13 +16,18 @@ no message is touched in Python on its way to SQLite.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import schema
 from .database import Database
 
-# A batch (one transaction) ends after this many messages.
+# A batch (one transaction) ends after this many messages, or after this many
+# seconds, whichever comes first (between two threads): an interruption loses
+# at most the batch in progress.
 BATCH_MESSAGES = 50_000
+BATCH_SECONDS = 2.0
 # Messages whose full-text rows are held before they are written (see ArchiveWriter.fts_from).
 FTS_ROWS_HELD = 20_000
 
@@ -96,8 +102,10 @@ Row = tuple[Any, ...]
 class ArchiveWriter:
     """One connection's batches of messages (see the module docstring)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_commit: Callable[[], None] | None = None) -> None:
         self.db = db
+        self.on_commit = on_commit  # told after each batch is kept
+        self.batch_started = 0.0
         self.conn: sqlite3.Connection = db.conn
         self.in_batch = False
         self.batch_messages = 0
@@ -125,6 +133,7 @@ class ArchiveWriter:
             self.conn.execute("BEGIN IMMEDIATE")
             self.in_batch = True
             self.batch_messages = 0
+            self.batch_started = time.monotonic()
             self.next_id = (self.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0) + 1
             self.fts_from = self.next_id  # every committed message is in the index
 
@@ -138,6 +147,8 @@ class ArchiveWriter:
         self.write_fts()
         self.conn.execute("COMMIT")
         self.in_batch = False
+        if self.on_commit is not None:
+            self.on_commit()
 
     def abandon(self) -> None:
         """Stop after an interruption: drop the batch in progress and rebuild
@@ -166,10 +177,13 @@ class ArchiveWriter:
             self.fts_from = self.next_id
 
     def written(self, messages: int) -> None:
-        """Count messages written (or found already held) toward the batch,
-        and end the batch when it is full."""
+        """Count messages written (or found already held) toward the batch."""
         self.batch_messages += messages
-        if self.batch_messages >= BATCH_MESSAGES:
+
+    def commit_if_due(self) -> None:
+        """End the batch when it is full or old enough (call between threads)."""
+        if self.in_batch and (self.batch_messages >= BATCH_MESSAGES
+                              or time.monotonic() - self.batch_started >= BATCH_SECONDS):
             self.commit()
 
     # -- one thread -------------------------------------------------------------
