@@ -75,8 +75,10 @@ class ChatkeepReader(App[None]):
         Binding("q", "quit", "Quit"),
         # A reader, not an editor: Ctrl-C quits, as it does every other command.
         Binding("ctrl+c", "quit", show=False, priority=True),
-        Binding("slash", "search", "Search"),
-        Binding("f", "filter", "Filter"),
+        Binding("slash", "search", "Search", priority=True),
+        # Priority: / and f take effect before the keys typed after them are
+        # handed out, so that "fana" typed at once lands "ana" in the filter.
+        Binding("f", "filter", "Filter", priority=True),
         Binding("d", "jump_to_date", "Date"),
         Binding("e", "export", "Export"),
         Binding("i", "insights", "Insights"),
@@ -350,6 +352,11 @@ class ChatkeepReader(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if isinstance(self.screen, InsightsScreen):
             return action in ("quit", "help")  # the reader's own keys wait behind it
+        # f and / (priority keys) type themselves wherever text is typed: the
+        # filter, a form, a screen above the reader.
+        if action in ("filter", "search") and (isinstance(self.focused, Input)
+                                               or self.screen is not self.screen_stack[0]):
+            return False
         # Without an archive, or with an empty one, only these make sense.
         return bool(self.conversations) or action in ("quit", "help", "reload")
 

@@ -1352,3 +1352,27 @@ def test_in_the_viewer_notices_never_cover_the_picture(
         assert status.region.height > 0 and not status.region.overlaps(canvas.region)
 
     drive(app, scenario, size=(80, 24))
+
+
+async def burst(pilot: Pilot, keys: str) -> None:
+    """Keys arriving together, as a fast typist's or a terminal's read gives
+    them: all queued before the first is handled."""
+    from textual import events
+
+    for key in keys:
+        pilot.app.post_message(events.Key("slash" if key == "/" else key, key))
+    for _ in range(5):
+        await pilot.pause()
+
+
+def test_letters_typed_at_once_after_f_or_slash_are_not_lost(reader_archive: Path) -> None:
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await burst(pilot, "fcrew")
+        assert app.query_one("#conversation-filter", Input).value == "crew"
+        await pilot.press("escape")
+        await burst(pilot, "/pomegranate")
+        assert app.screen.query_one("#search-input", Input).value == "pomegranate"
+
+    drive(app, scenario)

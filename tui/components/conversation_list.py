@@ -191,7 +191,9 @@ class ConversationList(Vertical):
     def focus_filter(self) -> None:
         filter_box = self.query_one("#conversation-filter", Input)
         filter_box.can_focus = True
-        filter_box.focus()
+        # At once, not after the queue (as focus() does): the letters typed
+        # right after f may already be queued, and must land in the filter.
+        self.screen.set_focus(filter_box)
 
     @on(Input.Blurred, "#conversation-filter")
     def _filter_left(self) -> None:

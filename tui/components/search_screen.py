@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -83,6 +83,16 @@ class SearchScreen(ModalScreen[tuple[list[Any], int] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#search-input", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # A letter no widget took (typed right after /, before the box had the
+        # focus, or while the results have it) goes into the box, not nowhere.
+        if event.is_printable and event.character:
+            box = self.query_one("#search-input", Input)
+            box.insert_text_at_cursor(event.character)
+            self.set_focus(box)
+            event.stop()
+            event.prevent_default()
         if self.initial_query:
             self.run_search(self.initial_query)
 
