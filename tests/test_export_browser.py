@@ -76,7 +76,10 @@ class Visit:
         self.page.on("console", lambda m: m.type in ("error", "warning")
                      and self.errors.append(f"{m.type}: {m.text}"))
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        # A browser aborts a video's or a sound's first request when it
+        # reloads or switches to range requests: that is no failure to load.
+        self.page.on("requestfailed", lambda r: (r.resource_type, r.failure) != (
+            "media", "net::ERR_ABORTED") and self.errors.append(f"failed: {r.url}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(path.as_uri())
         # Bring every lazy image into view, then let them load.
