@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -193,11 +194,14 @@ def _print_joins(folder: Path) -> None:
     if joined:
         lines.append("Threads of one conversation found in several downloads are joined,"
                      " each message counted once:")
+    titles = Counter(c.title for c in joined[:JOINS_SHOWN])
     for conv in joined[:JOINS_SHOWN]:
         apps = sorted({PLATFORM_WORDS.get(p.platform, p.platform) for p in conv.parts})
         where = (f"its {' and '.join(apps)} threads" if len(apps) > 1
-                 else f"{len(conv.parts)} threads")
-        line = f"  {conv.title}: {where}"
+                 else f"{len(conv.parts)} {apps[0]} threads")
+        # Two joined conversations of one name are told apart by their ids.
+        named = f"{conv.title} ({conv.id})" if titles[conv.title] > 1 else conv.title
+        line = f"  {named}: {where}"
         n = copies.get(conv.id, 0)
         if n:
             line += f"; {n:,} message{'s were' if n != 1 else ' was'} in both and count once"

@@ -141,6 +141,11 @@ def time_plans(
     return ctx.html_times
 
 
+def _clips(n: int) -> str:
+    """How many voice clips and videos carried a time in their names."""
+    return "1 voice clip or video" if n == 1 else f"{n:,} voice clips and videos"
+
+
 def _plan(tree: DownloadTree, group: list[ThreadSource], ctx: ReadContext) -> TimePlan:
     platform = group[0].platform
     owner, stated = _generated_line(tree, group, ctx)
@@ -151,7 +156,7 @@ def _plan(tree: DownloadTree, group: list[ThreadSource], ctx: ReadContext) -> Ti
         plan.owner = owner
         if found is not None and plan.offset is not None and found[0] != plan.offset:
             ctx.warn(group[0].files[0].label,
-                     f"{found[1]} voice clip(s) and video(s) say the page times are in "
+                     f"{_clips(found[1])} say the page times are in "
                      f"UTC{format_offset(found[0])}, not the stated {plan.label}")
         return plan
     if platform == "instagram":
@@ -163,20 +168,19 @@ def _plan(tree: DownloadTree, group: list[ThreadSource], ctx: ReadContext) -> Ti
     if stated is not None:
         label = f"UTC{format_offset(stated)}"
         if found is None:
-            extra = (" (no media time to confirm it)" if not evidence else
-                     " (the media times do not agree among themselves)")
+            extra = ("; no voice clip or video carries a time to confirm it" if not evidence
+                     else "; the times voice clips and videos carry disagree")
             return TimePlan(label, why + extra, offset=stated, owner=owner)
         if found[0] == stated:
-            return TimePlan(label, f"{why}, confirmed by {found[1]} voice clip(s) and "
-                            "video(s)", offset=stated, owner=owner)
+            return TimePlan(label, f"{why}, confirmed by {_clips(found[1])}", offset=stated, owner=owner)
         media = f"UTC{format_offset(found[0])}"
         return TimePlan(label, why, offset=stated, owner=owner, problem=(
-            f"the page times are in {label} by {why}, but {found[1]} voice clip(s) and "
-            f"video(s) say {media}; import again with --html-offset {format_offset(found[0])} "
+            f"the page times are in {label} by {why}, but {_clips(found[1])} "
+            f"say {media}; import again with --html-offset {format_offset(found[0])} "
             f"(what the media say) or --html-offset {format_offset(stated)}"))
     if found is not None:
         return TimePlan(f"UTC{format_offset(found[0])}",
-                        f"from {found[1]} voice clip(s) and video(s) (the pages name no offset)",
+                        f"from {_clips(found[1])}; the pages name no offset",
                         offset=found[0], owner=owner)
     return TimePlan("", "", owner=owner, problem=(
         "the pages do not say which offset their times are in, and no media time tells; "
