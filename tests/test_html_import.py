@@ -106,7 +106,7 @@ def test_ig1_russian_times_edits_gifs_and_story_shares(archive: Path) -> None:
     report = _import(archive, IG1)
     assert report["html_times"] == [
         ("instagram-ana.costa-2022-01-20-html: HTML times read in UTC-08:00 (Instagram pages "
-        "are in fixed UTC-08:00 (no media time to confirm it))")]
+        "are in fixed UTC-08:00; no voice clip or video carries a time to confirm it)")]
     msgs = _messages(archive, "Jordan Lee")
     assert [_brief(m) for m in msgs] == [
         ("Jordan Lee", "2021-12-17T03:57Z", "text", "Привет! Как дела?"),
