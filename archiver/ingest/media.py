@@ -30,10 +30,24 @@ class MediaIndex:
     def __init__(self, tree: DownloadTree) -> None:
         self.tree = tree
         self._by_tail: dict[str, Member] = {}
+        self._names: set[str] = set()  # every file's name: what resolve can find
         for member in tree:
             tail = _tail(member.path)
             if tail is not None:
                 self._by_tail.setdefault(tail, member)
+            self._names.add(member.path.rsplit("/", 1)[-1])
+
+    def may_resolve(self, uri: str) -> bool:
+        """False when :meth:`resolve` can only answer None: the download holds
+        no file of the uri's name (every way it resolves ends in that name).
+        A quick test before resolving a great many uris."""
+        if uri.startswith(("http://", "https://")):
+            return False
+        raw = uri.replace("\\", "/")
+        if raw.startswith(("/messages/", "/your_")):
+            raw = raw[1:]
+        rel = safe_relative(raw)
+        return rel is None or rel.rsplit("/", 1)[-1] in self._names
 
     def resolve(self, uri: str, folder: str) -> Member | str | None:
         """The member for ``uri`` (seen from the thread folder ``folder``),

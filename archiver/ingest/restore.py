@@ -130,25 +130,28 @@ def find_missing_media(
     media) and recorded as held. Returns how many were found."""
     if not threads:
         return 0
+    # Read as a stream, and only the uris the download may hold resolved: a
+    # download without its media leaves every attachment missing (817,826 of
+    # them in a generated 10,000,000-message one), looked at on every import.
     missing = conn.execute(
         "SELECT a.id, a.kind, a.uri, m.thread_id FROM attachments a "
         "JOIN messages m ON m.id = a.message_id "
         "WHERE a.present = 0 AND a.remote = 0 AND a.uri IS NOT NULL"
-    ).fetchall()
-    found = 0
+    )
+    index = preparer.index
+    held = []
     for attachment_id, kind, uri, thread_id in missing:
         source = threads.get(thread_id)
-        if source is None:
+        if source is None or not index.may_resolve(uri):
             continue
         stats = ThreadStats()
         row = preparer.attachment_row(Attachment(kind, uri), source, stats)
         warnings.extend(stats.warnings)
         _kind, _name, _uri, source_path, present, _remote, sha, media_path, size = row
         if present:
-            conn.execute(
-                "UPDATE attachments SET source_path = ?, present = 1, sha256 = ?, "
-                "media_path = ?, size = ? WHERE id = ?",
-                (source_path, sha, media_path, size, attachment_id),
-            )
-            found += 1
-    return found
+            held.append((source_path, sha, media_path, size, attachment_id))
+    conn.executemany(
+        "UPDATE attachments SET source_path = ?, present = 1, sha256 = ?, "
+        "media_path = ?, size = ? WHERE id = ?", held,
+    )
+    return len(held)
