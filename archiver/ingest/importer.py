@@ -8,8 +8,10 @@ writes what is new (:mod:`.threads`) in batches (:mod:`archiver.store.writer`),
 recording what each download held (:mod:`archiver.store.downloads`).
 
 A thread that fails part-way leaves nothing of itself; an interruption keeps
-every batch committed before it, and the next import of the same download
-finishes the rest.
+every batch saved before it (a batch is saved every 2 seconds at most), says
+what it kept (:class:`ImportInterrupted`), and leaves the list of what it had
+not read for ``audit``; the next import of the same download finishes the
+rest.
 """
 
 from __future__ import annotations
