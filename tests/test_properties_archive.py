@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from tests.support.cli import db_rows, run, run_json, without
@@ -190,6 +190,9 @@ def conversation_of(archive: Path) -> dict[str, int]:
 @FEW
 @given(st.tuples(st.just("import"), st.sets(st.integers(0, THREADS - 1), min_size=2),
                  st.just(False)), _operations)
+# Two threads joined only through a third: taking the third out keeps them one.
+@example(("import", {1, 2}, False), [("import", {0}, False), ("link", 0, 1), ("link", 0, 2),
+                                     ("import", {0}, True), ("unlink", 0, True)])
 def test_ids_are_kept_and_never_given_twice(first: tuple, later: list[tuple]) -> None:
     """The oracle: each thread's own id is the one it got when it first came
     (larger than every id given before); a conversation's id is the smallest

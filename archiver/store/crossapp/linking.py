@@ -137,6 +137,18 @@ def split_by_hand(db: Database, cid: int, only: str | None = None) -> list[int]:
             "INSERT INTO thread_links (a, b, decision, created) VALUES (?, ?, 'split', ?)",
             [(x, y, now) for x, y in pairs],
         )
+        if only is not None:
+            # The others stay one conversation even where they were joined
+            # only through the thread taken out: joined to one another, for
+            # good, unless the user kept a pair apart.
+            rest = [r for r in refs if r != only]
+            decided = thread_decisions(conn, "split")
+            conn.executemany(
+                "INSERT OR IGNORE INTO thread_links (a, b, decision, created) "
+                "VALUES (?, ?, 'join', ?)",
+                [(*sorted_pair(rest[0], y), now) for y in rest[1:]
+                 if sorted_pair(rest[0], y) not in decided],
+            )
         apart = set(pairs)
         for tid, ref in threads:
             save_links(conn, tid, [
