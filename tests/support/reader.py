@@ -25,6 +25,7 @@ os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
 from PIL import Image, ImageDraw
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from archiver.ingest.importer import import_downloads
 from tests.support.downloads import write_thread
@@ -221,8 +222,29 @@ def reader(archive: Path, **kwargs: Any) -> ChatkeepReader:
     return ChatkeepReader(archive, tz="UTC", **kwargs)
 
 
-def notes(app: ChatkeepReader) -> list[str]:
-    return [n.message for n in app._notifications]
+async def status_line(pilot: Pilot) -> str:
+    """The message on the status line above the footer of the screen showing,
+    as the terminal draws it ("" while the line is hidden). The rows drawn are
+    read back; where they show every letter of the message the line was given,
+    that message is returned whole (the rows break it at words, or inside a
+    long path), else the rows joined by spaces, so a comparison fails."""
+    app = pilot.app
+    for _ in range(50):  # on a loaded machine laying the line out may take more turns
+        await pilot.pause()
+        found = app.screen.query("#status")
+        if not found:
+            return ""
+        status = found.first(Static)
+        if not status.display:
+            return ""
+        if status.region.height > 0:
+            break
+    rows = status.render_lines(status.region.reset_offset)  # padding and all, as drawn
+    drawn = " ".join(strip.text for strip in rows).split()
+    message = str(status.content)
+    if drawn and "".join(drawn) == "".join(message.split()):
+        return message
+    return " ".join(drawn)
 
 
 def screen_text(app: ChatkeepReader) -> str:

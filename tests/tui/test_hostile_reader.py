@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.support.exports import import_thread, ms, tiny_png, uri
-from tests.support.reader import notes, pictures_ready, reader, screen_lines
+from tests.support.reader import pictures_ready, reader, screen_lines, status_line
 from tui import desktop
 from tui.components.media_gallery import MediaGallery
 from tui.components.media_viewer import MediaViewer
@@ -110,8 +110,8 @@ def test_reader_json_as_a_fifo_does_not_hang_the_start(tmp_path: Path) -> None:
 
     async def scenario(pilot: Pilot) -> None:
         await pilot.pause()
-        assert notes(app) == [(f"{archive / 'reader.json'} is a FIFO, not a file: the reader's "
-                              "choices are not remembered.")]
+        assert (await status_line(pilot)) == (f"{archive / 'reader.json'} is a FIFO, not a file: "
+                                              "the reader's choices are not remembered.")
         assert "Maya Chen" in "\n".join(screen_lines(app))
 
     quits_with_q(app, scenario)

@@ -5,12 +5,15 @@ clickable action (``[@click=app.quit]`` must not quit when clicked)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
+from archiver import export
+from archiver.export import export_conversation
 from archiver.ingest.importer import import_downloads
 from tests.support.markup import (
     MARKUP_FILE,
@@ -20,7 +23,7 @@ from tests.support.markup import (
     MARKUP_TITLE,
     markup_download,
 )
-from tests.support.reader import drive, notes, pictures_ready, reader, screen_lines
+from tests.support.reader import drive, pictures_ready, reader, screen_lines, status_line
 from tui import desktop
 from tui.components.insights_screen import InsightsScreen
 from tui.components.media_gallery import MediaGallery
@@ -113,6 +116,13 @@ def test_gallery_viewer_and_notifications_show_markup_as_written(
     opened: list[Path] = []
     monkeypatch.setattr(desktop, "open_in_viewer", opened.append)
     monkeypatch.chdir(tmp_path)
+    go = threading.Event()
+
+    def export_when_told(*args: Any, **kwargs: Any) -> Any:
+        go.wait(timeout=30)  # "Exporting …" stays on the status line until then
+        return export_conversation(*args, **kwargs)
+
+    monkeypatch.setattr(export, "export_conversation", export_when_told)
     app = reader(markup_archive)
 
     async def scenario(pilot: Pilot) -> None:
@@ -140,13 +150,13 @@ def test_gallery_viewer_and_notifications_show_markup_as_written(
         await pilot.press("o")  # the status line under the pane
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert notes(app)[-1] == f"Opened {MARKUP_FILE}: {opened[-1]}"
+        assert (await status_line(pilot)) == f"Opened {MARKUP_FILE}: {opened[-1]}"
         assert f"Opened {MARKUP_FILE}: " in shown(app)
-        await pilot.press("e", "enter")
-        await pilot.pause()
+        await pilot.press("e", "enter")  # the export waits until the title has been read
+        assert (await status_line(pilot)) == f"Exporting {MARKUP_TITLE}…"
+        go.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert f"Exporting {MARKUP_TITLE}…" in notes(app)
         assert "Exported 8 messages to" in shown(app) and app.is_running
 
     async def main() -> None:

@@ -87,9 +87,11 @@ class ConversationList(Vertical):
     def on_mount(self) -> None:
         # Filled once the list has its size: OptionList measures every option
         # again on its first resize, and a few thousand cost a few hundred ms.
-        self.call_after_refresh(self._fill)
+        self.call_after_refresh(self.fill)
 
-    def _fill(self) -> None:
+    def fill(self) -> None:
+        """Show every conversation, then tell the reader the list is ready
+        (keys typed before it was are played then)."""
         self.apply_filter("")
         self.post_message(ListFilled())
 
