@@ -22,7 +22,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.notifications import Notification
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
@@ -231,11 +230,6 @@ class ChatkeepReader(App[None]):
             super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
                            timeout=timeout, markup=markup)
             return
-        # Kept in the app's list of notifications, but never drawn as a toast.
-        self._notifications.add(Notification(
-            message, title, severity, timeout or self.NOTIFICATION_TIMEOUT,  # type: ignore[arg-type]
-            markup=markup,
-        ))
         status = lines.first(Static)
         status.update(Text(message, style="bold red" if severity == "error" else ""))
         status.display = True
