@@ -398,3 +398,27 @@ def test_html_charts_say_1_message_in_the_singular(tmp_path: Path) -> None:
     assert "<dt>Busiest day</dt><dd>2020-09-13: 1 message</dd>" in text
     assert "\u2068Ana\u2069: 1 message" in page.titles
     assert "1 messages" not in text
+
+
+def test_reply_medians_merge_no_name_with_unknown_sender_in_order() -> None:
+    """Replies are read as a stream, person by person: messages without a
+    sender and those of a sender literally named "Unknown sender" come apart
+    and are one person, their median taken over both in order of gap."""
+    import sqlite3
+
+    from archiver.read import insights as ins
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER, "
+                 "position INTEGER, timestamp_ms INTEGER, sender TEXT, duplicate_of INTEGER)")
+    # Replies to Ana: no name after 100 s and 400 s; "Unknown sender" after
+    # 200 s and 300 s; Bo after 50 s. Gaps 100, 200, 300, 400: median 250.
+    rows = [("Ana", 0), (None, 100), ("Ana", 1000), ("Unknown sender", 1200),
+            ("Ana", 2000), ("Unknown sender", 2300), ("Ana", 3000), (None, 3400),
+            ("Ana", 4000), ("Bo", 4050)]
+    conn.executemany(
+        "INSERT INTO messages (conversation_id, position, timestamp_ms, sender) VALUES (1, ?, ?, ?)",
+        [(i, seconds * 1000, who) for i, (who, seconds) in enumerate(rows)])
+    medians, replies = ins._replies(conn, ins._Scope(None, None, None), {})
+    assert replies == {"Ana": 4, "Unknown sender": 4, "Bo": 1}
+    assert medians == {"Ana": 750, "Unknown sender": 250, "Bo": 50}
