@@ -1298,20 +1298,27 @@ def test_keys_typed_while_the_list_fills_are_not_lost(
     reader_archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A slow start (a loaded machine): the list is filled a moment after the
-    # screen is up. Keys typed meanwhile are played once it is.
-    slow = ConversationList.fill
-
-    def later(self: ConversationList) -> None:
-        self.set_timer(0.3, lambda: slow(self))
-
-    monkeypatch.setattr(ConversationList, "fill", later)
+    # screen is up. Keys typed meanwhile are played once it is. The test says
+    # when that moment comes, so a busy machine cannot change the order.
+    fill = ConversationList.fill
+    waiting: list[ConversationList] = []
+    monkeypatch.setattr(ConversationList, "fill", lambda self: waiting.append(self))
     app = reader(reader_archive)
 
     async def scenario(pilot: Pilot) -> None:
+        for _ in range(100):
+            if waiting:
+                break
+            await pilot.pause(0.02)
         assert app.query_one(ConversationList).shown == []  # not filled yet
         await pilot.press("down", "enter")
-        await pilot.pause(0.5)
         await pilot.pause()
+        assert app.pane.conversation is None
+        fill(waiting[0])
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.pane.conversation is not None:
+                break
         conv = app.pane.conversation
         assert conv is not None and conv.title == app.conversations[1].title
 
