@@ -25,23 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.naive import fix
 from tests.support.generate import generate_facebook
 from tests.support.html_pages import thread_pages
 
 HERE = Path(__file__).resolve().parent
-
-
-def _repair(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return value.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            return value
-    if isinstance(value, list):
-        return [_repair(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _repair(v) for k, v in value.items()}
-    return value
 
 
 def write_html_twin(json_root: Path, html_root: Path) -> tuple[int, int]:
@@ -49,7 +37,7 @@ def write_html_twin(json_root: Path, html_root: Path) -> tuple[int, int]:
     ``html_root``; returns (pages, bytes)."""
     pages = size = 0
     for part in sorted(json_root.rglob("message_*.json")):
-        data = _repair(json.loads(part.read_text(encoding="utf-8")))
+        data = fix(json.loads(part.read_text(encoding="utf-8")))
         assert isinstance(data, dict)
         rel = part.relative_to(json_root)
         depth = len(rel.parts) - 1

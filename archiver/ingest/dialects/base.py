@@ -11,13 +11,17 @@ from __future__ import annotations
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+import ijson
+
 from ...folding import nfc
 from ...records import Message, ThreadInfo
+from ..jsonstream import NotAnObject
 from ..sources import DownloadTree, Member
 from ..text import repair, repair_any
 
@@ -50,6 +54,20 @@ def first_line(exc: BaseException) -> str:
         text = text.decode("utf-8", "replace")
     text = str(text).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def json_read_errors() -> Iterator[None]:
+    """A thread file's JSON parser errors as the :class:`ReadError` that
+    rejects its thread, in one line."""
+    try:
+        yield
+    except ijson.JSONError as exc:
+        raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
+    except NotAnObject as exc:
+        raise ReadError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise ReadError("is not UTF-8 text") from None
 
 
 @dataclass

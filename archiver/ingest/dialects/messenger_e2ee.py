@@ -22,10 +22,8 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
-import ijson
-
 from ...records import FAILED_MEDIA, Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import BOM, NotAnObject, iter_object
+from ..jsonstream import BOM, iter_object
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import OddNumbers, repair, repair_any
 from .base import (
@@ -38,7 +36,7 @@ from .base import (
     ThreadSource,
     Where,
     attachment_kind,
-    first_line,
+    json_read_errors,
     list_field,
     lone_surrogates,
     sender_field,
@@ -117,7 +115,7 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
     label = member.label
     has_messages = has_participants = False
     position = 0
-    try:
+    with json_read_errors():
         for key, value in iter_object(
                 f, "messages", member.size,
                 replaced=lambda n: ctx.warn(label, lone_surrogates(n))):
@@ -132,12 +130,6 @@ def _read_file(f: IO[bytes], member: Member, info: ThreadInfo, ctx: ReadContext)
             else:
                 has_participants = has_participants or key == "participants"
                 _thread_key(info, key, value, label, ctx)
-    except ijson.JSONError as exc:
-        raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
-    except NotAnObject as exc:
-        raise ReadError(str(exc)) from None
-    except UnicodeDecodeError:
-        raise ReadError("is not UTF-8 text") from None
     if not has_messages and not has_participants:
         raise ReadError("is not an encrypted-chat thread (no 'participants' or 'messages')")
     ctx.file_read(label, position)

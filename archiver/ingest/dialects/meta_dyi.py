@@ -15,11 +15,9 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
 from ...notices import is_event
 from ...records import Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import WHOLE_LIST, NotAnObject, iter_object, replace_lone_surrogates
+from ..jsonstream import WHOLE_LIST, iter_object, replace_lone_surrogates
 from ..sources import DownloadTree, Member
 from ..text import OddNumbers, repair, repair_any
 from .base import (
@@ -31,7 +29,7 @@ from .base import (
     ReadError,
     ThreadSource,
     Where,
-    first_line,
+    json_read_errors,
     list_field,
     lone_surrogates,
     sender_field,
@@ -240,42 +238,35 @@ def read_thread(
         has_messages = False
         has_participants = False
         position = entries = 0
-        with tree.open(member) as f:
-            try:
-                for key, value in iter_object(
-                        f, "messages", member.size, whole_list=True,
-                        replaced=lambda n, label=label: ctx.warn(label, lone_surrogates(n))):
-                    if key == WHOLE_LIST:  # a buffered part: read it backwards, in place
-                        has_messages = has_messages or bool(value)
-                        entries = len(value)
-                        for position in range(len(value) - 1, -1, -1):
-                            raw = value[position]
-                            if plain and (row := plain_message(raw)) is not None:
-                                yield row
-                                continue
-                            msg = (_general_message if plain else parse_message)(
-                                raw, Where(label, position), ctx)
-                            if msg is not None:
-                                yield msg
-                    elif key == "item":
-                        has_messages = True
-                        msg = parse_message(value, Where(label, position), ctx)
-                        position += 1
-                        entries = position
+        with tree.open(member) as f, json_read_errors():
+            for key, value in iter_object(
+                    f, "messages", member.size, whole_list=True,
+                    replaced=lambda n, label=label: ctx.warn(label, lone_surrogates(n))):
+                if key == WHOLE_LIST:  # a buffered part: read it backwards, in place
+                    has_messages = has_messages or bool(value)
+                    entries = len(value)
+                    for position in range(len(value) - 1, -1, -1):
+                        raw = value[position]
+                        if plain and (row := plain_message(raw)) is not None:
+                            yield row
+                            continue
+                        msg = (_general_message if plain else parse_message)(
+                            raw, Where(label, position), ctx)
                         if msg is not None:
                             yield msg
-                    elif key == "messages":
-                        raise ReadError("'messages' is not a list")
-                    else:
-                        if key == "participants":
-                            has_participants = True
-                        _thread_key(info, key, value, label, ctx)
-            except ijson.JSONError as exc:
-                raise ReadError(f"is not valid JSON ({first_line(exc)})") from None
-            except NotAnObject as exc:
-                raise ReadError(str(exc)) from None
-            except UnicodeDecodeError:
-                raise ReadError("is not UTF-8 text") from None
+                elif key == "item":
+                    has_messages = True
+                    msg = parse_message(value, Where(label, position), ctx)
+                    position += 1
+                    entries = position
+                    if msg is not None:
+                        yield msg
+                elif key == "messages":
+                    raise ReadError("'messages' is not a list")
+                else:
+                    if key == "participants":
+                        has_participants = True
+                    _thread_key(info, key, value, label, ctx)
         if not has_messages and not has_participants:
             raise ReadError("is not a message thread (no 'participants' or 'messages')")
         ctx.file_read(label, entries)
