@@ -101,18 +101,22 @@ def test_commands_opening_an_old_archive_at_once_upgrade_it_once(tmp_path: Path)
     assert run(old, "check")[0] == 0
 
 
-# -- an archive of schema 6: two people's downloads, emoji, doubled reactions -----------
+# -- archives of the previous release (schema 5) and of schema 6: two people's
+# downloads, emoji, doubled reactions ------------------------------------------------
 
 SAMPLES_V6 = FIXTURES / "samples_v6"
 
 
-@pytest.fixture(scope="module")
-def v6_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(the schema 6 archive upgraded, a fresh import of its downloads)."""
-    root = tmp_path_factory.mktemp("v6")
+@pytest.fixture(scope="module", params=[5, 6], ids=["schema5", "schema6"])
+def v6_pair(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the old archive upgraded, a fresh import of its downloads): the one the
+    previous release made (schema 5), and one of schema 6."""
+    version = request.param
+    root = tmp_path_factory.mktemp(f"v{version}")
     old = root / "old"
-    shutil.copytree(FIXTURES / "archive_v6", old)
-    assert db_rows(old, "PRAGMA user_version") == [(6,)]
+    shutil.copytree(FIXTURES / f"archive_v{version}", old)
+    assert db_rows(old, "PRAGMA user_version") == [(version,)]
     open_archive(old).conn.close()
     fresh = root / "fresh"
     code, _out, err = run(fresh, "import", *(str(p) for p in sorted(SAMPLES_V6.iterdir())
