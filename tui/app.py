@@ -245,6 +245,15 @@ class ChatkeepReader(App[None]):
     def pane(self) -> ReadingPane:
         return self.query_one("#pane", ReadingPane)
 
+    def _live_pane(self) -> ReadingPane | None:
+        """The pane, or None once the reader is closing: a message the pane
+        posted can arrive after Textual has removed the widgets."""
+        if not self.screen_stack:
+            return None
+        found = self.screen_stack[0].query("#pane")
+        pane = found.first() if found else None
+        return pane if isinstance(pane, ReadingPane) else None
+
     # -- opening conversations --------------------------------------------------
 
     def _open_thread_ref(self, ref: int | str) -> None:
@@ -295,8 +304,11 @@ class ChatkeepReader(App[None]):
         label.display = bool(marks)
 
     def _open_in_pane(self, conv: views.Conversation, position: int | None, hit: bool) -> None:
-        self.pane.open(conv, position, hit=hit)
-        self.pane.focus()
+        pane = self._live_pane()
+        if pane is None:
+            return
+        pane.open(conv, position, hit=hit)
+        pane.focus()
 
     async def on_event(self, event: events.Event) -> None:
         if (isinstance(event, events.Key) and not self._list_filled and self.db is not None
@@ -316,21 +328,25 @@ class ChatkeepReader(App[None]):
 
     @on(ConversationChosen)
     def _chosen(self, message: ConversationChosen) -> None:
-        self.pane.mark(None)  # chosen from the list: no search to show
+        pane = self._live_pane()
+        if pane is None:
+            return
+        pane.mark(None)  # chosen from the list: no search to show
         self.open_conversation(message.conversation_id)
 
     @on(PicturesReady)
     def _pictures_ready(self) -> None:
-        if self.db is not None:
-            self.pane.refresh_pictures()
+        pane = self._live_pane()
+        if self.db is not None and pane is not None:
+            pane.refresh_pictures()
         for widget in self.screen.query(".pictures"):
             widget.refresh()
 
     @on(CursorMoved)
     def _cursor_moved(self, message: CursorMoved) -> None:
-        pane = self.pane
-        conv = pane.conversation
-        if conv is None:
+        pane = self._live_pane()
+        conv = pane.conversation if pane is not None else None
+        if pane is None or conv is None:
             return
         msg = pane.selected
         when = local(msg.timestamp_ms, self.tz).strftime("%Y-%m-%d %H:%M") if msg else ""

@@ -39,7 +39,7 @@ from tui.components.export_format import ExportFormat
 from tui.components.help_screen import HelpScreen
 from tui.components.no_archive import NoArchiveScreen
 from tui.components.reading_pane import ReadingPane
-from tui.messages import ConversationChosen
+from tui.messages import ConversationChosen, CursorMoved, PicturesReady
 
 LAST = PER_DAY * DAYS - 1
 
@@ -1321,6 +1321,27 @@ def test_keys_typed_while_the_list_fills_are_not_lost(
                 break
         conv = app.pane.conversation
         assert conv is not None and conv.title == app.conversations[1].title
+
+    drive(app, scenario)
+
+
+def test_messages_that_arrive_while_the_reader_closes_do_not_crash_it(
+    reader_archive: Path,
+) -> None:
+    # On a loaded machine the pane's last messages (its cursor moved, pictures
+    # decoded, a conversation chosen) can reach the app after Textual has
+    # removed the widgets on the way out. Quitting must stay quiet.
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        pane = await open_ana(pilot)
+        await pane.remove()
+        app.post_message(CursorMoved(3))
+        app.post_message(PicturesReady())
+        app.post_message(ConversationChosen(app.conversations[0].id))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.return_code is None  # still running: nothing crashed it
 
     drive(app, scenario)
 
