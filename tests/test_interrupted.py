@@ -137,3 +137,52 @@ def test_progress_counts_what_is_saved(
         assert (conversations, messages) == (threads_now, messages_now)
         assert found == THREADS
     assert seen[-1][:3] == (THREADS, THREADS, THREADS * PER_THREAD)
+
+
+class _SignalAfterCommit:
+    """The writer's connection, raising ``signum`` the moment the first
+    COMMIT that keeps messages returns: the worst moment, what the batch
+    wrote being kept but not yet counted."""
+
+    def __init__(self, conn: sqlite3.Connection, signum: int) -> None:
+        self._conn = conn
+        self._signum = signum
+        self.fired = False
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._conn.execute(sql, *args)
+        if (sql == "COMMIT" and not self.fired
+                and self._conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]):
+            self.fired = True
+            signal.raise_signal(self._signum)
+        return cursor
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_signal_right_after_a_batch_is_kept_counts_that_batch(
+    download: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """Messages the archive holds are never reported as "nothing kept"."""
+    monkeypatch.setattr(writer, "BATCH_MESSAGES", 2 * PER_THREAD)
+    real_init = writer.ArchiveWriter.__init__
+    wrapped: list[_SignalAfterCommit] = []
+
+    def init(self: writer.ArchiveWriter, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        wrapped.append(_SignalAfterCommit(self.conn, signum))
+        self.conn = wrapped[-1]  # type: ignore[assignment]
+
+    monkeypatch.setattr(writer.ArchiveWriter, "__init__", init)
+    archive = tmp_path / "archive"
+    code, _out, err = run(archive, "import", str(download))
+    assert wrapped and wrapped[0].fired
+    assert code == 1, err
+    said = SAID.fullmatch(err.strip())
+    assert said, err
+    kept, messages, unread = (int(g.replace(",", "")) for g in said.groups())
+    assert kept == saved(archive, THREADS_SAVED) > 0
+    assert messages == saved(archive, "SELECT COUNT(*) FROM messages") == kept * PER_THREAD
+    assert unread == THREADS - kept

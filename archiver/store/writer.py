@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from .. import interrupts
 from . import schema
 from .database import Database
 
@@ -145,10 +146,13 @@ class ArchiveWriter:
         # all at once: FTS5 writes a segment at every savepoint, and each
         # thread has one.
         self.write_fts()
-        self.conn.execute("COMMIT")
-        self.in_batch = False
-        if self.on_commit is not None:
-            self.on_commit()
+        # Once COMMIT returns, what the batch wrote is kept: a signal waits
+        # until it is counted as kept too.
+        with interrupts.held():
+            self.conn.execute("COMMIT")
+            self.in_batch = False
+            if self.on_commit is not None:
+                self.on_commit()
 
     def abandon(self) -> None:
         """Stop after an interruption: drop the batch in progress and rebuild
