@@ -389,6 +389,9 @@ def prepared_events(
                 if type(event) is SourceRead:  # the end of this source's events
                     break
     finally:
+        # Also when the writer fails or is stopped while it writes: its error
+        # closes this generator (GeneratorExit at the yield). The helpers end
+        # now, not when they notice, and before the import lets go of the archive.
         for receiver, worker in helpers:
             receiver.close()
             if worker.is_alive():

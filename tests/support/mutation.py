@@ -211,6 +211,12 @@ BUGS: tuple[Bug, ...] = (
         "pass",
         ("tests/test_signals.py",),
         "an interrupted import waits 5 s for its reading process"),
+    Bug("readers_left_on_write_error", "importer", "archiver/ingest/pipeline.py",
+        "            if worker.is_alive():\n                worker.terminate()",
+        "            if worker.is_alive() and not isinstance(sys.exc_info()[1], GeneratorExit):\n"
+        "                worker.terminate()",
+        ("tests/test_writer_errors.py",),
+        "an import whose writing fails (a full disk) waits 5 s for each reading process"),
     Bug("new_thread_kept_in_reading_order", "parts", "archiver/ingest/threads.py",
         "if t.numbering and not ordered:",
         "if False:",
