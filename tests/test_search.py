@@ -509,3 +509,40 @@ def test_a_query_too_large_for_sqlite_gets_a_sentence(archive_dir: Path, db) -> 
     assert code == 2 and out == ""
     assert err == ("chatkeep: the search has too many words and filters to run (SQLite's "
                    "limit); use fewer, a few hundred at most\n")
+
+
+def test_a_big_time_window_is_not_taken_for_a_small_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The planner counts a filter's messages only up to a cap. A time window
+    # past it ("after:2020" on a large archive holds millions) must still be
+    # costed at its size: leading newest first through it would read it all
+    # to find a quieter conversation's hits, where leading by the
+    # conversation reads those alone. Caps made small, so that a small
+    # archive is "large".
+    monkeypatch.setattr(search_module.planner, "PROBE_CAP", 100)
+    monkeypatch.setattr(search_module.planner, "RECENT_SAMPLE", 500)
+
+    def hourly(title: str, first: str, n: int, word: str) -> list[dict]:
+        return [{"sender_name": ANA if i % 2 else ME, "timestamp_ms": ms(first) + i * 3_600_000,
+                 "content": f"{word} sure" if i % 3 == 0 else f"{title} words {i}"}
+                for i in range(n)]
+
+    club = hourly("club", "2020-01-01T00:00", 2000, "haha")
+    daily = hourly("daily", "2021-01-01T00:00", 3000, "haha")
+    write_thread(tmp_path / "dl" / f"{FB}/bookclub_1", newest_first(club), title="Book club")
+    write_thread(tmp_path / "dl" / f"{FB}/daily_2", newest_first(daily), title="Daily")
+    archive = tmp_path / "archive"
+    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
+    db = open_archive(archive, readonly=True)
+    try:
+        query = 'haha in:"book club" after:2019'
+        plan = plan_search(db, query, tz="UTC")
+        assert plan is not None and plan.driver == "conversation", plan.costs
+        hits = search(db, query, tz="UTC")
+        newest = [m["timestamp_ms"] for m in club if m["content"].startswith("haha")][::-1][:50]
+        assert [h.timestamp_ms for h in hits] == newest
+        for driver in DRIVERS:
+            assert [h.id for h in search(db, query, tz="UTC", driver=driver)] == [h.id for h in hits]
+    finally:
+        db.conn.close()

@@ -263,10 +263,11 @@ def _estimate(
         sql = f"SELECT DISTINCT message_id FROM {c.field}s{kinds}"
         count = _counted(bounded_count(conn, sql, [values] if c.values else []), PROBE_CAP)
     elif c.field == "time":
+        lo, hi = _lowest(c.values[0]), _highest(c.values[1])
         sql = (f"SELECT 1 FROM messages{index_hint(conn, TIME_INDEX)} "
                "WHERE timestamp_ms >= ? AND timestamp_ms < ?")
-        count = _counted(bounded_count(conn, sql, [_lowest(c.values[0]), _highest(c.values[1])]),
-                         PROBE_CAP)
+        n = bounded_count(conn, sql, [lo, hi])
+        count = float(n) if n < PROBE_CAP else max(float(PROBE_CAP), _window_size(conn, lo, hi))
     if recent_sql is None:
         return _Estimate(count)
     if count is None:
@@ -278,6 +279,21 @@ def _estimate(
                          (values, since, _highest(until))).fetchone()[0]
         recent = max(n, 0.5) / RECENT_SAMPLE
     return _Estimate(count, recent, ordered)
+
+
+def _window_size(conn: sqlite3.Connection, lo: int, hi: int) -> float:
+    """Roughly how many messages fall in [lo, hi): each conversation's
+    messages taken as spread evenly between its first and last. A time
+    window is the one filter whose count matters far past the probe's cap:
+    "after:2020" may keep millions, and a plan that reads it newest first
+    costs what it holds."""
+    row = conn.execute(
+        "SELECT SUM(message_count * (MIN(last_ms, ?) - MAX(first_ms, ?) + 1.0) "
+        "/ (last_ms - first_ms + 1.0)) FROM conversations "
+        "WHERE last_ms >= ? AND first_ms < ? AND last_ms >= first_ms",
+        (hi - 1, lo, lo, hi),
+    ).fetchone()
+    return float(row[0] or 0.0)
 
 
 def bounded_count(conn: sqlite3.Connection, sql: str, params: Sequence[Any],
