@@ -112,11 +112,11 @@ def export_runs(archive: Path, out_dir: Path, runs: int, fmt: str) -> dict[str, 
     from zoneinfo import ZoneInfo
 
     from archiver.export import EXTENSIONS, export_conversation
-    from archiver.read import views
+    from archiver.read.conversations import list_conversations
     from archiver.store.opening import open_archive
 
     db = open_archive(archive, readonly=True)
-    [conv] = views.list_conversations(db, with_parts=False)
+    [conv] = list_conversations(db, with_parts=False)
     times = []
     cpu = []
     size = 0

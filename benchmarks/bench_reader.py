@@ -14,7 +14,7 @@ download when it is missing) and prints:
   same after jumps to random places (``g``/``G``/dates: a page nobody has seen);
 * the same page down as a key pressed through Pilot, beside a key bound to
   nothing (most of a Pilot round trip is Pilot waiting for the screen);
-* the median time of one page fetch from SQLite (``views.messages_between``);
+* the median time of one page fetch from SQLite (``messages.messages_between``);
 * peak memory (``ru_maxrss``) after all of it.
 
 Targets: first paint <= 1 s, open largest <= 200 ms, page scroll <= 50 ms,
@@ -70,7 +70,7 @@ from tui.app import ChatkeepReader
 
 IMPORT_MS = (time.perf_counter() - IMPORT_STARTED) * 1000
 
-# How much of the time is SQLite's (views.messages_between, one call a page).
+# How much of the time is SQLite's (messages.messages_between, one call a page).
 FETCHES: list[float] = []
 _messages_between = conversation_layout.messages_between
 
@@ -183,7 +183,7 @@ async def measure(archive: Path, pages: int, size: tuple[int, int]) -> dict[str,
             idle.append(ms(time.perf_counter() - started))
         figures["a key bound to nothing (Pilot round trip)"] = statistics.median(idle)
         figures["messages cached"] = pane.rows.cached_messages() if pane.rows else 0
-        figures["page fetch (views.messages_between)"] = statistics.median(FETCHES) * 1000
+        figures["page fetch (messages.messages_between)"] = statistics.median(FETCHES) * 1000
     figures["memory"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 

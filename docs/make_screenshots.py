@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from archiver.export import export_html
 from archiver.ingest.importer import import_downloads
-from archiver.read import views
+from archiver.read.conversations import list_conversations
 from archiver.store.opening import open_archive
 from archiver.timefmt import resolve_tz
 
@@ -63,7 +63,7 @@ def photo_position(archive: Path, title: str) -> tuple[int, int]:
     """The conversation titled ``title`` and the position of its last photo."""
     db = open_archive(archive, readonly=True)
     try:
-        [conv] = [c for c in views.list_conversations(db) if c.title == title]
+        [conv] = [c for c in list_conversations(db) if c.title == title]
         [(position,)] = db.execute(
             "SELECT MAX(m.position) FROM messages m JOIN attachments a ON a.message_id = m.id "
             "WHERE m.conversation_id = ? AND a.kind = 'photo'", (conv.id,)).fetchall()
@@ -108,7 +108,7 @@ def main() -> None:
             width, height = svg_size(svg)
             chromium_png(svg, DOCS / f"reader-{columns}x{rows}.png", width, height)
         db = open_archive(archive, readonly=True)
-        [maya] = [c.id for c in views.list_conversations(db) if c.title == "Maya Chen"]
+        [maya] = [c.id for c in list_conversations(db) if c.title == "Maya Chen"]
         page = work / "html" / "maya.html"
         export_html(db, archive, maya, page, tz=resolve_tz(ZONE))
         db.conn.close()

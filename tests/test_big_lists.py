@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from archiver.read import views
+from archiver.read.conversations import get_conversation, list_conversations
 from archiver.store.opening import open_archive
 from tests.support.cli import run, run_json
 from tests.support.reader import drive
@@ -66,33 +66,33 @@ def test_a_bounded_list_of_names_begins_as_the_full_one(big_archive: Path) -> No
     """The reader's list reads a few names per conversation (the first by
     name); ``threads --json`` still lists everyone."""
     db = open_archive(big_archive, readonly=True)
-    full = {c.title: c.participants for c in views.list_conversations(db)}
-    few = {c.title: c.participants for c in views.list_conversations(db, names=50)}
+    full = {c.title: c.participants for c in list_conversations(db)}
+    few = {c.title: c.participants for c in list_conversations(db, names=50)}
     assert len(full["Crowd"]) == SIZE + 1
     assert few["Crowd"] == full["Crowd"][:50] == ["Jordan Lee", "Person 0", "Person 1",
                                                   "Person 10", "Person 100", *full["Crowd"][5:50]]
     assert few["Popular"] == full["Popular"] == ["Jordan Lee", "Star"]
-    assert [c.participants for c in views.list_conversations(db, names=0)] == [[], []]
-    crowd = next(c.id for c in views.list_conversations(db, names=0) if c.title == "Crowd")
-    assert views.get_conversation(db, crowd).participants == full["Crowd"]
-    assert views.get_conversation(db, crowd, names=50).participants == full["Crowd"][:50]
+    assert [c.participants for c in list_conversations(db, names=0)] == [[], []]
+    crowd = next(c.id for c in list_conversations(db, names=0) if c.title == "Crowd")
+    assert get_conversation(db, crowd).participants == full["Crowd"]
+    assert get_conversation(db, crowd, names=50).participants == full["Crowd"][:50]
 
 
 def test_bounded_names_of_conversations_joined_from_several_threads(demo_archive: Path) -> None:
     """A joined conversation's first names come from all of its threads, with the
     owner's other-app name folded into one, as in the full list."""
     db = open_archive(demo_archive, readonly=True)
-    full = views.list_conversations(db)
+    full = list_conversations(db)
     assert any(len({p.platform for p in c.parts}) > 1 for c in full)  # a joined one is there
     for bound in (1, 2, 3, LISTED_NAMES):
-        few = views.list_conversations(db, names=bound)
+        few = list_conversations(db, names=bound)
         assert [c.id for c in few] == [c.id for c in full]
         for short, whole in zip(few, full, strict=True):
             assert short.participants == whole.participants[:len(short.participants)]
             assert len(short.participants) >= min(bound, len(whole.participants)) - 1
-            one = views.get_conversation(db, whole.id, names=bound)
+            one = get_conversation(db, whole.id, names=bound)
             assert one.participants == short.participants
-    assert ([c.participants for c in views.list_conversations(db, names=LISTED_NAMES)]
+    assert ([c.participants for c in list_conversations(db, names=LISTED_NAMES)]
             == [c.participants for c in full])
 
 

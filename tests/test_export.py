@@ -15,7 +15,7 @@ from archiver.export import (
     render_header,
     slugify,
 )
-from archiver.read import views
+from archiver.read.conversations import Conversation, Part, list_conversations
 from archiver.store.opening import open_archive
 from tests.support.cli import run
 from tests.support.downloads import write_thread
@@ -131,12 +131,12 @@ def test_no_media_folder_without_media(tmp_path: Path) -> None:
 
 
 def test_header_marks_cross_app_and_frozen_conversations() -> None:
-    conv = views.Conversation(
+    conv = Conversation(
         id=7, title="Zoë # 1", platforms=["facebook", "instagram"], participants=["Zoë", "Jordan Lee"],
         messages=25_500, first_ms=ms("2016-01-01T12:00"), last_ms=ms("2023-11-30T12:00"),
         cross_app=True, frozen=True,
-        parts=[views.Part("instagram", "instagram-jordanlee-2025", "inbox", "Zoë", 10),
-               views.Part("facebook", "facebook-jordanlee-2025", "inbox", "Zoë", 25_490)],
+        parts=[Part("instagram", "instagram-jordanlee-2025", "inbox", "Zoë", 10),
+               Part("facebook", "facebook-jordanlee-2025", "inbox", "Zoë", 25_490)],
     )
     assert render_header(conv, LISBON) == (
         "# Zoë \\# 1\n"
@@ -187,8 +187,8 @@ def test_export_all_names_files_safely_and_stably(tmp_path: Path) -> None:
             title=title, folder=folder, participants=(f"Person {i}", JORDAN), archive=archive,
         )
     db = open_archive(archive, readonly=True)
-    ids = {c.title: [] for c in views.list_conversations(db)}
-    for c in sorted(views.list_conversations(db), key=lambda c: c.id):
+    ids = {c.title: [] for c in list_conversations(db)}
+    for c in sorted(list_conversations(db), key=lambda c: c.id):
         ids[c.title].append(c.id)
     ticks: list[int] = []
     paths = export_all(db, archive, tmp_path / "all", tz=LISBON, progress=lambda: ticks.append(1))

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from archiver.export import export_all, export_html
-from archiver.read import views
+from archiver.read.conversations import list_conversations
 from archiver.store.opening import open_archive
 from tests.support.exports import (
     ANA,
@@ -127,7 +127,7 @@ def test_demo_conversation_in_the_browser(
     browser: Any, demo_archive: Path, tmp_path: Path, viewport: dict[str, int]
 ) -> None:
     db = open_archive(demo_archive, readonly=True)
-    [maya] = [c.id for c in views.list_conversations(db) if c.title == "Weekend crew"
+    [maya] = [c.id for c in list_conversations(db) if c.title == "Weekend crew"
               and c.platforms == ["facebook"]]
     out = tmp_path / "export" / "crew.html"
     export_html(db, demo_archive, maya, out, tz=LISBON)
@@ -198,7 +198,7 @@ def test_index_and_pages_of_every_conversation(
 def paths_by_recent(db: Any, out: Path) -> list[Path]:
     from archiver.export import conversation_slug
 
-    return [out / f"{conversation_slug(c)}.html" for c in views.list_conversations(db)]
+    return [out / f"{conversation_slug(c)}.html" for c in list_conversations(db)]
 
 
 def export_and_visit(
@@ -448,7 +448,7 @@ def test_the_demo_video_plays_in_the_browser(
     browser: Any, demo_archive: Path, tmp_path: Path
 ) -> None:
     db = open_archive(demo_archive, readonly=True)
-    [crew] = [c.id for c in views.list_conversations(db)
+    [crew] = [c.id for c in list_conversations(db)
               if c.title == "Weekend crew" and c.platforms == ["facebook"]]
     out = tmp_path / "crew.html"
     export_html(db, demo_archive, crew, out, tz=LISBON)

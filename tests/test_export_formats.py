@@ -22,8 +22,9 @@ from archiver.export import (
     select,
 )
 from archiver.export import html as html_export
-from archiver.read import views
+from archiver.read.conversations import list_conversations
 from archiver.store.opening import open_archive
+from archiver.timefmt import iso
 from tests.support.cli import run
 from tests.support.exports import (
     ANA,
@@ -52,7 +53,7 @@ def ana(tmp_path: Path) -> Path:
 
 def conversation_titled(archive: Path, title: str) -> int:
     db = open_ro(archive)
-    [cid] = [c.id for c in views.list_conversations(db, with_parts=False) if c.title == title]
+    [cid] = [c.id for c in list_conversations(db, with_parts=False) if c.title == title]
     return cid
 
 
@@ -69,7 +70,7 @@ def test_json_export_round_trips_every_message(ana: Path, tmp_path: Path) -> Non
     assert result.messages == len(source) == len(doc["messages"])
     for sent, got in zip(source, doc["messages"], strict=True):
         assert got["sender"] == sent["sender_name"]
-        stamp = views.iso(sent["timestamp_ms"])
+        stamp = iso(sent["timestamp_ms"])
         assert got["time"] == stamp
         assert got["unsent"] == bool(sent.get("is_unsent"))
         assert [(r["reaction"], r["actor"]) for r in got["reactions"]] == [

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from archiver.export import escape_inline, escape_lines, export_markdown, join_hard, split_lines
-from archiver.read import views
+from archiver.read.conversations import list_conversations
 from archiver.store.opening import open_archive
 from tests.support.exports import (
     HOSTILE_SENDER,
@@ -46,7 +46,7 @@ def hostile_export(tmp_path_factory: pytest.TempPathFactory) -> str:
     archive = import_thread(tmp_path, hostile_messages(), title=HOSTILE_TITLE, folder="evil_666",
                             participants=(HOSTILE_SENDER, OTHER, "- <u>list</u> |"))
     db = open_archive(archive, readonly=True)
-    [conv] = views.list_conversations(db, with_parts=False)
+    [conv] = list_conversations(db, with_parts=False)
     out = tmp_path / "evil.md"
     export_markdown(db, archive, conv.id, out, tz=LISBON)
     return out.read_text(encoding="utf-8")
@@ -188,7 +188,7 @@ def test_a_url_before_a_tag_never_lets_the_tag_through(tmp_path: Path, text: str
         {"sender_name": OTHER, "timestamp_ms": ms("2021-03-04T10:00"), "content": text}],
         title=text, folder="url_1", participants=(text, OTHER))
     db = open_archive(archive, readonly=True)
-    [conv] = views.list_conversations(db, with_parts=False)
+    [conv] = list_conversations(db, with_parts=False)
     out = tmp_path / "url.md"
     export_markdown(db, archive, conv.id, out, tz=LISBON)
     written = out.read_text(encoding="utf-8")
@@ -202,7 +202,7 @@ def test_a_url_before_a_tag_never_lets_the_tag_through(tmp_path: Path, text: str
 def test_only_http_share_links_become_links_in_markdown(tmp_path: Path) -> None:
     archive = import_thread(tmp_path, share_messages(), title="Shares", folder="shares_1")
     db = open_archive(archive, readonly=True)
-    [conv] = views.list_conversations(db, with_parts=False)
+    [conv] = list_conversations(db, with_parts=False)
     out = tmp_path / "shares.md"
     export_markdown(db, archive, conv.id, out, tz=LISBON)
     text = out.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from archiver.export import export_html
-from archiver.read import views
+from archiver.read.conversations import list_conversations
 from archiver.store.opening import open_archive
 from tests.support.exports import (
     HOSTILE_SENDER,
@@ -93,7 +93,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Reader:
     archive = import_thread(tmp_path, hostile_messages(), title=HOSTILE_TITLE, folder="evil_666",
                             participants=(HOSTILE_SENDER, OTHER, THIRD))
     db = open_archive(archive, readonly=True)
-    [conv] = views.list_conversations(db, with_parts=False)
+    [conv] = list_conversations(db, with_parts=False)
     out = tmp_path / "evil.html"
     export_html(db, archive, conv.id, out, tz=LISBON)
     reader = Reader()
@@ -135,7 +135,7 @@ def test_only_http_share_links_become_links(tmp_path) -> None:
     link; an http(s) one is a link."""
     archive = import_thread(tmp_path, share_messages(), title="Shares", folder="shares_1")
     db = open_archive(archive, readonly=True)
-    [conv] = views.list_conversations(db, with_parts=False)
+    [conv] = list_conversations(db, with_parts=False)
     out = tmp_path / "shares.html"
     export_html(db, archive, conv.id, out, tz=LISBON)
     page = Reader()

@@ -10,7 +10,7 @@ import pytest
 
 from archiver.export import common
 from archiver.ingest.importer import import_downloads
-from archiver.read import views
+from archiver.read import messages
 from tests.support.cli import run, run_json
 from tests.support.downloads import write_thread
 
@@ -42,7 +42,7 @@ def test_an_import_during_an_export_changes_nothing_in_it(
     archive = tmp_path / "archive"
     assert run(archive, "import", str(first))[0] == 0
     monkeypatch.setattr(common.Selection.messages, "__defaults__", (PAGE,))
-    reads = views.messages_between
+    reads = messages.messages_between
     imported: list[object] = []
 
     def import_midway(db, cid, lo, hi):  # type: ignore[no-untyped-def]
@@ -50,7 +50,8 @@ def test_an_import_during_an_export_changes_nothing_in_it(
             imported.append(import_downloads(archive, [later], copy_media=False))
         return reads(db, cid, lo, hi)
 
-    monkeypatch.setattr(views, "messages_between", import_midway)
+    # iter_messages reads its pages through messages_between.
+    monkeypatch.setattr(messages, "messages_between", import_midway)
     out = tmp_path / f"ana.{fmt}"
     code, said, err = run(archive, "export", "ana", "--format", fmt, "-o", str(out))
     assert code == 0, err

@@ -399,7 +399,7 @@ def test_any_message_object_is_kept_or_skipped_never_a_crash(data: st.DataObject
     from archiver.ingest.dialects import ReadContext, ThreadSource
     from archiver.ingest.pipeline import Preparer, ThreadStats
     from archiver.ingest.sources import DownloadTree
-    from archiver.read.views import iso
+    from archiver.timefmt import iso
 
     name = data.draw(st.sampled_from(sorted(_DIALECT_KEYS)))
     raw = data.draw(_objects(_DIALECT_KEYS[name]))

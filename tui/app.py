@@ -26,7 +26,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
 from archiver.cli.base import say
-from archiver.read import names, views
+from archiver.read import names
+from archiver.read.attachments import Attachment, conversation_media
+from archiver.read.conversations import Conversation, get_conversation, list_conversations
 from archiver.store.database import Database
 from archiver.store.opening import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
@@ -112,7 +114,7 @@ class ChatkeepReader(App[None]):
         self.thread = thread
         self.db: Database | None = None
         self.problem: str | None = None
-        self.conversations: list[views.Conversation] = []
+        self.conversations: list[Conversation] = []
         self.export_format = "md"  # the last format chosen with `e`, offered first next time
         self.hits: list[Any] = []
         self.hit_index = -1
@@ -126,7 +128,7 @@ class ChatkeepReader(App[None]):
         self._early_keys: list[events.Key] = []
         try:
             self.db = open_archive(self.archive_dir, readonly=True)
-            self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
+            self.conversations = list_conversations(self.db, names=LISTED_NAMES)
             remembered_choices, self.preferences_problem = preferences.read(self.archive_dir)
             remembered = remembered_choices.get("export_format")
             if remembered in EXPORT_FORMATS:  # chosen in an earlier session
@@ -270,7 +272,7 @@ class ChatkeepReader(App[None]):
         """Show conversation ``cid`` (at ``position`` if given, else its end)."""
         assert self.db is not None
         try:
-            conv = views.get_conversation(self.db, cid, names=LISTED_NAMES)
+            conv = get_conversation(self.db, cid, names=LISTED_NAMES)
         except names.ThreadNotFound as exc:
             self.notify(str(exc), severity="error")
             return
@@ -290,7 +292,7 @@ class ChatkeepReader(App[None]):
         # Open once the pane has its size (it may just have been shown).
         self.call_after_refresh(self._open_in_pane, conv, position, hit)
 
-    def _header_marks(self, conv: views.Conversation) -> None:
+    def _header_marks(self, conv: Conversation) -> None:
         """The cross-app and frozen marks, never cut off with the title: in
         words when there is room, as the list's symbols when there is not."""
         wide = self.size.width >= 100 or not self.query_one(ConversationList).display
@@ -303,7 +305,7 @@ class ChatkeepReader(App[None]):
         label.update(marks)
         label.display = bool(marks)
 
-    def _open_in_pane(self, conv: views.Conversation, position: int | None, hit: bool) -> None:
+    def _open_in_pane(self, conv: Conversation, position: int | None, hit: bool) -> None:
         pane = self._live_pane()
         if pane is None:
             return
@@ -450,7 +452,7 @@ class ChatkeepReader(App[None]):
         self.push_screen(ExportFormat(self.export_format), chosen)
 
     @work(thread=True, exclusive=True, name="export", group="export")
-    def export_conversation(self, conv: views.Conversation, fmt: str = "md") -> None:
+    def export_conversation(self, conv: Conversation, fmt: str = "md") -> None:
         """Write the conversation as Markdown or HTML into the current folder
         (where ``chatkeep export`` would write it too), named as ``export
         --all`` names it."""
@@ -491,7 +493,7 @@ class ChatkeepReader(App[None]):
             return
         self.open_file(files[0], more=len(files) - 1)
 
-    def open_file(self, a: views.Attachment, *, more: int = 0) -> None:
+    def open_file(self, a: Attachment, *, more: int = 0) -> None:
         """Hand an attachment's file to the system's viewer or player."""
         if not a.file or not Path(a.file).exists():
             self.notify(f"{a.label} is not in the archive: {a.reason or 'its file is gone'}.",
@@ -500,7 +502,7 @@ class ChatkeepReader(App[None]):
         self._open_in_viewer(a, more)
 
     @work(thread=True, group="open")
-    def _open_in_viewer(self, a: views.Attachment, more: int) -> None:
+    def _open_in_viewer(self, a: Attachment, more: int) -> None:
         # Off the UI thread: the opener's answer may take a few seconds.
         assert a.file is not None
         try:
@@ -522,10 +524,10 @@ class ChatkeepReader(App[None]):
         extra = f" (the first of {more + 1})" if more else ""
         self.call_from_thread(self.notify, f"Opened {a.label}{extra}: {a.file}")
 
-    def _media(self) -> list[tuple[int, views.Attachment]]:
+    def _media(self) -> list[tuple[int, Attachment]]:
         conv = self.pane.conversation
         assert self.db is not None and conv is not None
-        return views.conversation_media(self.db, conv.id)
+        return conversation_media(self.db, conv.id)
 
     def action_view_media(self) -> None:
         """The full-pane viewer, on the selected message's first attachment."""
@@ -541,7 +543,7 @@ class ChatkeepReader(App[None]):
         index = next((i for i, (p, _) in enumerate(media) if p == msg.position), 0)
         self._open_viewer(media, index)
 
-    def _open_viewer(self, media: list[tuple[int, views.Attachment]], index: int) -> None:
+    def _open_viewer(self, media: list[tuple[int, Attachment]], index: int) -> None:
         assert self.thumbnails is not None
 
         def back(position: int | None) -> None:
@@ -603,7 +605,7 @@ class ChatkeepReader(App[None]):
         """Read the archive again (an import may have added to it meanwhile)."""
         if self.db is None:
             return
-        self.conversations = views.list_conversations(self.db, names=LISTED_NAMES)
+        self.conversations = list_conversations(self.db, names=LISTED_NAMES)
         conversations = self.query_one(ConversationList)
         conversations.conversations = self.conversations
         conversations.apply_filter(self.query_one("#conversation-filter", Input).value)

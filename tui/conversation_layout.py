@@ -40,7 +40,7 @@ from itertools import accumulate
 from rich.segment import Segment
 from textual.strip import Strip
 
-from archiver.read.views import MessageView, messages_between
+from archiver.read.messages import MessageView, messages_between
 from archiver.store.database import Database
 
 from .message_lines import Block, PictureRow

@@ -37,8 +37,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from archiver.read.attachments import Attachment
+from archiver.read.messages import MessageView, event_actor
 from archiver.read.render import describe_call, display_sender, human_size, spoken_length
-from archiver.read.views import Attachment, MessageView, event_actor
 from archiver.store.media import media_duration
 from archiver.timefmt import local
 

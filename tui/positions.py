@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.read.views import first_on_or_after
+from archiver.read.timeline import first_on_or_after
 from archiver.store.database import Database
 
 __all__ = ["first_on_or_after", "place_of_message"]

@@ -39,7 +39,7 @@ def export_cmd(
     """Write a conversation as Markdown, HTML, JSON or text; attachments are
     copied into <name>_media/ beside it (Markdown, HTML and JSON)."""
     from .. import export
-    from ..read import views
+    from ..read.conversations import get_conversation, list_conversations
     from .progress import counting_progress
 
     if export_every and thread:
@@ -66,7 +66,7 @@ def export_cmd(
     try:
         if export_every:
             assert output is not None
-            total = len(views.list_conversations(db, with_parts=False))
+            total = len(list_conversations(db, with_parts=False))
             with counting_progress("Exporting", total) as advance:
                 paths = export.export_all(db, archive_dir, output, tz=zone, fmt=fmt, span=span,
                                           progress=advance)
@@ -77,9 +77,9 @@ def export_cmd(
         assert thread is not None
         cid = conversation_id(db, thread)
         if span and export.select(db, cid, zone, span).empty:
-            fail(f"no message of '{views.get_conversation(db, cid).title}' is "
+            fail(f"no message of '{get_conversation(db, cid).title}' is "
                  f"{span.describe()}; nothing written", 1)
-        slug = export.conversation_slug(views.get_conversation(db, cid))
+        slug = export.conversation_slug(get_conversation(db, cid))
         name = f"{slug}{export.EXTENSIONS[fmt]}"
         if output is None:
             output = Path.cwd() / name

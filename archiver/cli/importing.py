@@ -173,7 +173,7 @@ def _print_joins(folder: Path) -> None:
     """Why the archive holds fewer conversations and messages than were read:
     threads joined into one conversation, and the other app's copies of a
     message counted once, in words, conversation by conversation."""
-    from ..read import views
+    from ..read.conversations import list_conversations
     from ..store.opening import open_archive
 
     try:
@@ -181,7 +181,7 @@ def _print_joins(folder: Path) -> None:
     except ArchiveError:
         return
     try:
-        conversations = views.list_conversations(db)
+        conversations = list_conversations(db)
         copies = dict(db.execute(
             "SELECT conversation_id, COUNT(*) FROM messages WHERE duplicate_of IS NOT NULL "
             "GROUP BY conversation_id").fetchall())

@@ -10,7 +10,8 @@ from typing import Any, NoReturn
 import click
 
 from ..folding import nfc
-from ..read import names, totals, views
+from ..read import names, totals
+from ..read.conversations import get_conversation
 from ..records import PLATFORMS
 from ..store.opening import open_archive
 from ..timefmt import tz_name
@@ -153,7 +154,7 @@ def _explain(ctx: click.Context, thread: str, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    _print_explanation(data, views.get_conversation(db, cid).title, zone_option(None))
+    _print_explanation(data, get_conversation(db, cid).title, zone_option(None))
 
 
 def _owner(db: Any, name: str) -> str:
@@ -236,7 +237,7 @@ def link_cmd(
         fail(str(exc))
     except sqlite3.OperationalError as exc:
         _busy(exc)
-    conv = views.get_conversation(db, cid)
+    conv = get_conversation(db, cid)
     if as_json:
         print_json(conv.as_json())
         return
@@ -273,7 +274,7 @@ def unlink_cmd(ctx: click.Context, thread: str, person: bool, as_json: bool) -> 
         fail(str(exc))
     except sqlite3.OperationalError as exc:
         _busy(exc)
-    convs = [views.get_conversation(db, c) for c in ids]
+    convs = [get_conversation(db, c) for c in ids]
     if as_json:
         print_json([c.as_json() for c in convs])
         return

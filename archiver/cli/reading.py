@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
-from ..read import totals, views
+from ..read import totals
+from ..read.conversations import get_conversation, list_conversations
+from ..read.messages import iter_messages
 from ..timefmt import local
 from .base import (
     archive_dir,
@@ -30,7 +32,7 @@ def threads(ctx: click.Context, as_json: bool, tz: str | None) -> None:
     """List conversations, most recent first."""
     db = open_ro(ctx)
     # Participants are only printed in JSON: the table reads none of them.
-    convs = views.list_conversations(db, names=None if as_json else 0)
+    convs = list_conversations(db, names=None if as_json else 0)
     if as_json:
         print_json([c.as_json() for c in convs])
         return
@@ -57,13 +59,13 @@ def show(ctx: click.Context, thread: str, as_json: bool, tz: str | None) -> None
     """Print one conversation."""
     db = open_ro(ctx)
     cid = conversation_id(db, thread)
-    conv = views.get_conversation(db, cid)
+    conv = get_conversation(db, cid)
     if as_json:
         # Streamed so that a huge conversation never sits in memory.
         out = sys.stdout
         out.write('{"thread": ' + json_text(conv.as_json())
                   + ', "messages": [')
-        for i, msg in enumerate(views.iter_messages(db, cid)):
+        for i, msg in enumerate(iter_messages(db, cid)):
             out.write(("," if i else "") + "\n  " + json_text(msg.as_json()))
         out.write("\n]}\n")
         return
@@ -98,7 +100,7 @@ def stats(ctx: click.Context, thread: str | None, after: str | None, before: str
     cid = conversation_id(db, thread) if thread is not None else None
     found = insights(db, cid, tz=zone, start_ms=start, end_ms=end)
     if cid is not None:
-        conv = views.get_conversation(db, cid)
+        conv = get_conversation(db, cid)
         if as_json:
             print_json({"conversation": conv.as_json(), **found.as_json()})
             return

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 
-from ..read import views
+from ..read.conversations import Conversation, list_conversations
 from ..store.database import Database
 from .common import (
     EXTENSIONS,
@@ -103,8 +103,8 @@ def export_all(
     check_output_folder(archive_dir, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    listed: list[tuple[views.Conversation, Path]] = []
-    convs = sorted(views.list_conversations(db, with_parts=False), key=lambda c: c.id)
+    listed: list[tuple[Conversation, Path]] = []
+    convs = sorted(list_conversations(db, with_parts=False), key=lambda c: c.id)
     for conv in convs:
         path = out_dir / f"{conversation_slug(conv)}{EXTENSIONS[fmt]}"
         if span:

@@ -26,9 +26,12 @@ from datetime import tzinfo
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TypeVar, cast
 
-from ..read import views
+from ..read.attachments import Attachment
+from ..read.conversations import Conversation, get_conversation
+from ..read.messages import MessageView, iter_messages
 from ..read.search import DATE_FORMS, Period, date_problem, parse_period
-from ..read.views import Attachment, Conversation, MessageView
+from ..read.snapshot import snapshot
+from ..read.timeline import first_on_or_after, last_position, message_time
 from ..safefs import kind_of, open_regular_file
 from ..store.database import Database
 from ..store.lock import LOCK_NAME
@@ -59,7 +62,7 @@ AUDIO_EXTENSIONS = frozenset({".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", "
 LINKABLE_SCHEMES = ("http://", "https://")
 
 # Messages read a page at a time: memory stays bounded by the page, and larger
-# pages mean fewer queries (each has a fixed cost in views.messages_between).
+# pages mean fewer queries (each has a fixed cost in messages_between).
 EXPORT_PAGE = 10_000
 
 SLUG_MAX_BYTES = 80  # the title part of a file name, in UTF-8 bytes
@@ -85,7 +88,7 @@ def one_snapshot(export: _F) -> _F:
 
     @functools.wraps(export)
     def run(db: Any, *args: Any, **kwargs: Any) -> Any:
-        with views.snapshot(db):
+        with snapshot(db):
             return export(db, *args, **kwargs)
 
     return cast(_F, run)
@@ -331,9 +334,9 @@ class Selection:
     def messages(self, db: Database, page: int = EXPORT_PAGE) -> Iterator[MessageView]:
         if self.empty:
             return iter(())
-        # Reaction notices the reactions already show are left out (views.py).
-        return (m for m in views.iter_messages(db, self.conv.id, page=page, first=self.first,
-                                              last=self.last) if not m.folded)
+        # Reaction notices the reactions already show are left out (read/messages.py).
+        return (m for m in iter_messages(db, self.conv.id, page=page, first=self.first,
+                                        last=self.last) if not m.folded)
 
 
 def select(
@@ -342,29 +345,29 @@ def select(
     """The conversation's messages inside ``span``, found by binary search over
     positions (numbered in time order), so choosing costs no scan. Raises
     :class:`names.ThreadNotFound` for an unknown id."""
-    conv = views.get_conversation(db, conversation_id)
+    conv = get_conversation(db, conversation_id)
     span = span or DateRange()
-    last_pos = views.last_position(db, conversation_id)
+    last_pos = last_position(db, conversation_id)
     if not span:
         return Selection(conv, conv, 0, -1 if last_pos is None else last_pos, span)
     if last_pos is None:
         return Selection(dataclasses.replace(conv, messages=0), conv, 0, -1, span)
     lo, hi = span.bounds_ms(tz)
-    first = 0 if lo is None else views.first_on_or_after(db, conversation_id, lo)
+    first = 0 if lo is None else first_on_or_after(db, conversation_id, lo)
     if first is None:
         first = last_pos + 1
     if hi is None:
         last = last_pos
     else:
-        after_end = views.first_on_or_after(db, conversation_id, hi)
+        after_end = first_on_or_after(db, conversation_id, hi)
         last = last_pos if after_end is None else after_end - 1
     if last < first:
         shown = dataclasses.replace(conv, messages=0, first_ms=None, last_ms=None)
         return Selection(shown, conv, first, last, span)
     shown = dataclasses.replace(
         conv, messages=last - first + 1,
-        first_ms=views.message_time(db, conversation_id, first),
-        last_ms=views.message_time(db, conversation_id, last),
+        first_ms=message_time(db, conversation_id, first),
+        last_ms=message_time(db, conversation_id, last),
     )
     return Selection(shown, conv, first, last, span)
 

@@ -36,9 +36,11 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..controls import terminal_text
-from ..read import views
+from ..read.attachments import Attachment
+from ..read.conversations import Conversation
+from ..read.messages import MessageView, event_actor
 from ..read.render import describe_call
-from ..read.views import Attachment, Conversation, MessageView, event_actor
+from ..read.timeline import first_on_or_after, message_time
 from ..safefs import open_regular_file
 from ..store.database import Database
 from ..timefmt import local, tz_name
@@ -368,12 +370,12 @@ def plan_pages(
     if chosen.conv.messages > SPLIT_OVER:
         while starts[-1] + PAGE_MESSAGES <= chosen.last:
             nominal = starts[-1] + PAGE_MESSAGES
-            ms = views.message_time(db, cid, nominal)
+            ms = message_time(db, cid, nominal)
             start = nominal
             if ms is not None:
                 when = local(ms, tz)
                 midnight = when.replace(hour=0, minute=0, second=0, microsecond=0)
-                day_start = views.first_on_or_after(db, cid, int(midnight.timestamp() * 1000))
+                day_start = first_on_or_after(db, cid, int(midnight.timestamp() * 1000))
                 if day_start is not None and day_start > starts[-1]:
                     start = day_start
             if chosen.last - start < PAGE_MESSAGES // 5:
@@ -384,8 +386,8 @@ def plan_pages(
         last = starts[number] - 1 if number < len(starts) else chosen.last
         pages.append(PageLink(
             number=number, href=href(page_file(out_path, number).name), first=first, last=last,
-            dates=dates_label(views.message_time(db, cid, first),
-                              views.message_time(db, cid, last), tz),
+            dates=dates_label(message_time(db, cid, first),
+                              message_time(db, cid, last), tz),
             messages=last - first + 1,
         ))
     return pages
@@ -420,9 +422,9 @@ def plan_jumps(db: Database, chosen: Selection, pages: list[PageLink],
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
         start = datetime(year, month, 1, tzinfo=tz)
-        position = views.first_on_or_after(db, cid, int(start.timestamp() * 1000))
+        position = first_on_or_after(db, cid, int(start.timestamp() * 1000))
         if position is not None and chosen.first <= position <= chosen.last:
-            ms = views.message_time(db, cid, position)
+            ms = message_time(db, cid, position)
             day = local(ms, tz).date() if ms is not None else None
             if day is not None and (day.year, day.month) == (year, month):
                 page = next((p.number for p in pages if p.first <= position <= p.last), 1)

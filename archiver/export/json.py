@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..controls import json_safe
-from ..read import views
-from ..read.views import MessageView
+from ..read.messages import MessageView
+from ..read.provenance import conversation_downloads, message_downloads
 from ..store.database import Database
-from ..timefmt import tz_name
+from ..timefmt import iso, tz_name
 from .common import (
     EXPORT_PAGE,
     DateRange,
@@ -93,8 +93,8 @@ def export_json(
     shown = chosen.conv
     selection = {
         "after": chosen.range.after_text, "before": chosen.range.before_text,
-        "messages": shown.messages, "first": views.iso(shown.first_ms),
-        "last": views.iso(shown.last_ms),
+        "messages": shown.messages, "first": iso(shown.first_ms),
+        "last": iso(shown.last_ms),
     }
     with atomic_text(out_path) as out:
         out.write(
@@ -102,7 +102,7 @@ def export_json(
             f' "thread": {_dumps(chosen.full.as_json())},\n'
             f' "time_zone": {_dumps(tz_name(tz))},\n'
             f' "selection": {_dumps(selection)},\n'
-            f' "downloads": {_dumps(views.conversation_downloads(db, conversation_id))},\n'
+            f' "downloads": {_dumps(conversation_downloads(db, conversation_id))},\n'
             ' "messages": ['
         )
         page: list[MessageView] = []
@@ -122,7 +122,7 @@ def _write_page(
 ) -> None:
     if not page:
         return
-    downloads = views.message_downloads(db, cid, [m.id for m in page])
+    downloads = message_downloads(db, cid, [m.id for m in page])
     for msg in page:
         out.write(("," if result.messages else "") + "\n  "
                   + _dumps(message_json(msg, downloads.get(msg.id, []), media)))

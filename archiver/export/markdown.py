@@ -36,8 +36,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
 
+from ..read.attachments import Attachment
+from ..read.conversations import Conversation
+from ..read.messages import MessageView
 from ..read.render import describe_call
-from ..read.views import Attachment, Conversation, MessageView
 from ..store.database import Database
 from ..timefmt import local, tz_name
 from .common import (

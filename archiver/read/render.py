@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .views import Attachment, MessageView, event_actor
+from .attachments import Attachment
+from .messages import MessageView, event_actor
 
 
 def spoken_length(seconds: float) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from archiver.ingest.importer import import_downloads
-from archiver.read import views
+from archiver.read.conversations import list_conversations
 from archiver.store.opening import open_archive
 from tests.support.downloads import write_thread
 
@@ -113,7 +113,7 @@ def every_kind_files() -> dict[str, bytes]:
 
 def only_conversation(archive: Path) -> int:
     db = open_archive(archive, readonly=True)
-    convs = views.list_conversations(db, with_parts=False)
+    convs = list_conversations(db, with_parts=False)
     assert len(convs) == 1
     return convs[0].id
 

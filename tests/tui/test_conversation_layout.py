@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 
-from archiver.read import views
+from archiver.read.conversations import Conversation, list_conversations
 from archiver.store.opening import open_archive
 from tests.support.reader import LONG_TEXT, PER_DAY
 from tui.conversation_layout import ConversationLayout
@@ -19,8 +19,8 @@ from tui.message_lines import GUTTER, PLAIN_STYLES, MessageLayout
 UTC = ZoneInfo("UTC")
 
 
-def ana(db) -> views.Conversation:
-    return next(c for c in views.list_conversations(db) if c.messages == PER_DAY * 12)
+def ana(db) -> Conversation:
+    return next(c for c in list_conversations(db) if c.messages == PER_DAY * 12)
 
 
 def make_layout(archive: Path, *, width: int = 60, page_size: int = 7):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archiver.read import views
-from archiver.read.views import first_on_or_after, first_on_or_after_by_scan
+from archiver.read.conversations import list_conversations
+from archiver.read.timeline import first_on_or_after, first_on_or_after_by_scan
 from archiver.store.opening import open_archive
 from tests.support.reader import DAYS, PER_DAY, START, ms
 from tui.positions import place_of_message
@@ -14,7 +14,7 @@ from tui.positions import place_of_message
 
 def test_first_on_or_after_matches_a_scan(reader_archive: Path) -> None:
     db = open_archive(reader_archive, readonly=True)
-    conv = next(c for c in views.list_conversations(db) if c.messages == PER_DAY * DAYS)
+    conv = next(c for c in list_conversations(db) if c.messages == PER_DAY * DAYS)
     moments = [START - timedelta(days=1), START, START + timedelta(minutes=1)]
     moments += [START + timedelta(hours=5 * k, minutes=3) for k in range(DAYS * 5)]
     moments += [datetime(2030, 1, 1, tzinfo=UTC)]

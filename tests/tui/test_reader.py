@@ -1160,9 +1160,9 @@ def test_search_hit_shown_with_context_and_nothing_over_it(
 def test_header_keeps_cross_app_and_frozen_marks(
     reader_archive: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
-    from archiver.read import views
+    import tui.app
 
-    real = views.get_conversation
+    real = tui.app.get_conversation
 
     def frozen(db: Any, cid: int, **kwargs: Any) -> Any:
         conv = real(db, cid, **kwargs)
@@ -1170,7 +1170,7 @@ def test_header_keeps_cross_app_and_frozen_marks(
         conv.cross_app = conv.frozen = True
         return conv
 
-    monkeypatch.setattr(views, "get_conversation", frozen)
+    monkeypatch.setattr(tui.app, "get_conversation", frozen)
     app = reader(reader_archive)
 
     async def scenario(pilot: Pilot) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from archiver.read.conversations import Conversation
 from tests.support.reader import pictures_ready
 from tui.app import ChatkeepReader
 
@@ -186,17 +187,17 @@ def test_search_hit_opened_at_80_columns(snap_compare, reader_archive: Path) -> 
 def test_header_marks_and_a_wrapped_notification(
     snap_compare, reader_archive: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
-    from archiver.read import views
+    import tui.app
 
-    real = views.get_conversation
+    real = tui.app.get_conversation
 
-    def frozen(db: object, cid: int, **kwargs: int | None) -> views.Conversation:
+    def frozen(db: object, cid: int, **kwargs: int | None) -> Conversation:
         conv = real(db, cid, **kwargs)  # type: ignore[arg-type]
         conv.title = "A very long conversation title that cannot fit at eighty columns"
         conv.cross_app = conv.frozen = True
         return conv
 
-    monkeypatch.setattr(views, "get_conversation", frozen)
+    monkeypatch.setattr(tui.app, "get_conversation", frozen)
 
     async def run(pilot: Pilot) -> None:
         await pressing(*OPEN_ANA)(pilot)

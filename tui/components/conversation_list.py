@@ -14,7 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from archiver.folding import at_word_start, fold
-from archiver.read.views import Conversation
+from archiver.read.conversations import Conversation
 from archiver.timefmt import local
 
 from ..emoji import narrow

@@ -24,8 +24,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from archiver.cli import charts
+from archiver.read.conversations import Conversation
 from archiver.read.insights import Insights, insights
-from archiver.read.views import Conversation
 from archiver.store.opening import ArchiveError, open_archive
 
 COMPUTING = "computing…"

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
-from archiver.read.views import Attachment
+from archiver.read.attachments import Attachment
 
 from ..emoji import narrow
 from ..thumbnails import PICTURE_KINDS, ThumbnailCache

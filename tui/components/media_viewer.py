@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from archiver.read.attachments import Attachment
 from archiver.read.render import human_size
-from archiver.read.views import Attachment
 
 from .. import message_lines
 from ..thumbnails import PICTURE_KINDS, ThumbnailCache

@@ -27,8 +27,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from archiver.read.conversations import Conversation
+from archiver.read.messages import MessageView
 from archiver.read.search import mark_matches
-from archiver.read.views import Conversation, MessageView
 from archiver.store.database import Database
 
 from ..conversation_layout import PAGE_SIZE, ConversationLayout
