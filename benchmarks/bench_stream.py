@@ -29,6 +29,7 @@ from collections.abc import Callable
 import ijson
 
 from archiver.ingest import jsonstream
+from archiver.ingest.jsonstream import guard, odd_numbers
 from tests.support.downloads import meta_json
 
 
@@ -86,11 +87,11 @@ def main() -> None:
             io.BytesIO(data), "messages", len(data), whole_limit=0))
 
     rows = [
-        ("depth guard", lambda: drain(jsonstream.DepthGuard(io.BytesIO(plain)))),
+        ("depth guard", lambda: drain(guard.DepthGuard(io.BytesIO(plain)))),
         ("depth guard + odd-number pass", lambda: drain(
-            jsonstream.OddNumberStream(jsonstream.DepthGuard(io.BytesIO(plain))))),
+            odd_numbers.OddNumberStream(guard.DepthGuard(io.BytesIO(plain))))),
         ("ijson events over the guard (floor)", lambda: sum(1 for _ in ijson.parse(
-            jsonstream.DepthGuard(io.BytesIO(plain)), use_float=True,
+            guard.DepthGuard(io.BytesIO(plain)), use_float=True,
             buf_size=jsonstream.STREAM_BUFFER))),
         ("iter_object streamed", streamed(plain)),
         ("iter_object streamed, NaN in 1 message in 100", streamed(odd)),

@@ -722,7 +722,7 @@ def test_deep_nesting_costs_little_memory(tmp_path: Path) -> None:
 
 def test_guard_counts_depth_across_chunks() -> None:
     """The depth guard reads strings and escapes right across chunk edges."""
-    from archiver.ingest.jsonstream import DepthGuard, TooDeep
+    from archiver.ingest.jsonstream.guard import DepthGuard, TooDeep
 
     text = json.dumps({"a": ['x"]]]]\\', "[[[[", {"b": [[["\\\\"]]]}]}).encode()
 
@@ -745,7 +745,7 @@ def test_one_value_longer_than_the_cap_refuses_its_file(
     streamed (larger than the whole-file limit) or read whole."""
     from archiver.ingest import jsonstream
 
-    monkeypatch.setattr(jsonstream, "MAX_VALUE", 1024 * 1024)
+    monkeypatch.setattr(jsonstream.guard, "MAX_VALUE", 1024 * 1024)
     monkeypatch.setattr(jsonstream, "WHOLE_LIMIT", whole_limit)
     download = tmp_path / "download"
     write(download, THREAD, json.dumps(thread_json([message(content="x" * 1_500_000)])))
@@ -768,7 +768,7 @@ def test_one_value_longer_than_the_cap_refuses_its_file(
 
 
 def test_guard_measures_a_string_across_chunks() -> None:
-    from archiver.ingest.jsonstream import DepthGuard, TooLong
+    from archiver.ingest.jsonstream.guard import DepthGuard, TooLong
 
     guard = DepthGuard(None, max_value=100)
     guard.scan_all(b'{"a": "' + b"x" * 60, chunk=7)

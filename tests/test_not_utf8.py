@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from archiver.ingest import jsonstream
 from archiver.ingest.importer import import_downloads
-from archiver.ingest.jsonstream import SurrogateStream, replace_lone_surrogates
+from archiver.ingest.jsonstream.surrogates import SurrogateStream, replace_lone_surrogates
 from tests.support.cli import db_rows, run, run_json
 from tests.support.downloads import write_thread
 

@@ -38,7 +38,8 @@ from archiver.fingerprint import (
     with_occurrence,
 )
 from archiver.ingest.importer import import_downloads
-from archiver.ingest.jsonstream import DepthGuard, TooDeep, iter_object
+from archiver.ingest.jsonstream import iter_object
+from archiver.ingest.jsonstream.guard import DepthGuard, TooDeep
 from archiver.ingest.text import OddNumbers, repair, repair_any
 from archiver.records import Attachment, Message
 from tests.support.downloads import write_thread

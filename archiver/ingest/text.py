@@ -39,7 +39,7 @@ def repair_any(value: Any) -> Any:
     column holds (beyond 64 bits, infinite, NaN) become their text, counted in
     :class:`OddNumbers`."""
     if isinstance(value, str):
-        if type(value) is not str:  # jsonstream.RawNumber: the file's own text
+        if type(value) is not str:  # jsonstream.odd_numbers.RawNumber: the file's own text
             OddNumbers.seen += 1
             return str(value)
         return repair(value)

@@ -46,7 +46,9 @@ from dateutil.parser import isoparse
 from ijson.common import ObjectBuilder
 
 from ...records import Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import BOM, STREAM_BUFFER, DepthGuard, SurrogateStream, skip_bom
+from ..jsonstream import BOM, STREAM_BUFFER, skip_bom
+from ..jsonstream.guard import DepthGuard
+from ..jsonstream.surrogates import SurrogateStream
 from ..sources import DownloadTree, Member, posix_parent
 from ..text import repair, repair_any
 from .base import (

@@ -12,7 +12,8 @@ import json
 import re
 from collections.abc import Callable
 
-from ..jsonstream import BOM, replace_lone_surrogates
+from ..jsonstream import BOM
+from ..jsonstream.surrogates import replace_lone_surrogates
 from ..sources import DownloadTree, Member
 from ..text import repair
 from .base import READ_ERRORS, Dialect, ReadContext, ThreadSource, lone_surrogates

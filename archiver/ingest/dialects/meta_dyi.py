@@ -17,7 +17,8 @@ from typing import Any
 
 from ...notices import is_event
 from ...records import Attachment, Message, Reaction, ThreadInfo
-from ..jsonstream import WHOLE_LIST, iter_object, replace_lone_surrogates
+from ..jsonstream import WHOLE_LIST, iter_object
+from ..jsonstream.surrogates import replace_lone_surrogates
 from ..sources import DownloadTree, Member
 from ..text import OddNumbers, repair, repair_any
 from .base import (
