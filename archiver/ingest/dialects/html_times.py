@@ -348,3 +348,41 @@ def format_offset(minutes: int) -> str:
     """``+02:00`` for 120, ``-08:00`` for -480."""
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def tidy(text: str) -> str:
+    """``text`` in NFC with direction marks gone and its spaces made single
+    plain spaces, its digits as written: :func:`normalise` of it has the
+    same length, character for character."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_SPACES).split())
+
+
+# Where a date may start: a word, or a number glued to the word before it
+# (Ana Costaが2019年7月13日).
+_STARTS = re.compile(r"(?<!\S)\S|(?<!\d)\d")
+_CLOCK_AT_END = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?\s*$")
+
+
+def date_at_end(text: str) -> int | None:
+    """Where the date (with or without its clock) that ends ``text``
+    begins, ``text`` as :func:`tidy` gives it: the start of the shortest
+    tail that reads as a whole date, taking in a clock written just before
+    it (``07:59 23 tháng 3, 2024``); None when no tail reads as one."""
+    clean = normalise(text)
+    if len(clean) != len(text):
+        return None  # not tidied: positions would not be the text's
+    for m in reversed(list(_STARTS.finditer(clean))):
+        tail = clean[m.start():]
+        clocks = list(_CLOCK.finditer(tail))
+        if len(clocks) > 1:
+            return None  # two clocks: this is no date and time
+        rest = tail if not clocks else f"{tail[:clocks[0].start()]} # {tail[clocks[0].end():]}"
+        try:
+            _read_date(rest, tail)
+        except TimeUnreadable:
+            continue
+        start = m.start()
+        if not clocks and (before := _CLOCK_AT_END.search(clean[:start])):
+            start = before.start()
+        return start
+    return None
