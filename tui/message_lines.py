@@ -11,7 +11,11 @@ and reactions (with who reacted).
 
 An attachment shows its original file name and size and what ``v`` and ``o``
 do with it (or why there is no file); its path, 60-odd characters that would
-wrap over two or three rows, is in the viewer (``v``). A photo, GIF or sticker is
+wrap over two or three rows, is in the viewer (``v``). A name always takes one
+row: one too long for it (a Meta video is called
+``279876543219876_1234567890123456_8765432109876543210_n.mp4``) is shortened in
+the middle, ``2798765432198…543210_n.mp4``, so that its start and its
+extension stay in sight (:func:`shortened`); the viewer shows it whole. A photo, GIF or sticker is
 followed by ``THUMB_ROWS`` picture rows: blank here, with a
 :class:`PictureRow` saying which row of which picture the pane draws there
 (pictures are decoded in the background, so laying out never waits for one).
@@ -30,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from rich.cells import chop_cells
+from rich.cells import cell_len, chop_cells
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -55,6 +59,8 @@ SHOWN_CHARS = 20_000
 SENDER_PAUSE_MS = 30 * 60 * 1000
 # What the keys do with the selected message's attachment (the path is in the viewer).
 VIEW_HINT = "v views, o opens"
+ELLIPSIS = "…"
+ZWJ = "\u200d"
 ATTACHMENT_ICONS = {
     "photo": "▣", "video": "▶", "audio": "♪", "file": "▤", "gif": "▣", "sticker": "☺",
 }
@@ -231,20 +237,17 @@ class MessageLayout:
         s = self.styles
         icon = ATTACHMENT_ICONS.get(a.kind, "▤")
         if a.file is None:
-            head = Text(f"{icon} {a.kind} ", style=s.attachment)
-            head.append(narrow(a.label), style=s.attachment)
-            head.append(f" · missing: {a.reason}", style=s.missing)
-            rows = self._wrap(head, indent=GUTTER)
+            rows = self._named(Text(f"{icon} {a.kind} ", style=s.attachment), a.label,
+                               Text(f"missing: {a.reason}", style=s.missing))
             if a.remote and a.uri:
                 rows.extend(self._fold(Text(a.uri, style=s.share), indent=GUTTER))
             return rows
         if a.kind not in PICTURE_KINDS:
             return self._card(a, icon)
-        head = Text(f"{icon} {a.kind} ", style=s.attachment)
-        head.append(narrow(a.label), style=s.attachment)
+        after = [Text(VIEW_HINT, style=s.time)]
         if a.size is not None:
-            head.append(f" · {human_size(a.size)}", style=s.time)
-        rows = self._hinted(head)
+            after.insert(0, Text(human_size(a.size), style=s.time))
+        rows = self._named(Text(f"{icon} {a.kind} ", style=s.attachment), a.label, *after)
         if self.pictures:
             columns = max(1, min(THUMB_COLUMNS, self.width - GUTTER))
             start = len(above) + len(rows)
@@ -254,18 +257,45 @@ class MessageLayout:
                 rows.append(blank)
         return rows
 
-    def _hinted(self, head: Text) -> list[Strip]:
-        """``head`` and the keys' hint after it, or the hint on a row of its
-        own when both do not fit (never cut between a key and its word)."""
-        hint = Text(f" · {VIEW_HINT}", style=self.styles.time)
-        if head.cell_len + hint.cell_len <= self.width - GUTTER:
-            return self._wrap(head + hint, indent=GUTTER)
-        hint_row = self._row(Text(VIEW_HINT, style=self.styles.time), GUTTER)
-        return [*self._wrap(head, indent=GUTTER), hint_row]
+    def _named(self, kind: Text, label: str, *after: Text) -> list[Strip]:
+        """``▣ photo NAME · what follows`` (its size, why it is missing, what
+        v and o do), on one row when it fits. Else what does not fit beside
+        the name goes to the next row (each part to rows of its own when
+        together they do not fit), and a name too long for its row alone is
+        shortened in the middle: never wrapped inside a name, never cut
+        between a key and its word."""
+        room = self.width - GUTTER
+        name = narrow(label)
+
+        def line(*parts: Text) -> Text:
+            return Text(" · ", style=parts[0].style).join(parts)
+
+        def head(shown: str, *tail: Text) -> Text:
+            text = kind.copy()
+            text.append(shown, style=self.styles.attachment)
+            if tail:
+                text.append_text(Text(" · ", style=tail[0].style) + line(*tail))
+            return text
+
+        # As many of the parts beside the name as fit; the name cut only when alone it does not.
+        kept = next((k for k in range(len(after), -1, -1)
+                     if head(name, *after[:k]).cell_len <= room), None)
+        if kept is None:
+            first, rest = head(shortened(name, room - kind.cell_len)), after
+        else:
+            first, rest = head(name, *after[:kept]), after[kept:]
+        rows = [self._row(first, GUTTER)]
+        if rest and line(*rest).cell_len <= room:
+            rows.append(self._row(line(*rest), GUTTER))
+        else:
+            for part in rest:  # each on rows of its own (a long reason wrapped at words)
+                rows.extend(self._wrap(part.copy(), indent=GUTTER))
+        return rows
 
     def _card(self, a: Attachment, icon: str) -> list[Strip]:
-        """A framed card for a file the terminal cannot show: name, kind, size,
-        length, and what v and o do."""
+        """A framed card for a file the terminal cannot show: name (on one
+        row, shortened in the middle if need be), kind, size, length, and
+        what v and o do."""
         s = self.styles
         inner = max(8, min(self.width - GUTTER - 4, 60))
         facts = [a.kind]
@@ -277,8 +307,9 @@ class MessageLayout:
                 facts.append(spoken_length(seconds))
         lines: list[Text] = []
         name = Text(f"{icon} ", style=s.attachment)
-        name.append(narrow(a.label), style=s.attachment + Style(bold=True))
-        lines.extend(name.wrap(self.console, inner, overflow="fold"))
+        name.append(shortened(narrow(a.label), inner - name.cell_len),
+                    style=s.attachment + Style(bold=True))
+        lines.append(name)
         said = " · ".join(facts)
         if len(said) + 3 + len(VIEW_HINT) <= inner:
             said += f" · {VIEW_HINT}"
@@ -336,6 +367,47 @@ def _shown(text: str) -> tuple[str, int]:
     cut = text.rfind(" ", SHOWN_CHARS - 200, SHOWN_CHARS)
     cut = cut if cut > 0 else SHOWN_CHARS
     return text[:cut], len(text) - cut
+
+
+def shortened(name: str, cells: int) -> str:
+    """``name`` in at most ``cells`` terminal cells: whole when it fits, else
+    its start, "…" and its end with the extension, ``2798765432198…543210_n.mp4``.
+    Measured in cells (a CJK character or an emoji takes two), and never cut
+    inside a character made of several code points (an accent, an emoji
+    sequence)."""
+    if cell_len(name) <= cells:
+        return name
+    if cells < 1:
+        return ""
+    room = cells - 1
+    parts = _clusters(name)
+    widths = [cell_len(part) for part in parts]
+    stem, dot, extension = name.rpartition(".")
+    # Half for the end, more when the extension needs it (at least a cell for the start).
+    end_room = room // 2
+    if stem and dot:
+        end_room = max(end_room, min(cell_len(dot + extension), room - 1))
+    start, used = 0, 0
+    while start < len(parts) and used + widths[start] <= room - end_room:
+        used += widths[start]
+        start += 1
+    end, tail_used = len(parts), 0
+    while end > start and tail_used + widths[end - 1] <= room - used:
+        end -= 1
+        tail_used += widths[end]
+    return "".join(parts[:start]) + ELLIPSIS + "".join(parts[end:])
+
+
+def _clusters(text: str) -> list[str]:
+    """``text`` cut into what a terminal draws as one character: a character
+    with the accents, selectors and joined emoji that follow it."""
+    parts: list[str] = []
+    for char in text:
+        if parts and (cell_len(char) == 0 or parts[-1].endswith(ZWJ)):
+            parts[-1] += char
+        else:
+            parts.append(char)
+    return parts
 
 
 def shown_path(file: str) -> str:

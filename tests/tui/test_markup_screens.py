@@ -132,7 +132,8 @@ def test_gallery_viewer_and_notifications_show_markup_as_written(
         assert isinstance(app.screen, MediaGallery)
         text = shown(app)
         assert f"{MARKUP_TITLE} · 3 media, newest first" in text
-        assert "notes [draft=" in text and "[@click=app.q" in text  # names cut to the cell
+        # Names cut in the middle to the cell, brackets and all.
+        assert 'notes [d…2"].pdf' in text and "[@click=…pic.png" in text
         no_links_or_actions(app)
         await pilot.press("right", "v")
         await pictures_ready(pilot)

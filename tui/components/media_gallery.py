@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 from archiver.read.attachments import Attachment
 
 from ..emoji import narrow
+from ..message_lines import shortened
 from ..thumbnails import PICTURE_KINDS, ThumbnailCache
 
 CELL_COLUMNS = 16
@@ -99,8 +100,8 @@ class GalleryGrid(ScrollView, can_focus=True):
             edge = Segment("▌" if chosen else " ", mark)
             return [edge, *body, Segment(" ")]
         if line == CELL_ROWS:
-            name = narrow(a.label)
-            name = name if len(name) <= CELL_COLUMNS else name[: CELL_COLUMNS - 1] + "…"
+            # Shortened in the middle, so the extension shows (in cells: CJK takes two).
+            name = shortened(narrow(a.label), CELL_COLUMNS)
             text = Strip([Segment(name, mark)]).adjust_cell_length(CELL_COLUMNS)
             return [Segment(" "), *text, Segment(" ")]
         return [Segment(" " * CELL_WIDTH)]

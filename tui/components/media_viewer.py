@@ -16,6 +16,7 @@ from archiver.read.attachments import Attachment
 from archiver.read.render import human_size
 
 from .. import message_lines
+from ..emoji import narrow
 from ..thumbnails import PICTURE_KINDS, ThumbnailCache
 from .picture import Picture
 
@@ -67,9 +68,11 @@ class MediaViewer(Screen[int | None]):
         if a.file and a.kind in PICTURE_KINDS:
             canvas.mount(Picture(self.cache, a.file))
         elif a.file:
-            canvas.mount(Picture(self.cache, None, note=f"{a.label}: o opens it with the system's player"))
+            canvas.mount(Picture(self.cache, None, note_name=narrow(a.label),
+                                 note=": o opens it with the system's player"))
         else:
-            canvas.mount(Picture(self.cache, None, note=f"{a.label} is missing: {a.reason}"))
+            canvas.mount(Picture(self.cache, None, note_name=narrow(a.label),
+                                 note=f" is missing: {a.reason}"))
 
     def action_step(self, step: int) -> None:
         index = self.index + step

@@ -8,11 +8,13 @@ full resolution; never the file, which that widget would decode whole.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..message_lines import shortened
 from ..thumbnails import ThumbnailCache
 
 
@@ -24,11 +26,14 @@ class Picture(Widget):
     """
 
     def __init__(self, cache: ThumbnailCache, file: str | None, *, note: str = "",
-                 id: str | None = None) -> None:
+                 note_name: str = "", id: str | None = None) -> None:
         super().__init__(id=id, classes="pictures")
         self.cache = cache
         self.file = file
-        self.note = note  # shown instead, when there is no file
+        # Shown instead, when there is no file: ``note_name`` (a file name, shortened
+        # in the middle to leave the note room) followed by ``note``.
+        self.note_name = note_name
+        self.note = note
         self._mounting = False  # the protocol's widget is on its way
 
     @property
@@ -65,7 +70,8 @@ class Picture(Widget):
 
     def _lines(self, width: int, height: int) -> list[Strip]:
         if not self.file:
-            return [Strip([Segment(self.note[:width], Style(dim=True))])]
+            name = shortened(self.note_name, width - cell_len(self.note))
+            return [Strip([Segment(name + self.note, Style(dim=True))]).crop(0, width)]
         picture = self.cache.get(self.file, max(width, 1), max(height, 1))
         if picture is None:
             return [Strip([Segment("…", Style(dim=True))])]
