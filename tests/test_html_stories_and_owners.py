@@ -112,7 +112,9 @@ def test_the_generated_by_line_names_the_owner_in_every_language(archive: Path) 
     assert owners["facebook-pl-username-2024-03-12-html"] == "Zofia Nowak"
     # An owner who never writes, beside someone named by a part of the
     # owner's name: nothing says the owner is among the names, so "Sol" is
-    # not taken from the line either.
+    # not taken from the line either; nor is Sol, the only one listed in
+    # the download's one conversation, taken for the owner.
+    assert owners["facebook-pl-silent-2024-03-12-html"] is None
     warnings = sorted(w.split("/inbox/")[1] for w in report["warnings"] if "owner" in w)
     assert warnings == [
         ("friend_0/message_1.html: the owner's name cannot be told for certain from "

@@ -342,12 +342,14 @@ class _Import:
             names = {r[0] for r in conn.execute(
                 "SELECT name FROM participants WHERE thread_id = ?", (same.thread_id,))}
             owner_candidates = names if owner_candidates is None else owner_candidates & names
+        threads_named = len(plan.unchanged)
         # With nothing new to read, the threads already tell the owner: the
         # download is found by it before anything is written, so a re-import
         # writes no message's provenance (and moves none from a download
         # recorded anew onto the one it turns out to be).
         inferred = None
-        if not plan.to_read and owner_candidates and len(owner_candidates) == 1:
+        if (not plan.to_read and owner_candidates and len(owner_candidates) == 1
+                and threads_named > 1):
             inferred = next(iter(owner_candidates))
         download_id, created = downloads.find_or_add(
             conn, name, platform, kinds[0].name, _where_read(tree, root), stated_owner, named,
@@ -381,9 +383,12 @@ class _Import:
                 held_before[thread.thread_id] = thread.source
             assert thread.info is not None
             names = set(thread.info.participants)
+            threads_named += 1
             owner_candidates = names if owner_candidates is None else owner_candidates & names
         owner = stated_owner
-        if owner is None and owner_candidates and len(owner_candidates) == 1:
+        # The one name all its threads share; one thread alone is no
+        # evidence (its only listed name may be the other person's).
+        if owner is None and owner_candidates and len(owner_candidates) == 1 and threads_named > 1:
             owner = next(iter(owner_candidates))
         basis = next((b for d in kinds if (b := d.time_basis(ctx, sources))), None)
         writer.begin()

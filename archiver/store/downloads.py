@@ -238,7 +238,14 @@ def messages_held(conn: sqlite3.Connection, thread_id: int, download_id: int) ->
 
 def shared_participant(conn: sqlite3.Connection, download_id: int) -> str | None:
     """The one name every thread the archive holds from the download
-    shares (its owner), or None."""
+    shares (its owner), or None. One thread is no evidence: its only listed
+    name may be the other person's (an owner who never wrote, in a page that
+    lists only who wrote)."""
+    threads = conn.execute(
+        "SELECT COUNT(DISTINCT thread_id) FROM thread_parts WHERE download_id = ?", (download_id,)
+    ).fetchone()[0]
+    if threads < 2:
+        return None
     names = conn.execute(
         "SELECT p.name FROM thread_parts tp JOIN participants p ON p.thread_id = tp.thread_id "
         "WHERE tp.download_id = ? GROUP BY p.name "
