@@ -5,6 +5,13 @@ archive is opened with SQLite's read-only mode, so the reader can stay open
 while an import writes to the same archive in another process (WAL), and can
 never change it. The one file it writes is its own, beside the database: the
 export format last chosen (``preferences.py``).
+
+:class:`ChatkeepReader` holds the layout (the list and the pane side by side,
+or taking turns on a narrow terminal), opening conversations, the status line
+and the keys that move between them. The keys of three larger ideas are mixed
+in from modules of their own: searching (``search_keys``), a message's
+attachments (``media_keys``) and exporting (``export_keys``). Every key is
+bound here, in the order the footer shows them.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -27,13 +34,12 @@ from textual.widgets import Footer, Input, Label, Static
 
 from archiver.cli.base import say
 from archiver.read import names
-from archiver.read.attachments import Attachment, conversation_media
 from archiver.read.conversations import Conversation, get_conversation, list_conversations
 from archiver.store.database import Database
 from archiver.store.opening import ArchiveError, NoArchive, describe_error, open_archive
 from archiver.timefmt import UnknownZone, local, resolve_tz
 
-from . import desktop, preferences
+from . import preferences
 from .components.conversation_list import (
     CROSS_APP_MARK,
     FROZEN_MARK,
@@ -42,17 +48,17 @@ from .components.conversation_list import (
     badges,
 )
 from .components.date_jump import DateJump
-from .components.export_format import EXPORT_FORMATS, ExportFormat
+from .components.export_format import EXPORT_FORMATS
 from .components.help_screen import HelpScreen
 from .components.insights_screen import InsightsScreen
-from .components.media_gallery import MediaGallery
-from .components.media_viewer import MediaViewer
 from .components.no_archive import NoArchiveScreen
 from .components.reading_pane import ReadingPane
-from .components.search_screen import SearchScreen
 from .emoji import narrow
+from .export_keys import ExportKeys
+from .media_keys import MediaKeys
 from .messages import ConversationChosen, CursorMoved, ListFilled, PicturesReady
-from .positions import first_on_or_after, place_of_message
+from .positions import first_on_or_after
+from .search_keys import SearchKeys
 from .thumbnails import ThumbnailCache, UnknownRenderer, choose_renderer
 
 EMPTY_ARCHIVE = (
@@ -64,7 +70,7 @@ WIDE = 110  # at this width and more, the list gets more room
 NARROW = 60  # below this width the list and the conversation take turns
 
 
-class ChatkeepReader(App[None]):
+class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
     """Read, search and export an archive; its database is never changed."""
 
     CSS_PATH = "chatkeep.tcss"
@@ -372,49 +378,6 @@ class ChatkeepReader(App[None]):
         # Without an archive, or with an empty one, only these make sense.
         return bool(self.conversations) or action in ("quit", "help", "reload")
 
-    def action_search(self) -> None:
-        def opened(result: tuple[list[Any], int, str] | None) -> None:
-            if result:
-                self.hits, self.hit_index, query = result
-                self.pane.mark(query)
-                self._show_hit()
-
-        self.push_screen(SearchScreen(self.archive_dir, self.tz), opened)
-
-    def _show_hit(self) -> None:
-        assert self.db is not None
-        hit = self.hits[self.hit_index]
-        place = place_of_message(self.db, hit.id)
-        if place is None:
-            self.notify("That message is no longer in the archive.", severity="warning")
-            return
-        cid, position = place
-        self.hit_label = f"Result {self.hit_index + 1} of {len(self.hits)}"
-        pane = self.pane
-        if pane.conversation is not None and pane.conversation.id == cid:
-            pane.hit = position
-            pane.move_cursor(position, context=max(pane.size.height // 3, 1))
-            pane.focus()
-        else:
-            self.open_conversation(cid, position, hit=True)
-
-    def action_next_hit(self) -> None:
-        self._step_hit(+1)
-
-    def action_previous_hit(self) -> None:
-        self._step_hit(-1)
-
-    def _step_hit(self, step: int) -> None:
-        if not self.hits:
-            self.notify("No search results yet: press / to search.")
-            return
-        index = self.hit_index + step
-        if not 0 <= index < len(self.hits):
-            self.notify("No more results." if step > 0 else "This is the first result.")
-            return
-        self.hit_index = index
-        self._show_hit()
-
     def action_jump_to_date(self) -> None:
         pane = self.pane
         if pane.conversation is None:
@@ -434,148 +397,6 @@ class ChatkeepReader(App[None]):
             pane.focus()
 
         self.push_screen(DateJump(self.tz), jump)
-
-    def action_export(self) -> None:
-        conv = self.pane.conversation
-        if conv is None:
-            self.notify("Open a conversation first.")
-            return
-
-        def chosen(fmt: str | None) -> None:
-            if fmt is None:
-                return
-            self.export_format = fmt  # highlighted next time, in this session and later ones
-            preferences.remember(self.archive_dir, export_format=fmt)
-            self.notify(f"Exporting {conv.title}…", timeout=2)
-            self.export_conversation(conv, fmt)
-
-        self.push_screen(ExportFormat(self.export_format), chosen)
-
-    @work(thread=True, exclusive=True, name="export", group="export")
-    def export_conversation(self, conv: Conversation, fmt: str = "md") -> None:
-        """Write the conversation as Markdown or HTML into the current folder
-        (where ``chatkeep export`` would write it too), named as ``export
-        --all`` names it."""
-        from archiver.export import EXTENSIONS, conversation_slug, export_conversation
-
-        out = Path.cwd() / f"{conversation_slug(conv)}{EXTENSIONS[fmt]}"
-        try:
-            db = open_archive(self.archive_dir, readonly=True)
-            try:
-                result = export_conversation(db, self.archive_dir, conv.id, out, fmt=fmt,
-                                             tz=self.tz)
-            finally:
-                db.conn.close()
-        except (OSError, ArchiveError, names.ThreadNotFound) as exc:
-            self.call_from_thread(
-                self.notify, f"Could not export: {exc}", severity="error", timeout=8
-            )
-            return
-        media = f", attachments in {result.media_dir.name}/" if result.media_copied else ""
-        pages = f" and {len(result.pages) - 1} more pages" if len(result.pages) > 1 else ""
-        self.call_from_thread(
-            self.notify, f"Exported {result.messages:,} messages to {out}{pages}{media}",
-            timeout=8,
-        )
-
-    def action_open_attachment(self) -> None:
-        msg = self.pane.selected
-        if msg is None:
-            self.notify("Open a conversation and select a message first.")
-            return
-        if not msg.attachments:
-            self.notify("The selected message has no attachment.")
-            return
-        files = [a for a in msg.attachments if a.file]
-        if not files:
-            a = msg.attachments[0]
-            self.notify(f"{a.label} is not in the archive: {a.reason}.", severity="warning")
-            return
-        self.open_file(files[0], more=len(files) - 1)
-
-    def open_file(self, a: Attachment, *, more: int = 0) -> None:
-        """Hand an attachment's file to the system's viewer or player."""
-        if not a.file or not Path(a.file).exists():
-            self.notify(f"{a.label} is not in the archive: {a.reason or 'its file is gone'}.",
-                        severity="warning")
-            return
-        self._open_in_viewer(a, more)
-
-    @work(thread=True, group="open")
-    def _open_in_viewer(self, a: Attachment, more: int) -> None:
-        # Off the UI thread: the opener's answer may take a few seconds.
-        assert a.file is not None
-        try:
-            desktop.open_in_viewer(Path(a.file))
-        except desktop.NoViewer as exc:
-            self.call_from_thread(
-                self.notify, f"This system has no {exc} to open files with; the file is {a.file}",
-                severity="warning", timeout=10)
-            return
-        except desktop.ViewerFailed as exc:
-            self.call_from_thread(
-                self.notify, f"Could not open {a.label} ({exc}); the file is {a.file}",
-                severity="error", timeout=10)
-            return
-        except OSError as exc:
-            self.call_from_thread(
-                self.notify, f"Could not open {a.file}: {exc.strerror or exc}", severity="error")
-            return
-        extra = f" (the first of {more + 1})" if more else ""
-        self.call_from_thread(self.notify, f"Opened {a.label}{extra}: {a.file}")
-
-    def _media(self) -> list[tuple[int, Attachment]]:
-        conv = self.pane.conversation
-        assert self.db is not None and conv is not None
-        return conversation_media(self.db, conv.id)
-
-    def action_view_media(self) -> None:
-        """The full-pane viewer, on the selected message's first attachment."""
-        msg = self.pane.selected
-        if msg is None or self.thumbnails is None:
-            self.notify("Open a conversation and select a message first." if msg is None
-                        else "Pictures are off (--images off).")
-            return
-        if not msg.attachments:
-            self.notify("The selected message has no photo or attachment to view.")
-            return
-        media = self._media()
-        index = next((i for i, (p, _) in enumerate(media) if p == msg.position), 0)
-        self._open_viewer(media, index)
-
-    def _open_viewer(self, media: list[tuple[int, Attachment]], index: int) -> None:
-        assert self.thumbnails is not None
-
-        def back(position: int | None) -> None:
-            if position is not None:
-                self.pane.move_cursor(position, context=max(self.pane.size.height // 3, 1))
-            self.pane.focus()
-
-        self.push_screen(MediaViewer(self.thumbnails, media, index), back)
-
-    def action_gallery(self) -> None:
-        conv = self.pane.conversation
-        if conv is None:
-            self.notify("Open a conversation first.")
-            return
-        if self.thumbnails is None:
-            self.notify("Pictures are off (--images off).")
-            return
-        media = self._media()
-        if not media:
-            self.notify("This conversation has no photos or other media.")
-            return
-
-        def chosen(result: tuple[str, int] | None) -> None:
-            if result is None:
-                self.pane.focus()
-            elif result[0] == "jump":
-                self.pane.move_cursor(result[1], context=max(self.pane.size.height // 3, 1))
-                self.pane.focus()
-            else:
-                self._open_viewer(media, result[1])
-
-        self.push_screen(MediaGallery(self.thumbnails, media, conv.title), chosen)
 
     def action_copy_message(self) -> None:
         msg = self.pane.selected

@@ -253,7 +253,15 @@ def screen_text(app: ChatkeepReader) -> str:
 
 
 def screen_lines(app: ChatkeepReader) -> list[str]:
-    """The screen's rows as plain text, as the terminal would show them."""
+    """The screen's rows as plain text, as the terminal would show them.
+
+    Read from the screen's compositor, a private attribute: Textual (8.2) has
+    no public call that gives the rows as text. Its public ``export_screenshot``
+    gives an SVG (``screen_text`` reads the words from it), but Rich writes each
+    run of text there at a pixel offset and leaves runs of spaces out, so rows
+    and columns could only be rebuilt by reverse-engineering Rich's SVG layout,
+    which is no steadier; ``Screen.get_selected_text`` gives the text selected
+    with the mouse, not the screen."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
