@@ -105,3 +105,40 @@ def test_reader_keys_wait_behind_the_screen(reader_archive: Path) -> None:
         assert not isinstance(app.screen, InsightsScreen)
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_closed_before_the_figures_are_in(reader_archive: Path, monkeypatch) -> None:
+    # A big archive takes seconds: the user closes the screen meanwhile. The
+    # figures that arrive after it has gone must not bring the reader down.
+    release = threading.Event()
+    done = threading.Event()
+    real = insights_screen.insights
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        release.wait(10)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(insights_screen, "insights", slow)
+    app = reader(reader_archive)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, InsightsScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, InsightsScreen)
+        release.set()
+        assert done.wait(10)
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert app.return_code is None  # still running
+        assert not isinstance(app.screen, InsightsScreen)
+        await pilot.press("i")  # and it opens again, with its figures
+        await computed(pilot)
+        assert "Messages per month" in screen_text(app)
+
+    drive(app, scenario, size=(80, 24))
