@@ -172,8 +172,14 @@ class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
         if self.problem is not None:
             self.push_screen(NoArchiveScreen(self.problem, self.archive_dir))
             return
-        self.pane.display = False
-        self.query_one("#pane-header").display = False
+        # A conversation named on the command line: its pane and header are in
+        # the first layout, so that it opens at the pane's width. (Shown only
+        # when it opens, the pane would have no width yet, and a loaded machine
+        # would paint its first page wrapped at a guess, then again.)
+        opening = self.thread is not None and bool(self.conversations)
+        self.pane.display = opening
+        self.query_one("#pane-header").display = opening
+        self.query_one("#placeholder").display = not opening
         self._fit(self.size.width)
         if self.preferences_problem is not None:
             self.notify(self.preferences_problem, severity="warning", markup=False)
@@ -219,8 +225,8 @@ class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
         conversations = self.query_one(ConversationList)
         reader = self.query_one("#reader")
         if width < NARROW and self.conversations:
-            # One at a time: the conversation once one is open, else the list.
-            reading = self.pane.conversation is not None
+            # One at a time: the conversation once one is opening, else the list.
+            reading = bool(self.pane.display)
             conversations.display = not reading
             reader.display = reading
         elif was_narrow and width >= NARROW and self.conversations:
@@ -269,6 +275,9 @@ class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
         try:
             cid = int(ref) if isinstance(ref, int) else names.resolve_conversation(self.db, ref)
         except (names.ThreadNotFound, names.AmbiguousThread) as exc:
+            self.pane.display = self.query_one("#pane-header").display = False
+            self.query_one("#placeholder").display = True
+            self._fit(self.size.width)
             self.notify(str(exc), severity="error", timeout=8)
             return
         self.open_conversation(cid)
@@ -282,15 +291,9 @@ class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
         except names.ThreadNotFound as exc:
             self.notify(str(exc), severity="error")
             return
-        pane = self.pane
-        pane.display = True
+        self.pane.display = True
         self.query_one("#pane-header").display = True
         self.query_one("#placeholder").display = False
-        title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(narrow(conv.title), style="bold")
-        title.append(f"  {badges(conv)}", style="bold magenta")
-        self.query_one("#pane-title", Label).update(title)
-        self._header_marks(conv)
         self.query_one(ConversationList).select(cid)
         if self.size.width < NARROW:
             self.query_one(ConversationList).display = False
@@ -311,11 +314,27 @@ class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
         label.update(marks)
         label.display = bool(marks)
 
-    def _open_in_pane(self, conv: Conversation, position: int | None, hit: bool) -> None:
+    def _open_in_pane(self, conv: Conversation, position: int | None, hit: bool,
+                      waits: int = 3) -> None:
+        """Open ``conv`` in the pane, with its title, marks and position in the
+        header, all before the next frame is painted (never a header without
+        the position, or text laid out at a width the pane does not have)."""
         pane = self._live_pane()
         if pane is None:
             return
+        if not pane.size.width and waits:
+            # Shown a moment ago and not laid out yet: Textual lays it out
+            # before the next refresh. (A few times at most: a pane that is
+            # never given a width opens anyway, and is laid out when it is.)
+            self.call_after_refresh(self._open_in_pane, conv, position, hit, waits - 1)
+            return
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(narrow(conv.title), style="bold")
+        title.append(f"  {badges(conv)}", style="bold magenta")
+        self.query_one("#pane-title", Label).update(title)
+        self._header_marks(conv)
         pane.open(conv, position, hit=hit)
+        self._show_position(pane, pane.cursor)
         pane.focus()
 
     async def on_event(self, event: events.Event) -> None:
@@ -353,16 +372,21 @@ class ChatkeepReader(SearchKeys, MediaKeys, ExportKeys, App[None]):
     @on(CursorMoved)
     def _cursor_moved(self, message: CursorMoved) -> None:
         pane = self._live_pane()
-        conv = pane.conversation if pane is not None else None
-        if pane is None or conv is None:
+        if pane is not None:
+            self._show_position(pane, message.position)
+
+    def _show_position(self, pane: ReadingPane, position: int) -> None:
+        """The selected message's place and time, in the header."""
+        conv = pane.conversation
+        if conv is None:
             return
         msg = pane.selected
         when = local(msg.timestamp_ms, self.tz).strftime("%Y-%m-%d %H:%M") if msg else ""
         hit = ""
-        if self.hits and pane.hit == message.position and self.hit_label:
+        if self.hits and pane.hit == position and self.hit_label:
             hit = f"{self.hit_label}  "  # in the header: a toast would cover the hit
         self.query_one("#pane-position", Label).update(  # the hit label quotes a query
-            Text(f"{hit}{message.position + 1:,}/{conv.messages:,}  {when}")
+            Text(f"{hit}{position + 1:,}/{conv.messages:,}  {when}")
         )
 
     # -- actions ----------------------------------------------------------------

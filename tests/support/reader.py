@@ -265,6 +265,21 @@ def screen_lines(app: ChatkeepReader) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
+def record_frames(app: ChatkeepReader) -> list[list[str]]:
+    """Every frame ``app`` paints from now on, as the rows of the screen
+    (what a terminal would show, however briefly, on a loaded machine)."""
+    frames: list[list[str]] = []
+    display = app._display
+
+    def painting(screen: Any, update: Any) -> None:
+        if update is not None and not app._batch_count:
+            frames.append([strip.text for strip in screen._compositor.render_strips()])
+        display(screen, update)
+
+    app._display = painting  # type: ignore[method-assign]
+    return frames
+
+
 def shown(pane: ReadingPane) -> str:
     return "\n".join(pane.visible_text())
 
