@@ -546,3 +546,34 @@ def test_a_big_time_window_is_not_taken_for_a_small_one(
             assert [h.id for h in search(db, query, tz="UTC", driver=driver)] == [h.id for h in hits]
     finally:
         db.conn.close()
+
+
+def test_many_photos_are_not_taken_for_a_few(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Photos past the count's cap are counted from where the cap was reached
+    # (ids are spread over the archive), not guessed at a few times the cap:
+    # leading by every photo to find one person's in one year reads them all,
+    # where leading by that person's messages, newest first, reads a handful.
+    monkeypatch.setattr(search_module.planner, "PROBE_CAP", 20)
+    monkeypatch.setattr(search_module.planner, "RECENT_SAMPLE", 200)
+    start = ms("2021-01-01T00:00")
+    people = [ANA, ME, "Anabel Ruiz", CHLOE]  # from:ana names two of them
+    chat = [{"sender_name": people[i % 4], "timestamp_ms": start + i * 3_600_000,
+             "content": f"words {i}",
+             **({"photos": [{"uri": f"photos/p{i}.jpg"}]} if i % 2 == 0 else {})}
+            for i in range(4000)]
+    write_thread(tmp_path / "dl" / f"{FB}/group_1", newest_first(chat), title="Group")
+    archive = tmp_path / "archive"
+    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
+    db = open_archive(archive, readonly=True)
+    try:
+        query = "has:photo from:ana on:2021"
+        plan = plan_search(db, query, tz="UTC")
+        assert plan is not None and plan.driver != "attachment", plan.costs
+        hits = search(db, query, tz="UTC")
+        assert len(hits) == 50 and {h.sender for h in hits} == {ANA, "Anabel Ruiz"}
+        for driver in DRIVERS:
+            assert [h.id for h in search(db, query, tz="UTC", driver=driver)] == [h.id for h in hits]
+    finally:
+        db.conn.close()
