@@ -186,8 +186,8 @@ CASES: list[tuple[str, set[str]]] = [
     ("tea OR cafe from:jordan before:2022", {"Sure, the usual café", "tea tea tea, always tea"}),
 ]
 
-DRIVERS = ("fts", "time", "time-probe", "sender", "conversation", "platform", "kind",
-           "attachment", "reaction")
+DRIVERS = ("fts", "time", "time-probe", "thread-probe", "sender", "conversation", "platform",
+           "kind", "attachment", "reaction")
 
 
 @pytest.mark.parametrize(("query", "expected"), CASES, ids=[q for q, _ in CASES])
@@ -575,5 +575,44 @@ def test_many_photos_are_not_taken_for_a_few(
         assert len(hits) == 50 and {h.sender for h in hits} == {ANA, "Anabel Ruiz"}
         for driver in DRIVERS:
             assert [h.id for h in search(db, query, tz="UTC", driver=driver)] == [h.id for h in hits]
+    finally:
+        db.conn.close()
+
+
+def test_words_in_one_conversation_read_it_newest_first(tmp_path: Path) -> None:
+    # Searching one conversation (in: naming it, or the reader's search in the
+    # open one) reads that thread newest first and asks the index about each
+    # message, instead of gathering every hit of a word the whole archive
+    # uses. Equal times (a burst within one second) keep the order every plan
+    # gives: newest first, then the later-written first.
+    start = ms("2021-01-01T00:00")
+    daily = [{"sender_name": ANA if i % 2 else ME,
+              "timestamp_ms": start + (i // 4) * 60_000,  # four to a minute
+              "content": "haha sure" if i % 3 == 0 else f"daily words {i}"}
+             for i in range(2000)]
+    later = ms("2022-01-01T00:00")  # a busier, newer chat full of the same word
+    other = [{"sender_name": CHLOE, "timestamp_ms": later + i * 1000, "content": "haha elsewhere"}
+             for i in range(6000)]
+    write_thread(tmp_path / "dl" / f"{FB}/daily_1", newest_first(daily), title="Daily")
+    write_thread(tmp_path / "dl" / f"{FB}/chloe_2", newest_first(other), title="Chloé")
+    archive = tmp_path / "archive"
+    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
+    db = open_archive(archive, readonly=True)
+    try:
+        plan = plan_search(db, "haha in:daily", tz="UTC")
+        assert plan is not None and plan.driver == "thread-probe", plan.costs
+        for query in ("haha in:daily", "haha in:daily -elsewhere", "sure in:daily before:2021-01-02"):
+            hits = search(db, query, tz="UTC", limit=30, offset=10)
+            for driver in DRIVERS:
+                forced = search(db, query, tz="UTC", limit=30, offset=10, driver=driver)
+                assert [h.id for h in forced] == [h.id for h in hits], (query, driver)
+        hits = search(db, "haha in:daily", tz="UTC", limit=30, offset=10)
+        wanted = sorted((m for m in daily if m["content"].startswith("haha")),
+                        key=lambda m: -m["timestamp_ms"])[10:40]
+        assert [h.timestamp_ms for h in hits] == [m["timestamp_ms"] for m in wanted]
+        assert {h.thread for h in hits} == {"Daily"}
+        conv = hits[0].conversation_id
+        plan = plan_search(db, "haha", tz="UTC", conversation_id=conv)
+        assert plan is not None and plan.driver == "thread-probe"
     finally:
         db.conn.close()

@@ -57,8 +57,8 @@ def test_search_never_raises(db: Database, text: str, rank: bool,
 @given(text=query_text)
 def test_every_plan_agrees(db: Database, text: str) -> None:
     chosen = [h.id for h in search(db, text, tz="UTC")]
-    for driver in ("fts", "time", "time-probe", "sender", "conversation", "kind", "attachment",
-                   "reaction"):
+    for driver in ("fts", "time", "time-probe", "thread-probe", "sender", "conversation", "kind",
+                   "attachment", "reaction"):
         assert [h.id for h in search(db, text, tz="UTC", driver=driver)] == chosen, driver
 
 

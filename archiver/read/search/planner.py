@@ -52,7 +52,8 @@ class SearchPlan:
     sql: str
     params: list[Any]
     # What leads: "fts" (every hit, sorted), "time" (newest first against the
-    # FTS hit set), "time-probe" (newest first, asking FTS per message), or the
+    # FTS hit set), "time-probe" (newest first, asking FTS per message),
+    # "thread-probe" (the same within a one-thread conversation), or the
     # field of the filter whose index leads ("sender", "conversation", ...).
     driver: str
     match: str | None  # the FTS5 expression snippets are marked with
@@ -105,6 +106,10 @@ def plan_search(
         # A forced driver must be one this query can use.
         if driver in costs or driver in ("time", "time-probe"):
             chosen = driver
+    if chosen == "thread-probe":
+        one = _one_thread(conn, conditions)
+        assert one is not None
+        conditions = [*conditions, Condition("thread", (one[0],))]
     def build(window: int | None) -> tuple[str, list[Any]]:
         return build_sql(query, conditions, chosen, limit=limit, offset=max(offset, 0),
                           rank=rank and match is not None, rank_window=window,
@@ -170,6 +175,22 @@ def _choose(
         costs["time-probe"] = scanned * (_SCAN + _LOOKUP + recent_filters_keep * probe)
     if hits:
         costs["fts"] = (hits.count or 0) * (_LOOKUP + _SORT)
+    thread = _one_thread(conn, conditions)
+    if probe is not None and thread is not None:
+        # Within one thread, newest first through its (thread, time) index,
+        # asking the index about each message: reads only as far back as the
+        # page needs, however common the words are elsewhere.
+        conv = next(e for c, e in estimates if c.field == "conversation" and not c.negated)
+        others = 1.0
+        for c, est in estimates:
+            if c.field in ("conversation", "time") and not c.negated:
+                continue
+            sel = min(est.selectivity(total), 0.9)
+            others *= 1.0 - sel if c.negated else sel
+        span = _window_size(conn, _lowest(lo), _highest(hi), thread[1])
+        within = min(conv.count or 0.0, span)
+        rows = min(within, fetch / max(text_keep * others, 1e-9))
+        costs["thread-probe"] = rows * (_SCAN + _LOOKUP + others * probe)
     for c, est in estimates:
         if c.negated or c.field in costs or est.count is None or not _can_drive(conn, c):
             continue
@@ -283,6 +304,20 @@ def _estimate(
     return _Estimate(count, recent, ordered)
 
 
+def _one_thread(conn: sqlite3.Connection,
+                conditions: list[Condition]) -> tuple[int, int] | None:
+    """(thread id, conversation id) when the query keeps one conversation
+    made of one thread (most are), whose (thread, time) index then lists its
+    messages newest first; else None."""
+    wanted = [c for c in conditions if c.field == "conversation" and not c.negated]
+    if len(wanted) != 1 or len(wanted[0].values) != 1 or not has_index(conn, THREAD_INDEX):
+        return None
+    cid = wanted[0].values[0]
+    rows = conn.execute("SELECT id FROM threads WHERE conversation_id = ? LIMIT 2",
+                        (cid,)).fetchall()
+    return (rows[0][0], cid) if len(rows) == 1 else None
+
+
 def _kind_count(conn: sqlite3.Connection, field: str, kind: str | None) -> float:
     """How many messages have an attachment (or reaction) of ``kind`` (None:
     any), from the first few of its index's entries."""
@@ -297,7 +332,8 @@ def _kind_count(conn: sqlite3.Connection, field: str, kind: str | None) -> float
     return n * total / max(last or 1, 1)
 
 
-def _window_size(conn: sqlite3.Connection, lo: int, hi: int) -> float:
+def _window_size(conn: sqlite3.Connection, lo: int, hi: int,
+                 conversation_id: int | None = None) -> float:
     """Roughly how many messages fall in [lo, hi): each conversation's
     messages taken as spread evenly between its first and last. A time
     window is the one filter whose count matters far past the probe's cap:
@@ -306,8 +342,9 @@ def _window_size(conn: sqlite3.Connection, lo: int, hi: int) -> float:
     row = conn.execute(
         "SELECT SUM(message_count * (MIN(last_ms, ?) - MAX(first_ms, ?) + 1.0) "
         "/ (last_ms - first_ms + 1.0)) FROM conversations "
-        "WHERE last_ms >= ? AND first_ms < ? AND last_ms >= first_ms",
-        (hi - 1, lo, lo, hi),
+        "WHERE last_ms >= ? AND first_ms < ? AND last_ms >= first_ms"
+        + (" AND id = ?" if conversation_id is not None else ""),
+        (hi - 1, lo, lo, hi, *([conversation_id] if conversation_id is not None else [])),
     ).fetchone()
     return float(row[0] or 0.0)
 

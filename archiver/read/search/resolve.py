@@ -27,7 +27,7 @@ THREAD_INDEX = "idx_messages_thread_id_timestamp_ms"
 SENDER_INDEX = "idx_messages_sender_timestamp_ms"
 KIND_INDEX = "idx_messages_kind_timestamp_ms"
 DRIVER_INDEX = {"sender": SENDER_INDEX, "kind": KIND_INDEX, "platform": THREAD_INDEX,
-                "conversation": CONVERSATION_INDEX}
+                "conversation": CONVERSATION_INDEX, "thread-probe": THREAD_INDEX}
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class Condition:
     """A filter resolved against one archive.
 
     ``field`` is sender | conversation | platform | kind | attachment | reaction
-    | link | time; ``values`` are exact sender names, conversation ids,
+    | link | time, and thread (added by the planner for the plan that reads
+    one thread newest first); ``values`` are exact sender names, conversation ids,
     platforms, the message kind, attachment kinds (empty: any) or a UTC
     [start, end) in milliseconds (None: open).
     """

@@ -10,6 +10,9 @@ from typing import Any
 from .query import Query
 from .resolve import DRIVER_INDEX, TIME_INDEX, Condition
 
+# Plans that ask the full-text index about one message at a time.
+PROBES = ("time-probe", "thread-probe")
+
 
 def _condition_sql(c: Condition) -> tuple[str, list[Any]]:
     """One condition as SQL over ``m`` (messages)."""
@@ -17,6 +20,8 @@ def _condition_sql(c: Condition) -> tuple[str, list[Any]]:
     if c.field == "sender":
         sql, params = ("m.sender = ?", [c.values[0]]) if len(c.values) == 1 else (
             "m.sender IN (SELECT value FROM json_each(?))", [values])
+    elif c.field == "thread":
+        sql, params = "m.thread_id = ?", [c.values[0]]
     elif c.field == "conversation":
         sql, params = ("m.conversation_id = ?", [c.values[0]]) if len(c.values) == 1 else (
             "m.conversation_id IN (SELECT value FROM json_each(?))", [values])
@@ -87,10 +92,10 @@ def build_sql(
             # INDEXED BY: the planner cannot see FTS selectivity, so it is told.
             source = f"messages m INDEXED BY {index}" if index else "messages m"
         if match:
-            where.append(_fts_test(negated=False, probe=driver == "time-probe"))
+            where.append(_fts_test(negated=False, probe=driver in PROBES))
             params.append(match)
     if exclude:
-        where.append(_fts_test(negated=True, probe=driver == "time-probe"))
+        where.append(_fts_test(negated=True, probe=driver in PROBES))
         params.append(exclude)
     for c in conditions:
         if c is lead and c.field in ("attachment", "reaction"):
