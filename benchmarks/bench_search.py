@@ -171,10 +171,18 @@ def main() -> int:
         wall = cli_wall(args.archive, ["search", query], args.cli_runs)
         print(f"  {'chatkeep search ' + query:45} {wall:8.0f} ms")
 
-    ok = p95 <= P95_TARGET_MS and max(newest + ranked) <= MAX_TARGET_MS
-    print(f"\ntargets (p95 <= {P95_TARGET_MS:.0f} ms, max <= {MAX_TARGET_MS:.0f} ms): "
-          f"{'met' if ok else 'NOT met'}")
-    return 0 if ok else 1
+    # Each target on its own line: at ten million messages ranking the
+    # commonest word (bm25 over every hit) is past the 1,000,000-message
+    # ceiling while newest first meets both.
+    p95_ok = p95 <= P95_TARGET_MS
+    newest_ok = max(newest) <= MAX_TARGET_MS
+    ranked_ok = max(ranked) <= MAX_TARGET_MS
+    print()
+    for label, ok in ((f"newest first p95 <= {P95_TARGET_MS:.0f} ms", p95_ok),
+                      (f"newest first max <= {MAX_TARGET_MS:.0f} ms", newest_ok),
+                      (f"--rank max <= {MAX_TARGET_MS:.0f} ms", ranked_ok)):
+        print(f"target {label}: {'met' if ok else 'NOT met'}")
+    return 0 if p95_ok and newest_ok and ranked_ok else 1
 
 
 if __name__ == "__main__":
