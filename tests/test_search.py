@@ -511,6 +511,16 @@ def test_a_query_too_large_for_sqlite_gets_a_sentence(archive_dir: Path, db) -> 
                    "limit); use fewer, a few hundred at most\n")
 
 
+def imported(tmp_path: Path, threads: dict[str, tuple[str, list[dict]]]) -> Database:
+    """An archive of one Facebook download holding ``threads`` (folder: title
+    and messages), opened for reading."""
+    for folder, (title, messages) in threads.items():
+        write_thread(tmp_path / "dl" / f"{FB}/{folder}", newest_first(messages), title=title)
+    archive = tmp_path / "archive"
+    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
+    return open_archive(archive, readonly=True)
+
+
 def test_a_big_time_window_is_not_taken_for_a_small_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -530,11 +540,7 @@ def test_a_big_time_window_is_not_taken_for_a_small_one(
 
     club = hourly("club", "2020-01-01T00:00", 2000, "haha")
     daily = hourly("daily", "2021-01-01T00:00", 3000, "haha")
-    write_thread(tmp_path / "dl" / f"{FB}/bookclub_1", newest_first(club), title="Book club")
-    write_thread(tmp_path / "dl" / f"{FB}/daily_2", newest_first(daily), title="Daily")
-    archive = tmp_path / "archive"
-    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
-    db = open_archive(archive, readonly=True)
+    db = imported(tmp_path, {"bookclub_1": ("Book club", club), "daily_2": ("Daily", daily)})
     try:
         query = 'haha in:"book club" after:2019'
         plan = plan_search(db, query, tz="UTC")
@@ -563,10 +569,7 @@ def test_many_photos_are_not_taken_for_a_few(
              "content": f"words {i}",
              **({"photos": [{"uri": f"photos/p{i}.jpg"}]} if i % 2 == 0 else {})}
             for i in range(4000)]
-    write_thread(tmp_path / "dl" / f"{FB}/group_1", newest_first(chat), title="Group")
-    archive = tmp_path / "archive"
-    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
-    db = open_archive(archive, readonly=True)
+    db = imported(tmp_path, {"group_1": ("Group", chat)})
     try:
         query = "has:photo from:ana on:2021"
         plan = plan_search(db, query, tz="UTC")
@@ -593,11 +596,7 @@ def test_words_in_one_conversation_read_it_newest_first(tmp_path: Path) -> None:
     later = ms("2022-01-01T00:00")  # a busier, newer chat full of the same word
     other = [{"sender_name": CHLOE, "timestamp_ms": later + i * 1000, "content": "haha elsewhere"}
              for i in range(6000)]
-    write_thread(tmp_path / "dl" / f"{FB}/daily_1", newest_first(daily), title="Daily")
-    write_thread(tmp_path / "dl" / f"{FB}/chloe_2", newest_first(other), title="Chloé")
-    archive = tmp_path / "archive"
-    import_downloads(archive, [tmp_path / "dl"], copy_media=False)
-    db = open_archive(archive, readonly=True)
+    db = imported(tmp_path, {"daily_1": ("Daily", daily), "chloe_2": ("Chloé", other)})
     try:
         plan = plan_search(db, "haha in:daily", tz="UTC")
         assert plan is not None and plan.driver == "thread-probe", plan.costs

@@ -20,6 +20,7 @@ import pytest
 from tests.support.cli import run
 from tests.support.downloads import write_thread
 from tests.support.paths import REPO
+from tests.support.processes import alive, children
 
 MESSAGES = 3000
 STOPS_WITHIN = 4.0  # seconds from the signal to the end of the import, load included
@@ -46,23 +47,6 @@ def download(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  [{"sender_name": "Ana", "timestamp_ms": 1600000000000 + i * 1000,
                    "content": f"message {i}"} for i in reversed(range(MESSAGES))])
     return path
-
-
-def children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(c) for c in text.split()]
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, ended but not yet reaped, is not alive)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def wait_until(condition, timeout: float) -> bool:

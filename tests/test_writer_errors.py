@@ -27,6 +27,7 @@ from archiver.read.check import check_archive
 from archiver.store import writer
 from tests.support.cli import db_rows, run
 from tests.support.downloads import write_thread
+from tests.support.processes import alive, children
 
 READERS = 3
 QUICK = 20  # messages in each quick thread
@@ -82,23 +83,6 @@ def download(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for i in reversed(range(FIRST + SLOW))],
             title=f"Long {n}", participants=(f"Long {n}", "Jordan Lee"))
     return path
-
-
-def children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(c) for c in text.split()]
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, ended but not yet reaped, is not alive)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def sqlite_error(message: str, name: str) -> sqlite3.Error:
