@@ -99,17 +99,19 @@ def plan_search(
         return None
     match = query.match_expression()
     fetch = limit + max(offset, 0)
+    thread = None
     if rank and match:
         chosen, costs = "fts", {}
     else:
-        chosen, costs = _choose(conn, match, query.exclude_expression(), conditions, fetch)
+        thread = _one_thread(conn, conditions)
+        chosen, costs = _choose(conn, match, query.exclude_expression(), conditions, fetch,
+                                thread)
         # A forced driver must be one this query can use.
         if driver in costs or driver in ("time", "time-probe"):
             chosen = driver
     if chosen == "thread-probe":
-        one = _one_thread(conn, conditions)
-        assert one is not None
-        conditions = [*conditions, Condition("thread", (one[0],))]
+        assert thread is not None  # costed only for one thread
+        conditions = [*conditions, Condition("thread", (thread[0],))]
     def build(window: int | None) -> tuple[str, list[Any]]:
         return build_sql(query, conditions, chosen, limit=limit, offset=max(offset, 0),
                           rank=rank and match is not None, rank_window=window,
@@ -125,7 +127,7 @@ def plan_search(
 
 def _choose(
     conn: sqlite3.Connection, match: str | None, exclude: str | None,
-    conditions: list[Condition], fetch: int,
+    conditions: list[Condition], fetch: int, thread: tuple[int, int] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """Pick what leads the query, by estimated cost in microseconds.
 
@@ -134,12 +136,14 @@ def _choose(
     newest messages first, so it is costed with each filter's share of the
     newest :data:`RECENT_SAMPLE` messages, the other plans with overall counts.
     Reorders ``conditions`` smallest first: of two on one field, that one leads.
+    ``thread``: the (thread, conversation) the query keeps alone, if any
+    (:func:`_one_thread`).
     """
     total = conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 1
     window = next((c for c in conditions if c.field == "time" and not c.negated), None)
     lo, hi = window.values if window else (None, None)
     since = _recent_start(conn, lo, hi)
-    estimates = [(c, _estimate(conn, c, since, hi)) for c in conditions]
+    estimates = [(c, _estimate(conn, c, since, hi, total)) for c in conditions]
     estimates.sort(key=lambda ce: float("inf") if ce[1].count is None else ce[1].count)
     conditions[:] = [c for c, _ in estimates]
     hits = _Estimate(_fts_hits(conn, match, total)) if match else None
@@ -175,7 +179,6 @@ def _choose(
         costs["time-probe"] = scanned * (_SCAN + _LOOKUP + recent_filters_keep * probe)
     if hits:
         costs["fts"] = (hits.count or 0) * (_LOOKUP + _SORT)
-    thread = _one_thread(conn, conditions)
     if probe is not None and thread is not None:
         # Within one thread, newest first through its (thread, time) index,
         # asking the index about each message: reads only as far back as the
@@ -251,10 +254,11 @@ def _counted(n: int, cap: int) -> float:
 
 
 def _estimate(
-    conn: sqlite3.Connection, c: Condition, since: int | None, until: int | None
+    conn: sqlite3.Connection, c: Condition, since: int | None, until: int | None, total: int
 ) -> _Estimate:
     """How many messages a condition keeps overall and among the newest (from
-    ``since`` to ``until``), from bounded probes on its index."""
+    ``since`` to ``until``), from bounded probes on its index (``total``: the
+    highest message id, what a capped count is scaled to)."""
     values = json.dumps(list(c.values))
     count: float | None = None
     recent_sql: str | None = None  # counts the condition's messages in [since, until)
@@ -284,7 +288,7 @@ def _estimate(
         # evenly over the archive: where the cap was reached tells how many
         # there are in all, as for the words' hits. (A message with two of
         # the kinds counts twice: rare, and an estimate.)
-        count = sum(_kind_count(conn, c.field, kind) for kind in (c.values or (None,)))
+        count = sum(_kind_count(conn, c.field, kind, total) for kind in (c.values or (None,)))
     elif c.field == "time":
         lo, hi = _lowest(c.values[0]), _highest(c.values[1])
         sql = (f"SELECT 1 FROM messages{index_hint(conn, TIME_INDEX)} "
@@ -318,7 +322,7 @@ def _one_thread(conn: sqlite3.Connection,
     return (rows[0][0], cid) if len(rows) == 1 else None
 
 
-def _kind_count(conn: sqlite3.Connection, field: str, kind: str | None) -> float:
+def _kind_count(conn: sqlite3.Connection, field: str, kind: str | None, total: int) -> float:
     """How many messages have an attachment (or reaction) of ``kind`` (None:
     any), from the first few of its index's entries."""
     where, params = (" WHERE kind = ?", [kind]) if kind is not None else ("", [])
@@ -328,7 +332,6 @@ def _kind_count(conn: sqlite3.Connection, field: str, kind: str | None) -> float
     ).fetchone()
     if n < PROBE_CAP:
         return float(n)
-    total = conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 1
     return n * total / max(last or 1, 1)
 
 
