@@ -41,11 +41,9 @@ class MediaIndex:
         """False when :meth:`resolve` can only answer None: the download holds
         no file of the uri's name (every way it resolves ends in that name).
         A quick test before resolving a great many uris."""
-        if uri.startswith(("http://", "https://")):
+        raw = _in_download(uri)
+        if raw is None:
             return False
-        raw = uri.replace("\\", "/")
-        if raw.startswith(("/messages/", "/your_")):
-            raw = raw[1:]
         rel = safe_relative(raw)
         return rel is None or rel.rsplit("/", 1)[-1] in self._names
 
@@ -53,13 +51,9 @@ class MediaIndex:
         """The member for ``uri`` (seen from the thread folder ``folder``),
         ``OUTSIDE`` when the uri is absolute or climbs out, or None when the
         download does not hold it."""
-        if uri.startswith(("http://", "https://")):
+        raw = _in_download(uri)
+        if raw is None:
             return None
-        raw = uri.replace("\\", "/")
-        if raw.startswith(("/messages/", "/your_")):
-            # Meta's leading slash means the download's root; any other
-            # absolute path is outside the download and never followed.
-            raw = raw[1:]
         rel = safe_relative(raw)
         if rel is None:
             return OUTSIDE
@@ -85,3 +79,16 @@ class MediaIndex:
                 if candidate in members:
                     return members[candidate]
         return None
+
+
+def _in_download(uri: str) -> str | None:
+    """``uri`` as a path to look for in the download (slashes forward), or
+    None for a web address, which no download holds."""
+    if uri.startswith(("http://", "https://")):
+        return None
+    raw = uri.replace("\\", "/")
+    if raw.startswith(("/messages/", "/your_")):
+        # Meta's leading slash means the download's root; any other
+        # absolute path is outside the download and never followed.
+        raw = raw[1:]
+    return raw
