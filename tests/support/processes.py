@@ -1,5 +1,5 @@
-"""Child processes seen through /proc (Linux): which a process started, and
-whether one still runs."""
+"""Processes seen through /proc (Linux): which a process started, whether
+one still runs, and this process's peak memory."""
 
 from __future__ import annotations
 
@@ -22,3 +22,14 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def peak_mb() -> float:
+    """This process's own peak memory in MB (VmHWM starts afresh at exec;
+    ru_maxrss keeps the peak of the process that started it, such as a
+    whole test run)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise OSError("no VmHWM in /proc/self/status")

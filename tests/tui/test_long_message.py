@@ -20,6 +20,7 @@ WORDS = ("lorem", "ipsum", "café", "dolor", "😂", "amet", "adipiscing")
 SCENARIO = r'''
 import asyncio, json, os, sys, time
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
+from tests.support.processes import peak_mb
 from tui.app import ChatkeepReader
 
 async def main():
@@ -41,14 +42,6 @@ async def main():
         lines = app.pane.visible_text()
     print(json.dumps({"cpu": cpu, "wall": wall, "copied": copied, "lines": lines,
                       "max_rss_mb": peak_mb()}))
-
-def peak_mb():
-    # This process's own peak (VmHWM starts afresh at exec; ru_maxrss keeps
-    # the peak of the process that started it, here the whole test run).
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
 
 asyncio.run(main())
 '''

@@ -22,6 +22,8 @@ FOLDER = "your_facebook_activity/messages/inbox/bombs_1"
 SCENARIO = r'''
 import asyncio, json, os, sys, time
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
+from tests.support.processes import peak_mb
+from tests.support.reader import screen_lines
 from tui.app import ChatkeepReader
 
 async def main():
@@ -37,17 +39,9 @@ async def main():
         await pilot.pause()
         seconds = time.perf_counter() - started
         await pilot.press("q")  # still answering keys
-        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        lines = screen_lines(app)
     print(json.dumps({"seconds": seconds, "lines": lines, "quit": not app.is_running,
                       "max_rss_mb": peak_mb()}))
-
-def peak_mb():
-    # This process's own peak (VmHWM starts afresh at exec; ru_maxrss keeps
-    # the peak of the process that started it, here the whole test run).
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
 
 asyncio.run(main())
 '''
